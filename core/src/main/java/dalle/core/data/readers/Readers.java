@@ -48,7 +48,7 @@ public final class Readers {
             case WEBDATASET -> Files.exists(path)
                     ? WebDatasetReader.of(path, options)
                     : new WebDatasetReader(
-                            WebDatasetReader.expandBraces(path.toString()).stream().map(Path::of).toList(), options);
+                            ShardPatterns.expand(path.toString()).stream().map(Path::of).toList(), options);
         };
     }
 
@@ -66,7 +66,7 @@ public final class Readers {
             if (text.contains("{")) {
                 List<String> shards;
                 try {
-                    shards = WebDatasetReader.expandBraces(text);
+                    shards = ShardPatterns.expand(text);
                 } catch (IllegalArgumentException e) {
                     throw new DataSourceException(path, e.getMessage());
                 }

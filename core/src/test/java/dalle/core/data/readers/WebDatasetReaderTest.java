@@ -146,16 +146,6 @@ class WebDatasetReaderTest {
     }
 
     @Test
-    void braceShardPatternsExpandWithZeroPadding() {
-        assertEquals(List.of("d/s-08.tar", "d/s-09.tar", "d/s-10.tar"),
-                WebDatasetReader.expandBraces("d/s-{08..10}.tar"));
-        assertEquals(List.of("a-0.tar", "a-1.tar", "b-0.tar", "b-1.tar"),
-                WebDatasetReader.expandBraces("{a,b}-{0..1}.tar"));
-        assertThrows(IllegalArgumentException.class, () -> WebDatasetReader.expandBraces("s-{3..1}.tar"));
-        assertThrows(IllegalArgumentException.class, () -> WebDatasetReader.expandBraces("s-{0..1.tar"));
-    }
-
-    @Test
     void aDirectoryWithoutShardsIsAnErrorNamingIt() throws IOException {
         Files.createDirectories(dir.resolve("empty"));
         DataSourceException e = assertThrows(DataSourceException.class,
