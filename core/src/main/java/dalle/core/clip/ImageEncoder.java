@@ -1,0 +1,69 @@
+package dalle.core.clip;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.pooling.Pool;
+import dalle.core.nn.Conv2d;
+import dalle.core.nn.Linear;
+import dalle.core.nn.Module;
+import dalle.core.nn.Parameter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The reranker's image tower: pixels in [0, 1] normalised to {@code (x − 0.5)/0.25}, then
+ * {@link ClipConfig#IMAGE_STAGES} stages of 3×3 convolution, ReLU and 2×2 max-pool (channels
+ * w, 2w, 4w, 8w), global average pooling, and a projection to the shared space, L2-normalised.
+ *
+ * <p>Shapes: B images, S imageSize, w imageWidth, F = 8w features, G = S/16 last grid, E embedDim.
+ */
+public final class ImageEncoder extends Module {
+
+    /** Pixel mean and spread used to centre [0, 1] inputs. */
+    public static final float PIXEL_MEAN = 0.5f;
+    public static final float PIXEL_STD = 0.25f;
+
+    private final ClipConfig config;
+    private final List<Conv2d> stages = new ArrayList<>();
+    private final Linear projection;
+
+    public ImageEncoder(NDManager manager, SplittableRandom rng, ClipConfig config) {
+        this.config = config;
+        int in = 3;
+        for (int s = 0; s < ClipConfig.IMAGE_STAGES; s++) {
+            int out = config.imageWidth() << s;
+            stages.add(child("conv" + s, new Conv2d(manager, rng, in, out, 3)));
+            in = out;
+        }
+        projection = child("projection", new Linear(manager, rng, in, config.embedDim(), false,
+                Parameter.Kind.WEIGHT, (float) (1.0 / Math.sqrt(in))));
+    }
+
+    /**
+     * Embeds images.
+     *
+     * @param images01 (B, 3, S, S) RGB in [0, 1], floating point
+     * @return (B, E) unit-norm embeddings, on the manager of {@code images01}
+     * @throws IllegalArgumentException when the shape is not (B, 3, imageSize, imageSize)
+     */
+    public NDArray forward(NDArray images01) {
+        Shape s = images01.getShape();
+        int size = config.imageSize();
+        if (s.dimension() != 4 || s.get(1) != 3 || s.get(2) != size || s.get(3) != size) {
+            throw new IllegalArgumentException("images must be (B, 3, " + size + ", " + size + "), got " + s);
+        }
+        NDArray x = images01.sub(PIXEL_MEAN).div(PIXEL_STD);                        // (B, 3, S, S)
+        for (Conv2d conv : stages) {
+            // (B, c, h, h) -> (B, 2c, h/2, h/2) (the first stage: 3 -> w channels)
+            x = Pool.maxPool2d(Activation.relu(conv.forward(x)),
+                    new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);
+        }
+        Shape g = x.getShape();
+        NDArray pooled = x.reshape(g.get(0), g.get(1), -1)                          // (B, F, G, G) -> (B, F, G²)
+                .mean(new int[] {2});                                               // (B, F, G²) -> (B, F)
+        return Embeddings.l2Normalise(projection.forward(pooled));                 // (B, E)
+    }
+}
