@@ -51,22 +51,35 @@ public final class AdamW {
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
             Parameter p = e.getValue();
             NDArray w = p.array();
-            NDArray g = w.getGradient();
             NDArray mi = m.get(e.getKey());
             NDArray vi = v.get(e.getKey());
-            mi.muli(beta1).addi(g.mul(1 - beta1));
-            vi.muli(beta2).addi(g.square().muli(1 - beta2));
-            if (weightDecay != 0 && p.kind().decayed()) {
-                w.muli(1 - lr * weightDecay);
+            // Temporaries (and the gradient handle) go to a per-parameter sub-manager; only the
+            // in-place updates of w, m and v outlive the step.
+            try (NDManager tmp = w.getManager().newSubManager()) {
+                NDArray g = w.getGradient();
+                g.attach(tmp);
+                mi.muli(beta1).addi(g.mul(1 - beta1));
+                vi.muli(beta2).addi(g.square().muli(1 - beta2));
+                if (weightDecay != 0 && p.kind().decayed()) {
+                    w.muli(1 - lr * weightDecay);
+                }
+                NDArray denom = vi.sqrt();
+                denom.attach(tmp);
+                NDArray update = mi.div(denom.addi(eps * (float) Math.sqrt(bc2)));
+                update.attach(tmp);
+                w.subi(update.muli(stepSize));
+                g.muli(0);
             }
-            w.subi(mi.div(vi.sqrt().addi(eps * (float) Math.sqrt(bc2))).muli(stepSize));
-            g.muli(0);
         }
     }
 
     /** Zeroes every gradient without updating (e.g. after a skipped step). */
     public void zeroGradients() {
-        params.values().forEach(p -> p.array().getGradient().muli(0));
+        for (Parameter p : params.values()) {
+            try (NDArray g = p.array().getGradient()) {
+                g.muli(0);
+            }
+        }
     }
 
     /** The optimizer state by parameter name, for checkpoints: {@code name.m}, {@code name.v}. */

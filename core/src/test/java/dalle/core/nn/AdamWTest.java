@@ -55,4 +55,26 @@ class AdamWTest {
             org.junit.jupiter.api.Assertions.assertTrue(last < first * 1e-3, "loss " + first + " -> " + last);
         }
     }
+
+    @Test
+    void stepsLeaveNoArraysBehindOnTheParametersManager() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDManager model = manager.newSubManager();
+            Linear layer = new Linear(model, new SplittableRandom(1), 3, 2, true);
+            layer.setRequiresGradient(true);
+            AdamW opt = new AdamW(manager, layer.parameters(), 0.9f, 0.999f, 1e-8f, 0.1f);
+            int before = model.getManagedArrays().size();
+            for (int i = 0; i < 5; i++) {
+                try (NDManager step = manager.newSubManager();
+                     GradientCollector gc = manager.getEngine().newGradientCollector()) {
+                    NDArray x = step.ones(new Shape(4, 3));
+                    NDArray loss = layer.forward(x).square().sum();
+                    gc.backward(loss);
+                }
+                opt.step(0.01f);
+            }
+            opt.zeroGradients();
+            assertEquals(before, model.getManagedArrays().size(), "arrays left on the model's manager");
+        }
+    }
 }
