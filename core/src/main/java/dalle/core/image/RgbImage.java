@@ -31,12 +31,30 @@ public record RgbImage(int width, int height, float[] chw) {
         return chw[(c * height + y) * width + x];
     }
 
-    /** Converts from a {@link BufferedImage} of any type (alpha is dropped). */
+    /**
+     * Converts from a {@link BufferedImage} of any type (alpha is dropped). Grayscale images are
+     * read from their raster: {@code getRGB} would treat the stored levels as linear light and
+     * brighten them (128 reads as 188).
+     */
     public static RgbImage from(BufferedImage img) {
         int w = img.getWidth();
         int h = img.getHeight();
         float[] v = new float[3 * w * h];
         int plane = w * h;
+        if (img.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY) {
+            java.awt.image.Raster raster = img.getRaster();
+            float max = (1 << img.getColorModel().getComponentSize(0)) - 1;
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    float g = raster.getSample(x, y, 0) / max;
+                    int i = y * w + x;
+                    v[i] = g;
+                    v[plane + i] = g;
+                    v[2 * plane + i] = g;
+                }
+            }
+            return new RgbImage(w, h, v);
+        }
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
                 int rgb = img.getRGB(x, y);
