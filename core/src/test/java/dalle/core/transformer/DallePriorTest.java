@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dalle.core.io.CheckpointException;
@@ -64,6 +65,34 @@ class DallePriorTest {
             DallePrior prior = new DallePrior(manager, SMALL, 3);
             int[] targets = prior.textTargets(manager.create(new int[][] {{7, 9, 0, 0, 0, 0}})).toIntArray();
             assertArrayEquals(new int[] {7, 9, 52, 53, 54, 55}, targets);
+        }
+    }
+
+    @Test
+    void aPadSlotIsEmbeddedByThePaddingEmbeddingOfItsPosition() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            DallePrior prior = new DallePrior(manager, SMALL, 3);
+            SplittableRandom rng = new SplittableRandom(6);
+            NDArray text = manager.create(new int[][] {{7, 9, 0, 0, 0, 0}});
+            NDArray image = manager.create(randomImage(rng, 1, SMALL));
+            int n = SMALL.inputLength();
+            float[] before = prior.logits(text, image).toFloatArray();
+            // the token embedding of the pad id is never read
+            prior.parameters().get("text_embedding.weight").array().set(new NDIndex("0"), 3f);
+            assertArrayEquals(before, prior.logits(text, image).toFloatArray(), 0f);
+            // the padding embedding of slot 1 is unused: slot 1 holds a word
+            prior.parameters().get("text_padding.weight").array().set(new NDIndex("1"), 3f);
+            assertArrayEquals(before, prior.logits(text, image).toFloatArray(), 0f);
+            // the padding embedding of slot 4 is read by slot 4 and, through attention, by every later position
+            prior.parameters().get("text_padding.weight").array().set(new NDIndex("4"), 3f);
+            float[] after = prior.logits(text, image).toFloatArray();
+            int v = SMALL.vocabSize();
+            for (int p = 0; p < n; p++) {
+                boolean changed = !java.util.Arrays.equals(
+                        java.util.Arrays.copyOfRange(before, p * v, (p + 1) * v),
+                        java.util.Arrays.copyOfRange(after, p * v, (p + 1) * v));
+                assertEquals(p >= 4, changed, "position " + p);
+            }
         }
     }
 
