@@ -2,6 +2,8 @@ package dalle.core.transformer;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Per-request decoding state of the prior: for every layer the keys (stored transposed,
@@ -9,8 +11,7 @@ import ai.djl.ndarray.NDManager;
  * far, and with S the next input position.
  *
  * <p>The model keeps none of this: one cache per decoding run, used by one thread, closed when the
- * run ends. Its arrays live on a sub-manager of the manager given at construction; appending
- * replaces (and frees) the previous arrays.
+ * run ends. Its buffers live on a sub-manager of the manager given at construction.
  */
 public final class KvCache implements AutoCloseable {
 
@@ -54,26 +55,32 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Appends transposed keys {@code kT} (B, H, C/H, n) and values {@code v} (B, H, n, C/H) of
-     * {@code layer}; returns those of all positions, (B, H, C/H, S + n) and (B, H, S + n, C/H).
-     * The returned arrays belong to the cache.
+     * Writes transposed keys {@code kT} (B, H, C/H, n) and values {@code v} (B, H, n, C/H) of
+     * {@code layer} after the S positions held; returns views of all S + n positions,
+     * (B, H, C/H, S + n) and (B, H, S + n, C/H), attached to {@code v}'s manager (the caller's step).
+     *
+     * <p>The buffers are allocated once, at {@link #capacity()}, on the first append: a step writes
+     * its slice in place instead of copying the whole cache.
      */
     NDArray[] append(int layer, NDArray kT, NDArray v) {
-        keys[layer] = grow(keys[layer], kT, 3);   // (B, H, D, S) ++ (B, H, D, n) -> (B, H, D, S + n)
-        values[layer] = grow(values[layer], v, 2); // (B, H, S, D) ++ (B, H, n, D) -> (B, H, S + n, D)
-        return new NDArray[] {keys[layer], values[layer]};
-    }
-
-    private NDArray grow(NDArray old, NDArray added, int axis) {
-        NDArray next;
-        if (old == null) {
-            next = added.duplicate(); // a copy, not a view into the step's fused projection
-        } else {
-            next = old.concat(added, axis);
-            old.close();
+        Shape ks = kT.getShape();
+        Shape vs = v.getShape();
+        long n = vs.get(2);
+        if (keys[layer] == null) {
+            keys[layer] = manager.zeros(new Shape(ks.get(0), ks.get(1), ks.get(2), capacity), kT.getDataType());
+            values[layer] = manager.zeros(new Shape(vs.get(0), vs.get(1), capacity, vs.get(3)), v.getDataType());
+        } else if (keys[layer].getShape().get(0) != ks.get(0)) {
+            throw new IllegalArgumentException("KvCache holds batch " + keys[layer].getShape().get(0)
+                    + ", not " + ks.get(0));
         }
-        next.attach(manager);
-        return next;
+        long end = length + n;
+        keys[layer].set(new NDIndex(":, :, :, {}:{}", length, end), kT);   // (B, H, D, n) into (B, H, D, capacity)
+        values[layer].set(new NDIndex(":, :, {}:{}, :", length, end), v);  // (B, H, n, D) into (B, H, capacity, D)
+        NDManager scratch = v.getManager();
+        return new NDArray[] {
+            keys[layer].get(scratch, new NDIndex(":, :, :, :{}", end)),    // (B, H, D, S + n)
+            values[layer].get(scratch, new NDIndex(":, :, :{}, :", end)),  // (B, H, S + n, D)
+        };
     }
 
     /** Marks {@code count} positions as appended in every layer. */

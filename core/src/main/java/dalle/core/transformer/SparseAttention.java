@@ -42,6 +42,11 @@ public final class SparseAttention extends Module {
         proj = child("proj", new Linear(manager, rng, width, width, true, Parameter.Kind.WEIGHT, outStd));
     }
 
+    /** Full-sequence attention: x (B, T, C), additive mask (T, T) -> (B, T, C). */
+    public NDArray forward(NDArray x, NDArray mask) {
+        return forward(x, mask, null, 0);
+    }
+
     /**
      * Attends the n positions of {@code x} to themselves and, with a cache, to the cached ones.
      *
