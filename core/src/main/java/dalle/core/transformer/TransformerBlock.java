@@ -39,7 +39,12 @@ public final class TransformerBlock extends Module {
         return maskType;
     }
 
-    /** (B, n, C) -> (B, n, C): both residual updates. */
+    /** Full-sequence pass, x (B, T, C), mask (T, T) -> (B, T, C). */
+    public NDArray forward(NDArray x, NDArray mask) {
+        return forward(x, mask, null, 0);
+    }
+
+    /** (B, n, C) -> (B, n, C): both residual updates; {@code cache} may be null (then {@code layer} is unused). */
     public NDArray forward(NDArray x, NDArray mask, KvCache cache, int layer) {
         x = x.add(attentionBranch(x, mask, cache, layer));
         return x.add(mlpBranch(x));
