@@ -1,0 +1,227 @@
+package dalle.core.sampling;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dalle.core.transformer.DallePrior;
+import dalle.core.transformer.KvCache;
+import dalle.core.transformer.PriorConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
+
+/**
+ * Draws image codes from a {@link DallePrior}, many candidates at once (PAPER.md, "Sampling and
+ * reranking").
+ *
+ * <p>All candidates of a call, whatever request they belong to and whatever their parameters,
+ * advance together: one batched forward pass per image token. Each pass's image logits (the text
+ * part of the vocabulary is never sampled) are copied to Java and every row is sampled with its own
+ * {@link Sampler} and its own generator {@link CandidateRng#of(long, int)}, so a candidate's codes
+ * do not depend on the batch it shared. A guided candidate (guidanceScale ≠ 1) brings one extra
+ * unconditional row (all text slots padding) decoded with the same image tokens; its logits are
+ * {@code uncond + s · (cond − uncond)}.
+ *
+ * <p>Thread-safe: every call has its own decoding state.
+ */
+public final class ImageSampler {
+
+    /**
+     * One candidate to draw.
+     *
+     * @param text           Tt text slot ids, caption then padding, each in [0, textVocab)
+     * @param seed           the request's seed
+     * @param candidateIndex the candidate's index within its request (>= 0); with the seed it names the RNG stream
+     * @param params         how its tokens are drawn
+     */
+    public record CandidateSpec(int[] text, long seed, int candidateIndex, SamplingParams params) {
+        public CandidateSpec {
+            Objects.requireNonNull(text, "text");
+            Objects.requireNonNull(params, "params");
+            if (candidateIndex < 0) {
+                throw new IllegalArgumentException("candidateIndex " + candidateIndex + " must be >= 0");
+            }
+            text = text.clone();
+        }
+
+        @Override
+        public int[] text() {
+            return text.clone();
+        }
+    }
+
+    private final DallePrior prior;
+    private final PriorConfig config;
+
+    public ImageSampler(DallePrior prior) {
+        this.prior = prior;
+        this.config = prior.config();
+    }
+
+    /** {@link #sample(List, boolean, IntConsumer)} without progress reports. */
+    public List<int[]> sample(List<CandidateSpec> batch, boolean useKvCache) {
+        return sample(batch, useKvCache, done -> { });
+    }
+
+    /**
+     * Draws Ti = G² image codes, in [0, imageVocab), for every spec (results in the order of {@code batch}).
+     *
+     * @param useKvCache true: decode incrementally with a {@link KvCache}; false: recompute the whole
+     *                   prefix for every token (the reference path, same results)
+     * @param progress   told the number of image tokens done per candidate (1..Ti) after each step
+     */
+    public List<int[]> sample(List<CandidateSpec> batch, boolean useKvCache, IntConsumer progress) {
+        if (batch.isEmpty()) {
+            throw new IllegalArgumentException("no candidates to sample");
+        }
+        Rows rows = new Rows(batch);
+        int ti = config.imageTokens();
+        int[][] codes = new int[batch.size()][ti];
+        try (NDManager run = prior.manager().newSubManager()) {
+            if (useKvCache) {
+                try (KvCache cache = prior.newCache(run)) {
+                    float[] logits;
+                    try (NDManager step = run.newSubManager()) {
+                        logits = toFloats(prior.prefill(rows.text(step), cache));
+                    }
+                    for (int k = 0; k < ti; k++) {
+                        rows.sampleInto(codes, k, logits);
+                        progress.accept(k + 1);
+                        if (k + 1 < ti) {
+                            try (NDManager step = run.newSubManager()) {
+                                NDArray tokens = step.create(rows.tokensAt(codes, k));          // (R)
+                                logits = toFloats(prior.step(tokens, cache));
+                            }
+                        }
+                    }
+                }
+            } else {
+                for (int k = 0; k < ti; k++) {
+                    float[] logits;
+                    try (NDManager step = run.newSubManager()) {
+                        NDArray prefix = step.create(rows.prefix(codes, k), new Shape(rows.count(), k)); // (R, k)
+                        logits = toFloats(prior.imageLogitsAfter(rows.text(step), prefix));
+                    }
+                    rows.sampleInto(codes, k, logits);
+                    progress.accept(k + 1);
+                }
+            }
+        }
+        return List.of(codes);
+    }
+
+    private static float[] toFloats(NDArray logits) {
+        return logits.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    /** The batch's rows: one conditional row per spec, then one unconditional row per guided spec. */
+    private final class Rows {
+        private final List<CandidateSpec> specs;
+        private final int[] uncondRow;          // per spec: its unconditional row, or -1
+        private final int count;
+        private final int[] text;               // (R, Tt) flattened
+        private final Sampler[] samplers;
+        private final SplittableRandom[] rngs;
+
+        Rows(List<CandidateSpec> specs) {
+            this.specs = specs;
+            int n = specs.size();
+            int tt = config.textLength();
+            uncondRow = new int[n];
+            samplers = new Sampler[n];
+            rngs = new SplittableRandom[n];
+            List<int[]> texts = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                CandidateSpec s = specs.get(i);
+                texts.add(checkedText(s, i));
+                samplers[i] = s.params().sampler();
+                rngs[i] = CandidateRng.of(s.seed(), s.candidateIndex());
+            }
+            int next = n;
+            for (int i = 0; i < n; i++) {
+                if (specs.get(i).params().guided()) {
+                    uncondRow[i] = next++;
+                    int[] pads = new int[tt];
+                    Arrays.fill(pads, config.padTokenId());
+                    texts.add(pads);
+                } else {
+                    uncondRow[i] = -1;
+                }
+            }
+            count = next;
+            text = new int[count * tt];
+            for (int r = 0; r < count; r++) {
+                System.arraycopy(texts.get(r), 0, text, r * tt, tt);
+            }
+        }
+
+        int count() {
+            return count;
+        }
+
+        /** Text slots of every row on {@code manager}: (R, Tt). */
+        NDArray text(NDManager manager) {
+            return manager.create(text, new Shape(count, config.textLength()));
+        }
+
+        /** Image token k of every row (an unconditional row repeats its spec's token): (R). */
+        int[] tokensAt(int[][] codes, int k) {
+            int[] out = new int[count];
+            for (int i = 0; i < specs.size(); i++) {
+                out[i] = codes[i][k];
+                if (uncondRow[i] >= 0) {
+                    out[uncondRow[i]] = codes[i][k];
+                }
+            }
+            return out;
+        }
+
+        /** Image tokens 0..k−1 of every row, (R, k) flattened. */
+        int[] prefix(int[][] codes, int k) {
+            int[] out = new int[count * k];
+            for (int i = 0; i < specs.size(); i++) {
+                System.arraycopy(codes[i], 0, out, i * k, k);
+                if (uncondRow[i] >= 0) {
+                    System.arraycopy(codes[i], 0, out, uncondRow[i] * k, k);
+                }
+            }
+            return out;
+        }
+
+        /** Samples image token k of every spec from {@code logits} (R, imageVocab) flattened. */
+        void sampleInto(int[][] codes, int k, float[] logits) {
+            int v = config.imageVocab();
+            float[] row = new float[v];
+            for (int i = 0; i < specs.size(); i++) {
+                System.arraycopy(logits, i * v, row, 0, v);
+                if (uncondRow[i] >= 0) {
+                    float s = specs.get(i).params().guidanceScale();
+                    int u = uncondRow[i] * v;
+                    for (int j = 0; j < v; j++) {
+                        row[j] = logits[u + j] + s * (row[j] - logits[u + j]);
+                    }
+                }
+                codes[i][k] = samplers[i].sample(row, rngs[i]);
+            }
+        }
+
+        private int[] checkedText(CandidateSpec s, int index) {
+            int[] t = s.text();
+            if (t.length != config.textLength()) {
+                throw new IllegalArgumentException("candidate " + index + ": text has " + t.length
+                        + " slots, the prior expects " + config.textLength());
+            }
+            for (int id : t) {
+                if (id < 0 || id >= config.textVocab()) {
+                    throw new IllegalArgumentException("candidate " + index + ": text id " + id
+                            + " is outside [0, " + config.textVocab() + ")");
+                }
+            }
+            return t;
+        }
+    }
+}
