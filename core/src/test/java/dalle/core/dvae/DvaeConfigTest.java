@@ -1,0 +1,54 @@
+package dalle.core.dvae;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.Test;
+
+class DvaeConfigTest {
+
+    @Test
+    void refusesAnImageSizeThatIsNotEightTimesTheGrid() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new DvaeConfig(60, 8, 512, 32, 1, 16));
+        assertTrue(e.getMessage().contains("imageSize 60"), e.getMessage());
+    }
+
+    @Test
+    void refusesAWidthThatIsNotAMultipleOfFour() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new DvaeConfig(64, 8, 512, 30, 1, 16));
+        assertTrue(e.getMessage().contains("width 30"), e.getMessage());
+    }
+
+    @Test
+    void refusesNonPositiveBlocksAndCodebook() {
+        assertThrows(IllegalArgumentException.class, () -> new DvaeConfig(64, 8, 512, 32, 0, 16));
+        assertThrows(IllegalArgumentException.class, () -> new DvaeConfig(64, 8, 1, 32, 1, 16));
+        assertThrows(IllegalArgumentException.class, () -> new DvaeConfig(64, 8, 512, 32, 1, 0));
+    }
+
+    @Test
+    void paperPresetMatchesTheReleasedDvaeSizeWithoutAllocating() {
+        DvaeConfig paper = DvaeConfig.paper();
+        assertEquals(1024, paper.tokens());
+        assertEquals(1f / 64, paper.postGain());
+        // openai/DALL-E encoder (n_hid 256, 2 blocks/group, K 8192) and decoder (n_init 128): 53.8 M + 43.8 M
+        assertEquals(53_786_240L, paper.encoderParameterCount());
+        assertEquals(43_829_766L, paper.decoderParameterCount());
+        assertEquals(97_616_006L, paper.parameterCount());
+    }
+
+    @Test
+    void analyticParameterCountEqualsTheInstantiatedModule() {
+        for (DvaeConfig config : new DvaeConfig[] {DvaeConfig.tiny(), new DvaeConfig(32, 4, 64, 8, 2, 8)}) {
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Dvae model = new Dvae(manager, config, 3);
+                assertEquals(config.parameterCount(), model.parameterCount(), config.toString());
+                assertEquals(config.encoderParameterCount(), model.encoder().parameterCount());
+            }
+        }
+    }
+}
