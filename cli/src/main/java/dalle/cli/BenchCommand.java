@@ -1,0 +1,99 @@
+package dalle.cli;
+
+import ai.djl.ndarray.NDManager;
+import dalle.core.sampling.SamplingParams;
+import dalle.core.transformer.DallePrior;
+import dalle.core.sampling.ImageSampler;
+import dalle.core.transformer.PriorConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code dalle bench sampler}: image tokens per second with and without the KV cache, same run. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Rerunnable benchmarks. Targets: sampler.",
+                "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
+                "recomputation (the baseline), at each batch size, on the same random-weight model in one run."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "TARGET", description = "What to benchmark: sampler.")
+    String target;
+
+    @Option(names = "--preset", defaultValue = "tiny", description = "Model preset (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
+    String preset;
+
+    @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "Batch sizes (default ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--repeat", defaultValue = "3", description = "Timed repetitions per point; the median is reported (default ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--text-vocab", defaultValue = "1024", description = "Text vocabulary of the random model (default ${DEFAULT-VALUE}).")
+    int textVocab;
+
+    @Override
+    public Integer call() {
+        if (!target.equals("sampler")) {
+            throw new IllegalArgumentException("unknown benchmark target '" + target + "' (known: sampler)");
+        }
+        if (repeat < 1) {
+            throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
+        }
+        PriorConfig config = switch (preset) {
+            case "tiny" -> PriorConfig.tiny(textVocab, 0);
+            default -> throw new IllegalArgumentException("--preset: unknown or too large for a CPU bench: " + preset);
+        };
+        int tokensPerCandidate = config.gridSize() * config.gridSize();
+        System.out.printf("bench sampler: preset %s (%d layers, width %d, %d text + %d image tokens), %d cpus, median of %d%n",
+                preset, config.layers(), config.width(), config.textLength(), tokensPerCandidate,
+                Runtime.getRuntime().availableProcessors(), repeat);
+        System.out.printf("%-6s %-10s %12s %14s %9s%n", "batch", "path", "seconds", "img tokens/s", "speedup");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            DallePrior prior = new DallePrior(manager, config, 1);
+            ImageSampler sampler = new ImageSampler(prior);
+            for (int batch : batches) {
+                if (batch < 1) {
+                    throw new IllegalArgumentException("--batch sizes must be positive, got " + batch);
+                }
+                List<ImageSampler.CandidateSpec> specs = specs(config, batch);
+                sampler.sample(specs.subList(0, 1), true); // warm-up: first-call allocations, kernel selection
+                sampler.sample(specs.subList(0, 1), false);
+                double uncached = median(sampler, specs, false);
+                double cached = median(sampler, specs, true);
+                double tokens = (double) batch * tokensPerCandidate;
+                System.out.printf("%-6d %-10s %12.3f %14.1f %9s%n", batch, "recompute", uncached, tokens / uncached, "1.00x");
+                System.out.printf("%-6d %-10s %12.3f %14.1f %8.2fx%n", batch, "kv-cache", cached, tokens / cached,
+                        uncached / cached);
+            }
+        }
+        return 0;
+    }
+
+    private static List<ImageSampler.CandidateSpec> specs(PriorConfig config, int batch) {
+        SplittableRandom rng = new SplittableRandom(7);
+        int[] text = new int[config.textLength()];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = i < 8 ? 1 + rng.nextInt(config.textVocab() - 1) : config.padTokenId();
+        }
+        List<ImageSampler.CandidateSpec> specs = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            specs.add(new ImageSampler.CandidateSpec(text, 42, i, SamplingParams.DEFAULT));
+        }
+        return specs;
+    }
+
+    private double median(ImageSampler sampler, List<ImageSampler.CandidateSpec> specs, boolean cache) {
+        double[] t = new double[repeat];
+        for (int r = 0; r < repeat; r++) {
+            long t0 = System.nanoTime();
+            sampler.sample(specs, cache);
+            t[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        java.util.Arrays.sort(t);
+        return t[repeat / 2];
+    }
+}

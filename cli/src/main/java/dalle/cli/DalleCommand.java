@@ -1,0 +1,45 @@
+package dalle.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code dalle} command. */
+@Command(name = "dalle", mixinStandardHelpOptions = true, version = "dalle-jvm 0.1.0",
+        description = "DALL-E style zero-shot text-to-image generation on the JVM.",
+        subcommands = {GenerateCommand.class, BundleCommand.class, BenchCommand.class, PlanCommand.class,
+                CommandLine.HelpCommand.class})
+public final class DalleCommand implements Runnable {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its error handling, for {@link #main} and tests. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new DalleCommand());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            // Bad input and unusable files are the user's to fix: one clear line, no stack trace.
+            if (e instanceof IllegalArgumentException || e instanceof dalle.core.io.CheckpointException
+                    || e instanceof java.io.IOException || e instanceof UserError) {
+                commandLine.getErr().println("dalle: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cli;
+    }
+
+    /** A failure whose message is the whole story for the user. */
+    static final class UserError extends RuntimeException {
+        UserError(String message) {
+            super(message);
+        }
+    }
+}

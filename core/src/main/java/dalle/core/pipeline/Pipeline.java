@@ -1,0 +1,160 @@
+package dalle.core.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dalle.core.bundle.ModelBundle;
+import dalle.core.image.RgbImage;
+import dalle.core.sampling.SamplingParams;
+import dalle.core.sampling.ImageSampler;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * In-process generation: caption → BPE tokens → N image-token grids from the transformer prior
+ * → dVAE decoding → contrastive reranking → the best k.
+ *
+ * <p>Each stage is a public method so that the services call exactly the same code: a stage
+ * is written once here and reached in-process, over gRPC and over Kafka with the same result.
+ * Work is chunked ({@link #SAMPLE_BATCH} candidates per sampling batch, {@link #DECODE_BATCH}
+ * images per decode/score batch) to bound memory; since every candidate has its own RNG
+ * stream, chunking does not change any result.
+ */
+public final class Pipeline {
+
+    /** Candidates sampled together in one batched decoding loop. */
+    public static final int SAMPLE_BATCH = 64;
+    /** Images decoded or scored per forward pass. */
+    public static final int DECODE_BATCH = 32;
+
+    /** Progress of a running generation: {@code done} of {@code total} units of {@code stage}. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(String stage, int done, int total);
+
+        Progress NONE = (stage, done, total) -> {};
+    }
+
+    private final ModelBundle bundle;
+    private final ImageSampler sampler;
+
+    public Pipeline(ModelBundle bundle) {
+        this.bundle = Objects.requireNonNull(bundle, "bundle");
+        this.sampler = new ImageSampler(bundle.prior());
+    }
+
+    public ModelBundle bundle() {
+        return bundle;
+    }
+
+    public Generation generate(GenerationRequest request) {
+        return generate(request, Progress.NONE);
+    }
+
+    /** Runs all four stages for one request. */
+    public Generation generate(GenerationRequest request, Progress progress) {
+        long t0 = System.nanoTime();
+        int[] text = tokenize(request.caption());
+        long t1 = System.nanoTime();
+        List<int[]> codes = sample(text, request.candidates(), 0, request.seed(), request.sampling(), progress);
+        long t2 = System.nanoTime();
+        List<RgbImage> images = decode(codes, progress);
+        long t3 = System.nanoTime();
+        float[] scores = score(text, images, progress);
+        long t4 = System.nanoTime();
+        List<Candidate> ranked = rank(codes, images, scores, 0);
+        return new Generation(request.caption(), request.seed(), bundle.version(), ranked, request.topK(),
+                new Generation.Timings(ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4)));
+    }
+
+    /** Stage 1: the caption as the prior's padded text slots (lower-cased BPE, pads after). */
+    public int[] tokenize(String caption) {
+        return bundle.tokenizer().encodePadded(caption, bundle.prior().config().textLength());
+    }
+
+    /**
+     * Stage 2: candidates {@code first .. first+count-1} of a request, each from its own RNG stream.
+     *
+     * @param text padded text slots from {@link #tokenize}
+     * @return per candidate, gridSize² image tokens in raster order
+     */
+    public List<int[]> sample(int[] text, int count, int first, long seed, SamplingParams params,
+                              Progress progress) {
+        List<ImageSampler.CandidateSpec> specs = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            specs.add(new ImageSampler.CandidateSpec(text, seed, first + i, params));
+        }
+        // progress in image tokens over all candidates: a batch of b candidates advances b per step
+        int perCandidate = bundle.prior().config().imageTokens();
+        int total = count * perCandidate;
+        List<int[]> out = new ArrayList<>(count);
+        for (int from = 0; from < count; from += SAMPLE_BATCH) {
+            int done = out.size() * perCandidate;
+            int size = Math.min(count, from + SAMPLE_BATCH) - from;
+            out.addAll(sampler.sample(specs.subList(from, from + size), true,
+                    k -> progress.update("sample", done + k * size, total)));
+        }
+        return out;
+    }
+
+    /** Stage 3: image-token grids to images. */
+    public List<RgbImage> decode(List<int[]> codes, Progress progress) {
+        int cells = bundle.dvae().config().gridSize() * bundle.dvae().config().gridSize();
+        List<RgbImage> out = new ArrayList<>(codes.size());
+        for (int from = 0; from < codes.size(); from += DECODE_BATCH) {
+            List<int[]> chunk = codes.subList(from, Math.min(codes.size(), from + DECODE_BATCH));
+            try (NDManager step = bundle.manager().newSubManager()) {
+                long[] flat = new long[chunk.size() * cells];
+                for (int i = 0; i < chunk.size(); i++) {
+                    int[] c = chunk.get(i);
+                    if (c.length != cells) {
+                        throw new IllegalArgumentException("codes: candidate " + (from + i) + " has " + c.length
+                                + " tokens, the dVAE expects " + cells);
+                    }
+                    for (int j = 0; j < cells; j++) {
+                        flat[i * cells + j] = c[j];
+                    }
+                }
+                NDArray images = bundle.dvae().decode(step.create(flat, new Shape(chunk.size(), cells)));
+                out.addAll(RgbImage.unstack(images));
+            }
+            progress.update("decode", out.size(), codes.size());
+        }
+        return out;
+    }
+
+    /** Stage 4: the reranker's score of each image against the caption's text slots. */
+    public float[] score(int[] text, List<RgbImage> images, Progress progress) {
+        int clipLength = bundle.clip().config().textLength();
+        int[] clipText = text.length == clipLength ? text : java.util.Arrays.copyOf(text, clipLength);
+        if (text.length < clipLength) {
+            java.util.Arrays.fill(clipText, text.length, clipLength, bundle.tokenizer().padId());
+        }
+        float[] scores = new float[images.size()];
+        for (int from = 0; from < images.size(); from += DECODE_BATCH) {
+            int to = Math.min(images.size(), from + DECODE_BATCH);
+            try (NDManager step = bundle.manager().newSubManager()) {
+                float[] s = bundle.clip().score(clipText, RgbImage.stack(step, images.subList(from, to)));
+                System.arraycopy(s, 0, scores, from, s.length);
+            }
+            progress.update("rerank", to, images.size());
+        }
+        return scores;
+    }
+
+    /** Orders candidates best first (ties: lower index first). */
+    public static List<Candidate> rank(List<int[]> codes, List<RgbImage> images, float[] scores, int firstIndex) {
+        List<Candidate> all = new ArrayList<>(codes.size());
+        for (int i = 0; i < codes.size(); i++) {
+            all.add(new Candidate(firstIndex + i, codes.get(i), images.get(i), scores[i]));
+        }
+        all.sort(Comparator.comparingDouble((Candidate c) -> -c.score()).thenComparingInt(Candidate::index));
+        return List.copyOf(all);
+    }
+
+    private static double ms(long from, long to) {
+        return (to - from) / 1e6;
+    }
+}

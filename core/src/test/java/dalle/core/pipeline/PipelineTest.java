@@ -1,0 +1,162 @@
+package dalle.core.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dalle.core.bundle.BundleManifest;
+import dalle.core.bundle.ModelBundle;
+import dalle.core.clip.ClipConfig;
+import dalle.core.clip.ContrastiveScorer;
+import dalle.core.data.shapes.ShapesDataset;
+import dalle.core.dvae.Dvae;
+import dalle.core.dvae.DvaeConfig;
+import dalle.core.io.CheckpointException;
+import dalle.core.io.SafeTensors;
+import dalle.core.tokenizer.BpeTokenizer;
+import dalle.core.transformer.DallePrior;
+import dalle.core.transformer.PriorConfig;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The in-process pipeline end to end on a small random-weight bundle written to disk and loaded back. */
+class PipelineTest {
+
+    @TempDir static Path root;
+    static Path bundleDir;
+
+    static BpeTokenizer tokenizer() {
+        ShapesDataset shapes = ShapesDataset.train(3, 32);
+        List<String> captions = new ArrayList<>();
+        for (long i = 0; i < 1000; i++) {
+            captions.add(shapes.caption(i).text());
+        }
+        return BpeTokenizer.train(captions, 320);
+    }
+
+    static BundleManifest writeBundle(Path dir, int priorCodes) throws Exception {
+        BpeTokenizer tok = tokenizer();
+        try (NDManager m = NDManager.newBaseManager()) {
+            Dvae dvae = new Dvae(m, new DvaeConfig(32, 4, 64, 8, 1, 8), 1);
+            DallePrior prior = new DallePrior(m,
+                    new PriorConfig(tok.vocabSize(), 8, tok.padId(), priorCodes, 4, 32, 2, 2, 3, 2), 2);
+            ContrastiveScorer clip = new ContrastiveScorer(m,
+                    new ClipConfig(tok.vocabSize(), 8, tok.padId(), 32, 32, 1, 2, 8, 16), 3);
+            return ModelBundle.save(dir, "test", "custom", "random weights for tests", tok, dvae, prior, clip,
+                    SafeTensors.Storage.F32);
+        }
+    }
+
+    @BeforeAll
+    static void bundle() throws Exception {
+        bundleDir = root.resolve("bundle");
+        writeBundle(bundleDir, 64);
+    }
+
+    @Test
+    void generatesTheTopKRankedByScoreAndTheSameBytesForTheSameSeed() {
+        try (ModelBundle bundle = ModelBundle.load(bundleDir)) {
+            Pipeline pipeline = new Pipeline(bundle);
+            GenerationRequest request = GenerationRequest.of("a small red circle above a blue square", 6, 3, 11);
+            List<String> stages = new ArrayList<>();
+            Generation a = pipeline.generate(request, (stage, done, total) -> {
+                if (stages.isEmpty() || !stages.get(stages.size() - 1).equals(stage)) {
+                    stages.add(stage);
+                }
+                assertTrue(done <= total, stage + " " + done + "/" + total);
+            });
+            Generation b = pipeline.generate(request);
+
+            assertEquals(List.of("sample", "decode", "rerank"), stages);
+            assertEquals(3, a.top().size());
+            assertEquals(6, a.ranked().size());
+            assertEquals(bundle.version(), a.bundleVersion());
+            assertTrue(a.bundleVersion().startsWith("test-"), a.bundleVersion());
+            for (int i = 1; i < a.ranked().size(); i++) {
+                assertTrue(a.ranked().get(i - 1).score() >= a.ranked().get(i).score(), "ranked best first");
+            }
+            for (int i = 0; i < a.ranked().size(); i++) {
+                Candidate x = a.ranked().get(i);
+                Candidate y = b.ranked().get(i);
+                assertEquals(x.index(), y.index());
+                assertArrayEquals(x.codes(), y.codes());
+                assertEquals(x.score(), y.score());
+                assertArrayEquals(x.image().toPng(), y.image().toPng(), "same seed, same PNG bytes");
+                assertEquals(32, x.image().width());
+                assertEquals(16, x.codes().length);
+            }
+        }
+    }
+
+    @Test
+    void aCandidateDoesNotDependOnHowManyOthersWereRequested() {
+        try (ModelBundle bundle = ModelBundle.load(bundleDir)) {
+            Pipeline pipeline = new Pipeline(bundle);
+            Generation few = pipeline.generate(GenerationRequest.of("a green triangle", 2, 1, 5));
+            Generation many = pipeline.generate(GenerationRequest.of("a green triangle", 7, 1, 5));
+            Generation other = pipeline.generate(GenerationRequest.of("a green triangle", 2, 1, 6));
+            for (Candidate c : few.ranked()) {
+                Candidate same = many.ranked().stream().filter(d -> d.index() == c.index()).findFirst().orElseThrow();
+                assertArrayEquals(c.codes(), same.codes(), "candidate " + c.index());
+                assertEquals(c.score(), same.score(), 1e-5f);
+            }
+            boolean differs = false;
+            for (int i = 0; i < 2; i++) {
+                int index = i;
+                int[] x = few.ranked().stream().filter(d -> d.index() == index).findFirst().orElseThrow().codes();
+                int[] y = other.ranked().stream().filter(d -> d.index() == index).findFirst().orElseThrow().codes();
+                differs |= !java.util.Arrays.equals(x, y);
+            }
+            assertTrue(differs, "another seed gives other candidates");
+        }
+    }
+
+    @Test
+    void invalidRequestsAreRefusedNamingTheField() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationRequest.of(" ", 4, 1, 0))
+                .getMessage().startsWith("caption"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationRequest.of("x".repeat(1001), 4, 1, 0))
+                .getMessage().startsWith("caption"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationRequest.of("a", 0, 1, 0))
+                .getMessage().startsWith("candidates"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationRequest.of("a", 513, 1, 0))
+                .getMessage().startsWith("candidates"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationRequest.of("a", 4, 5, 0))
+                .getMessage().startsWith("top_k"));
+    }
+
+    @Test
+    void aModifiedPartIsRefusedWithItsPath() throws Exception {
+        Path dir = root.resolve("tampered");
+        writeBundle(dir, 64);
+        Path weights = dir.resolve("prior").resolve("model.safetensors");
+        try (RandomAccessFile f = new RandomAccessFile(weights.toFile(), "rw")) {
+            f.seek(f.length() - 1);
+            int last = f.read();
+            f.seek(f.length() - 1);
+            f.write(last ^ 0x55);
+        }
+        CheckpointException e = assertThrows(CheckpointException.class, () -> ModelBundle.load(dir));
+        assertTrue(e.getMessage().contains(dir.resolve("prior").toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("differs from the manifest"), e.getMessage());
+    }
+
+    @Test
+    void partsThatDoNotFitTogetherAreRefused() {
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> writeBundle(root.resolve("mismatch"), 128));
+        assertTrue(e.getMessage().contains("do not match the dVAE"), e.getMessage());
+        assertFalse(root.resolve("mismatch").resolve("bundle.json").toFile().exists());
+        CheckpointException missing = assertThrows(CheckpointException.class,
+                () -> ModelBundle.load(root.resolve("nowhere")));
+        assertTrue(missing.getMessage().contains("bundle.json"), missing.getMessage());
+    }
+}
