@@ -62,6 +62,6 @@ final class BottleneckBlock extends Module {
         h = conv3.forward(Activation.relu(h));
         h = conv4.forward(Activation.relu(h));
         NDArray id = idPath == null ? x : idPath.forward(x);
-        return id.add(h.mul(postGain));
+        return id.add(Scalars.mul(h, postGain));
     }
 }

@@ -172,7 +172,7 @@ public final class Dvae extends Module {
         NDArray reconstruction = nll.mean();
         NDArray kl = GumbelSoftmax.klToUniform(logits).mean();
         float perImageValues = (float) DvaeConfig.CHANNELS * config.imageSize() * config.imageSize();
-        NDArray total = reconstruction.add(kl.mul(beta / perImageValues));
+        NDArray total = reconstruction.add(Scalars.mul(kl, beta / perImageValues));
         return new DvaeLoss(total, reconstruction, kl);
     }
 
