@@ -1,5 +1,6 @@
 package dalle.core.clip;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -124,7 +125,7 @@ public final class ContrastiveScorer extends Module {
         NDArray diagonal = ids.getManager().eye((int) b).toType(logits.getDataType(), false); // (B, B)
         NDArray rows = logits.logSoftmax(1).mul(diagonal).sum().neg();                         // Σ_i −log p(image i | caption i)
         NDArray cols = logits.logSoftmax(0).mul(diagonal).sum().neg();                         // Σ_i −log p(caption i | image i)
-        return rows.add(cols).div(2f * b);
+        return Scalars.div(rows.add(cols), 2f * b);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dalle.core.dvae;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.SplittableRandom;

@@ -1,5 +1,6 @@
 package dalle.core.transformer;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
@@ -163,7 +164,7 @@ public final class DallePrior extends Module {
                 w.get(m, new NDIndex("{}:", config.imageLogitOffset()))).singletonOrThrow(); // -> (B, Ti, imageVocab)
         NDArray textLoss = crossEntropy(textLogits, textTargets(text).get(":, 1:"));
         NDArray imageLoss = crossEntropy(imageLogits, image);
-        NDArray total = textLoss.mul(PriorLoss.TEXT_WEIGHT).add(imageLoss.mul(PriorLoss.IMAGE_WEIGHT));
+        NDArray total = Scalars.mul(textLoss, PriorLoss.TEXT_WEIGHT).add(Scalars.mul(imageLoss, PriorLoss.IMAGE_WEIGHT));
         return new PriorLoss(total, textLoss, imageLoss);
     }
 

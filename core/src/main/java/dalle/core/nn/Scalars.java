@@ -1,4 +1,4 @@
-package dalle.core.dvae;
+package dalle.core.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
@@ -12,20 +12,23 @@ import ai.djl.ndarray.types.Shape;
  * buffer the backward pass reads freed memory: wrong gradients or NaNs, sporadically (always, if a
  * GC runs between forward and backward). A constant made by {@code full} lives in memory that
  * libtorch owns and reference-counts, so autograd keeps it alive after the Java handle is closed.
+ *
+ * <p>The same holds for the in-place {@code muli(Number)} and for {@code maximum/minimum/pow(Number)}:
+ * anywhere on a path that is differentiated, scale through this class (or use {@code clip}).
  */
-final class Scalars {
+public final class Scalars {
 
     private Scalars() {}
 
     /** {@code x · s}, same shape and dtype as {@code x}. */
-    static NDArray mul(NDArray x, float s) {
+    public static NDArray mul(NDArray x, float s) {
         try (NDArray c = x.getManager().full(new Shape(), s, x.getDataType())) {
             return x.mul(c);
         }
     }
 
     /** {@code x / s}, same shape and dtype as {@code x}. */
-    static NDArray div(NDArray x, float s) {
+    public static NDArray div(NDArray x, float s) {
         try (NDArray c = x.getManager().full(new Shape(), s, x.getDataType())) {
             return x.div(c);
         }
