@@ -68,19 +68,7 @@ public final class Dvae extends Module {
      *     fails {@link DvaeConfig}'s validation
      */
     public static DvaeConfig readConfig(Path dir) {
-        try {
-            return Checkpoints.readConfig(dir, KIND, DvaeConfig.class);
-        } catch (CheckpointException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            // Gson wraps an exception thrown by the record's compact constructor in a plain RuntimeException
-            Throwable cause = e;
-            while (cause.getCause() != null) {
-                cause = cause.getCause();
-            }
-            throw new CheckpointException(dir.resolve(Checkpoints.CONFIG_FILE),
-                    "invalid " + KIND + " config: " + cause.getMessage(), e);
-        }
+        return Checkpoints.readConfig(dir, KIND, DvaeConfig.class);
     }
 
     /** Writes {@code config.json} and {@code model.safetensors} into {@code dir}. */

@@ -82,8 +82,16 @@ public final class Checkpoints {
                 throw new CheckpointException(file, "missing \"config\" object");
             }
             return config;
-        } catch (JsonParseException | IllegalArgumentException e) {
-            throw new CheckpointException(file, "invalid " + kind + " config: " + e.getMessage(), e);
+        } catch (CheckpointException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Gson wraps what the record's compact constructor throws in a plain RuntimeException:
+            // report the innermost message, which names the bad value.
+            Throwable cause = e;
+            while (cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            throw new CheckpointException(file, "invalid " + kind + " config: " + cause.getMessage(), e);
         }
     }
 
