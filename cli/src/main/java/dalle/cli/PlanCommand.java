@@ -33,11 +33,8 @@ final class PlanCommand implements Callable<Integer> {
         System.out.printf("preset %s%n", preset);
         row("transformer prior", prior.parameterCount());
         row("dVAE", dvae.parameterCount());
-        if (preset.equals("tiny")) {
-            row("contrastive reranker", ClipConfig.tiny(1024, 0).parameterCount());
-        } else {
-            System.out.println("  contrastive reranker: CLIP (external; load OpenAI's TorchScript)");
-        }
+        row("contrastive reranker", (preset.equals("tiny") ? ClipConfig.tiny(1024, 0)
+                : ClipConfig.paper(prior.textVocab(), prior.padTokenId())).parameterCount());
         return 0;
     }
 
