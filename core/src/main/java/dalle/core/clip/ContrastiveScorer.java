@@ -53,16 +53,13 @@ public final class ContrastiveScorer extends Module {
     }
 
     /**
-     * Loads a scorer written by {@link #save} onto {@code manager}.
+     * Loads a scorer written by {@link #save}; its parameters live on a sub-manager of {@code manager}.
      *
      * @throws CheckpointException naming the file when the config is missing, of another kind or
      *     invalid, or when a tensor is missing, extra or of the wrong shape
      */
     public static ContrastiveScorer load(Path dir, NDManager manager) {
-        ClipConfig config = Checkpoints.readConfig(dir, KIND, ClipConfig.class);
-        ContrastiveScorer scorer = new ContrastiveScorer(manager, config, 0L);
-        Checkpoints.loadWeights(dir, scorer, manager);
-        return scorer;
+        return Checkpoints.load(dir, KIND, ClipConfig.class, manager, (m, c) -> new ContrastiveScorer(m, c, 0L));
     }
 
     /** Writes {@code config.json} (kind {@value #KIND}) and {@code model.safetensors} into {@code dir}. */

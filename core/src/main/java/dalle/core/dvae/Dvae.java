@@ -49,16 +49,7 @@ public final class Dvae extends Module {
      *     the weights do not match it (missing, extra or wrongly shaped tensors)
      */
     public static Dvae load(Path dir, NDManager manager) {
-        DvaeConfig config = readConfig(dir);
-        NDManager owner = manager.newSubManager();
-        try {
-            Dvae model = new Dvae(owner, config, 0L);
-            Checkpoints.loadWeights(dir, model, owner);
-            return model;
-        } catch (RuntimeException e) {
-            owner.close();
-            throw e;
-        }
+        return Checkpoints.load(dir, KIND, DvaeConfig.class, manager, (m, c) -> new Dvae(m, c, 0L));
     }
 
     /**

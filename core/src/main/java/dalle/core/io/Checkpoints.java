@@ -96,6 +96,27 @@ public final class Checkpoints {
     }
 
     /**
+     * Loads a model directory: reads its config, builds the model on a new sub-manager of
+     * {@code manager} with {@code factory}, and loads the weights into it. On failure the
+     * sub-manager is closed and nothing leaks.
+     *
+     * @throws CheckpointException naming the file and the reason when the config or weights do not fit
+     */
+    public static <C extends Record, M extends Module> M load(Path dir, String kind, Class<C> configType,
+            NDManager manager, java.util.function.BiFunction<NDManager, C, M> factory) {
+        C config = readConfig(dir, kind, configType);
+        NDManager own = manager.newSubManager();
+        try {
+            M model = factory.apply(own, config);
+            loadWeights(dir, model, own);
+            return model;
+        } catch (RuntimeException e) {
+            own.close();
+            throw e;
+        }
+    }
+
+    /**
      * Loads {@code model.safetensors} from {@code dir} into {@code module}'s parameters (onto
      * {@code manager}). All names and shapes are checked before any parameter is replaced.
      */

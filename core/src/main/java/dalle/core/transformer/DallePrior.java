@@ -92,16 +92,7 @@ public final class DallePrior extends Module {
      * @throws dalle.core.io.CheckpointException naming the file when the config or weights do not fit
      */
     public static DallePrior load(Path dir, NDManager manager) {
-        PriorConfig config = Checkpoints.readConfig(dir, KIND, PriorConfig.class);
-        NDManager own = manager.newSubManager();
-        try {
-            DallePrior prior = new DallePrior(own, config, 0L);
-            Checkpoints.loadWeights(dir, prior, own);
-            return prior;
-        } catch (RuntimeException e) {
-            own.close();
-            throw e;
-        }
+        return Checkpoints.load(dir, KIND, PriorConfig.class, manager, (m, c) -> new DallePrior(m, c, 0L));
     }
 
     /** Writes {@code config.json} and {@code model.safetensors} into {@code dir}. */
