@@ -5,7 +5,6 @@ import dalle.core.eval.EvalOptions;
 import dalle.core.eval.EvalReport;
 import dalle.core.eval.EvalReportWriter;
 import dalle.core.eval.Evaluation;
-import dalle.core.sampling.SamplingParams;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,19 +45,7 @@ final class EvalCommand implements Callable<Integer> {
             description = "Held-out images for the dVAE reconstruction check, 0 to skip (default ${DEFAULT-VALUE}).")
     int images;
 
-    @Option(names = "--temperature", defaultValue = "1.0",
-            description = "Sampling temperature (default ${DEFAULT-VALUE}, as the paper).")
-    float temperature;
-
-    @Option(names = "--top-k-tokens", defaultValue = "0",
-            description = "Sample each image token from the k most likely only (0 = off).")
-    int topKTokens;
-
-    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling threshold (1 = off).")
-    float topP;
-
-    @Option(names = "--guidance", defaultValue = "1.0", description = "Classifier-free guidance scale (1 = off).")
-    float guidance;
+    @Mixin SamplingOptions sampling;
 
     @Mixin ModelOption model;
 
@@ -68,7 +55,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // Validate before loading anything: a bad option costs nothing.
         EvalOptions options = new EvalOptions(captionsPerSet, ns.stream().sorted().distinct().toList(), seed,
-                new SamplingParams(temperature, topKTokens, topP, guidance), images);
+                sampling.params(), images);
         Path dir = model.resolve();
         long t0 = System.nanoTime();
         try (ModelBundle bundle = ModelBundle.load(dir)) {

@@ -10,7 +10,6 @@ import dalle.core.pipeline.Candidate;
 import dalle.core.pipeline.Generation;
 import dalle.core.pipeline.GenerationRequest;
 import dalle.core.pipeline.Pipeline;
-import dalle.core.sampling.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -40,17 +39,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, defaultValue = "out", description = "Output folder (default ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature (default ${DEFAULT-VALUE}, as the paper).")
-    float temperature;
-
-    @Option(names = "--top-k-tokens", defaultValue = "0", description = "Sample each image token from the k most likely only (0 = off).")
-    int topKTokens;
-
-    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling threshold (1 = off).")
-    float topP;
-
-    @Option(names = "--guidance", defaultValue = "1.0", description = "Classifier-free guidance scale (1 = off).")
-    float guidance;
+    @Mixin SamplingOptions sampling;
 
     @Mixin ModelOption model;
 
@@ -58,7 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // Validate before loading anything: a bad request costs nothing.
         GenerationRequest request = new GenerationRequest(caption, candidates, Math.min(top, candidates), seed,
-                new SamplingParams(temperature, topKTokens, topP, guidance));
+                sampling.params());
         if (top > candidates) {
             System.err.printf("dalle: --top %d is more than --candidates %d; keeping all %d%n", top, candidates, candidates);
         }

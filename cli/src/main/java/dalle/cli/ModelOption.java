@@ -11,7 +11,7 @@ final class ModelOption {
     static final Path SHIPPED = Path.of(System.getProperty("dalle.home", "."), "models", "tiny");
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR",
-            description = "Model bundle directory (default: $DALLE_MODEL, else the shipped ${DEFAULT-VALUE}).")
+            description = "Model bundle directory (default: $DALLE_MODEL, else the shipped models/tiny).")
     Path model;
 
     Path resolve() {

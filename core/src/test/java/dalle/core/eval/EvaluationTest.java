@@ -1,5 +1,6 @@
 package dalle.core.eval;
 
+import dalle.core.bundle.TestBundles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

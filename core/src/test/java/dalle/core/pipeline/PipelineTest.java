@@ -6,19 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import dalle.core.bundle.BundleManifest;
 import dalle.core.bundle.ModelBundle;
-import dalle.core.clip.ClipConfig;
-import dalle.core.clip.ContrastiveScorer;
-import dalle.core.data.shapes.ShapesDataset;
-import dalle.core.dvae.Dvae;
-import dalle.core.dvae.DvaeConfig;
+import dalle.core.bundle.TestBundles;
 import dalle.core.io.CheckpointException;
-import dalle.core.io.SafeTensors;
-import dalle.core.tokenizer.BpeTokenizer;
-import dalle.core.transformer.DallePrior;
-import dalle.core.transformer.PriorConfig;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,26 +24,8 @@ class PipelineTest {
     @TempDir static Path root;
     static Path bundleDir;
 
-    static BpeTokenizer tokenizer() {
-        ShapesDataset shapes = ShapesDataset.train(3, 32);
-        List<String> captions = new ArrayList<>();
-        for (long i = 0; i < 1000; i++) {
-            captions.add(shapes.caption(i).text());
-        }
-        return BpeTokenizer.train(captions, 320);
-    }
-
     static BundleManifest writeBundle(Path dir, int priorCodes) throws Exception {
-        BpeTokenizer tok = tokenizer();
-        try (NDManager m = NDManager.newBaseManager()) {
-            Dvae dvae = new Dvae(m, new DvaeConfig(32, 4, 64, 8, 1, 8), 1);
-            DallePrior prior = new DallePrior(m,
-                    new PriorConfig(tok.vocabSize(), 8, tok.padId(), priorCodes, 4, 32, 2, 2, 3, 2), 2);
-            ContrastiveScorer clip = new ContrastiveScorer(m,
-                    new ClipConfig(tok.vocabSize(), 8, tok.padId(), 32, 32, 1, 2, 8, 16), 3);
-            return ModelBundle.save(dir, "test", "custom", "random weights for tests", tok, dvae, prior, clip,
-                    SafeTensors.Storage.F32);
-        }
+        return TestBundles.write(dir, priorCodes);
     }
 
     @BeforeAll
