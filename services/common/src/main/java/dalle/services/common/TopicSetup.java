@@ -91,11 +91,11 @@ public final class TopicSetup {
             List<String> lines = new ArrayList<>();
             for (Outcome o : outcomes) {
                 String what = switch (o.action()) {
-                    case CREATED -> (dryRun ? "would create  " : "created       ") + o.partitionsAfter()
-                            + " partitions, replication factor " + replicationFactor;
+                    case CREATED -> (dryRun ? "would create  " : "created       ") + partitions(o.partitionsAfter())
+                            + ", replication factor " + replicationFactor;
                     case PARTITIONS_ADDED -> (dryRun ? "would add partitions " : "added partitions ")
                             + o.partitionsBefore() + " -> " + o.partitionsAfter();
-                    case UNCHANGED -> "unchanged     " + o.partitionsAfter() + " partitions";
+                    case UNCHANGED -> "unchanged     " + partitions(o.partitionsAfter());
                 };
                 lines.add(String.format("%-26s %s", o.topic(), what));
                 o.notes().forEach(n -> lines.add("    note: " + n));
@@ -108,6 +108,10 @@ public final class TopicSetup {
                     counts.getOrDefault(Action.UNCHANGED, 0L), withNotes().size(),
                     dryRun ? " (dry run: nothing changed)" : ""));
             return lines;
+        }
+
+        private static String partitions(int n) {
+            return n + (n == 1 ? " partition" : " partitions");
         }
     }
 
