@@ -100,7 +100,8 @@ final class TopicsCommand implements Runnable {
                         t.isDeadLetter() ? "original bytes" : t.valueType().getSimpleName(), t.partitions(),
                         days(t.retention()), mib(t.maxMessageBytes()));
             }
-            out.println("Keys are the request id (UTF-8). Dead letters carry the dlq-* headers of dalle/v1/events.proto.");
+            out.println("Keys are the request id (UTF-8). Dead letters carry the dlq-* headers of "
+                    + "dalle/v1/events.proto.");
             out.flush();
             return 0;
         }

@@ -102,7 +102,8 @@ public final class TopicSetup {
             }
             Map<Action, Long> counts = outcomes.stream().collect(Collectors.groupingBy(Outcome::action,
                     () -> new java.util.EnumMap<>(Action.class), Collectors.counting()));
-            lines.add(String.format("%d topics: %d %s, %d with partitions %s, %d unchanged; %d differ from the registry%s",
+            lines.add(String.format(
+                    "%d topics: %d %s, %d with partitions %s, %d unchanged; %d differ from the registry%s",
                     outcomes.size(), counts.getOrDefault(Action.CREATED, 0L), dryRun ? "to create" : "created",
                     counts.getOrDefault(Action.PARTITIONS_ADDED, 0L), dryRun ? "to add" : "added",
                     counts.getOrDefault(Action.UNCHANGED, 0L), withNotes().size(),
@@ -231,7 +232,8 @@ public final class TopicSetup {
             try {
                 Map<String, TopicDescription> seen = admin.describeTopics(partitions.keySet()).allTopicNames()
                         .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                if (seen.entrySet().stream().allMatch(e -> e.getValue().partitions().size() >= partitions.get(e.getKey()))) {
+                if (seen.entrySet().stream()
+                        .allMatch(e -> e.getValue().partitions().size() >= partitions.get(e.getKey()))) {
                     return;
                 }
             } catch (ExecutionException e) {

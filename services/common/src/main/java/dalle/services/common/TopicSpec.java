@@ -41,7 +41,8 @@ public final class TopicSpec<V> {
             int maxMessageBytes) {
         Objects.requireNonNull(name, "name");
         if (name.length() > 200 || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("topic name '" + name + "' is not kebab-case [a-z0-9-], 1..200 characters");
+            throw new IllegalArgumentException(
+                    "topic name '" + name + "' is not kebab-case [a-z0-9-], 1..200 characters");
         }
         if (partitions < 1 || partitions > 1000) {
             throw new IllegalArgumentException("topic " + name + ": partitions " + partitions + " is outside 1..1000");

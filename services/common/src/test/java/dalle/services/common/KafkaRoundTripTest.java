@@ -2,7 +2,6 @@ package dalle.services.common;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dalle.v1.GenerationRequest;
@@ -80,8 +79,7 @@ class KafkaRoundTripTest {
 
             // The tokenizer's view: raw bytes that do not parse.
             ConsumerRecord<byte[], byte[]> consumed = SharedKafka.readAt("generation-requests", at.partition(), at.offset());
-            Parsed.Failed<GenerationRequest> failed = assertInstanceOf(Parsed.Failed.class,
-                    Topics.GENERATION_REQUESTS.parse(consumed.value()));
+            Parsed.Failed<GenerationRequest> failed = ProtoSerdeTest.failed(Topics.GENERATION_REQUESTS.parse(consumed.value()));
             long before = System.currentTimeMillis();
             RecordMetadata dlqAt = producer.send(DeadLetters.record(consumed, Stage.STAGE_TOKENIZER, failed.cause()))
                     .get(30, TimeUnit.SECONDS);

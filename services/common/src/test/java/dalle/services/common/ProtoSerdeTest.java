@@ -26,6 +26,14 @@ class ProtoSerdeTest {
                 .setSubmittedAtMs(1_717_200_000_000L).setDeadlineMs(1_717_200_060_000L).build();
     }
 
+    /** The failure, or an assertion error if the bytes parsed. */
+    static <T> Parsed.Failed<T> failed(Parsed<T> parsed) {
+        if (parsed instanceof Parsed.Failed<T> f) {
+            return f;
+        }
+        throw new AssertionError("expected a parse failure, got " + parsed);
+    }
+
     @Test
     void serializeThenDeserializeGivesAnEqualMessage() {
         ProtoSerde<GenerationRequest> serde = ProtoSerde.of(GenerationRequest.class);
@@ -51,7 +59,7 @@ class ProtoSerdeTest {
         ProtoSerde<GenerationRequest> serde = ProtoSerde.of(GenerationRequest.class);
         byte[] bad = "not a protobuf".getBytes(StandardCharsets.UTF_8);
         Parsed<GenerationRequest> parsed = serde.parse(bad);
-        Parsed.Failed<GenerationRequest> failed = assertInstanceOf(Parsed.Failed.class, parsed);
+        Parsed.Failed<GenerationRequest> failed = failed(parsed);
         assertTrue(failed.reason().startsWith("14 bytes are not a valid GenerationRequest: "), failed.reason());
         assertInstanceOf(InvalidProtocolBufferException.class, failed.cause());
         IllegalStateException noValue = assertThrows(IllegalStateException.class, parsed::value);

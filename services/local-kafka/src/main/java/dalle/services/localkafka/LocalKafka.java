@@ -1,23 +1,15 @@
 package dalle.services.localkafka;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
-import org.apache.kafka.common.Uuid;
+import java.util.Properties;
 
 /**
  * A real Apache Kafka broker for one machine: the {@code kafka_2.13} artifact run as a child JVM in KRaft
@@ -46,8 +38,6 @@ public final class LocalKafka implements AutoCloseable {
     /** System property naming the broker classpath folder; overrides the discovery of target/kafka-lib. */
     public static final String KAFKA_LIB_PROPERTY = "dalle.kafka.lib";
 
-    static final String READY_LINE = "Kafka Server started";
-
     private final Path dataDir;
     private final Path logFile;
     private final int port;
@@ -59,7 +49,7 @@ public final class LocalKafka implements AutoCloseable {
 
     private LocalKafka(Builder b, int port, int controllerPort, String clusterId, Process process) {
         this.dataDir = b.dataDir;
-        this.logFile = b.logFile();
+        this.logFile = b.dataDir.resolve("broker.log");
         this.port = port;
         this.controllerPort = controllerPort;
         this.clusterId = clusterId;
@@ -232,19 +222,21 @@ public final class LocalKafka implements AutoCloseable {
          *     ready within the start timeout; the message names the log file and quotes its last lines
          */
         public LocalKafka start() throws IOException {
-            Path lib = kafkaLib != null ? kafkaLib : defaultKafkaLib();
-            checkKafkaLib(lib);
+            BrokerProcess broker = new BrokerProcess(dataDir, kafkaLib != null ? kafkaLib : defaultKafkaLib(),
+                    jvmOptions, startTimeout);
+            broker.checkKafkaLib();
             Files.createDirectories(dataDir);
             Path serverProperties = dataDir.resolve("server.properties");
             Path logDir = dataDir.resolve("kafka-logs");
             if (BrokerFiles.isLocked(logDir.resolve(".lock"))) {
                 throw new IOException("local Kafka in " + dataDir + ": another broker is running on this folder (it"
                         + " holds " + logDir.resolve(".lock") + "); stop it or use another folder; its log is "
-                        + logFile());
+                        + broker.logFile());
             }
             int[] previous = BrokerFiles.previousPorts(serverProperties);
             int brokerPort = port != 0 ? port : BrokerFiles.freePortPreferring(previous[0], -1);
-            int ctlPort = controllerPort != 0 ? controllerPort : BrokerFiles.freePortPreferring(previous[1], brokerPort);
+            int ctlPort = controllerPort != 0 ? controllerPort
+                    : BrokerFiles.freePortPreferring(previous[1], brokerPort);
             if (brokerPort == ctlPort) {
                 throw new IllegalArgumentException("port and controllerPort are both " + brokerPort);
             }
@@ -255,120 +247,20 @@ public final class LocalKafka implements AutoCloseable {
 
             Path meta = logDir.resolve("meta.properties");
             if (!Files.exists(meta)) {
-                format(lib, serverProperties, log4j);
+                broker.format(serverProperties, log4j);
             }
             String clusterId = BrokerFiles.readProperty(meta, "cluster.id");
 
-            long logOffset = Files.exists(logFile()) ? Files.size(logFile()) : 0;
-            Process process = launch(lib, log4j, "kafka.Kafka", List.of(serverProperties.toString()));
+            long logOffset = Files.exists(broker.logFile()) ? Files.size(broker.logFile()) : 0;
+            Process process = broker.launch(log4j, "kafka.Kafka", List.of(serverProperties.toString()));
             LocalKafka kafka = new LocalKafka(this, brokerPort, ctlPort, clusterId, process);
             try {
-                awaitReady(kafka, logOffset);
+                broker.awaitReady(process, kafka.bootstrapServers(), brokerPort, logOffset);
             } catch (IOException | RuntimeException e) {
                 kafka.close();
                 throw e;
             }
             return kafka;
-        }
-
-        private void format(Path lib, Path serverProperties, Path log4j) throws IOException {
-            String id = Uuid.randomUuid().toString();
-            Process p = launch(lib, log4j, "kafka.tools.StorageTool",
-                    List.of("format", "-t", id, "-c", serverProperties.toString()));
-            try {
-                if (!p.waitFor(startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    p.destroyForcibly();
-                    throw failure("formatting the storage took longer than " + startTimeout.toSeconds() + " s");
-                }
-            } catch (InterruptedException e) {
-                p.destroyForcibly();
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while formatting " + dataDir, e);
-            }
-            if (p.exitValue() != 0) {
-                throw failure("formatting the storage failed (exit code " + p.exitValue() + ")");
-            }
-        }
-
-        private Process launch(Path lib, Path log4j, String mainClass, List<String> args) throws IOException {
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(jvmOptions);
-            command.add("-Dlog4j2.configurationFile=" + log4j.toUri());
-            command.add("-cp");
-            command.add(lib.toAbsolutePath() + "/*");
-            command.add(mainClass);
-            command.addAll(args);
-            ProcessBuilder pb = new ProcessBuilder(command).directory(dataDir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()));
-            pb.environment().keySet().removeIf(k -> k.startsWith("KAFKA_") || k.equals("JAVA_TOOL_OPTIONS"));
-            return pb.start();
-        }
-
-        private void awaitReady(LocalKafka kafka, long logOffset) throws IOException {
-            long deadline = System.nanoTime() + startTimeout.toNanos();
-            boolean logSaysStarted = false;
-            while (System.nanoTime() < deadline) {
-                if (!kafka.process.isAlive()) {
-                    throw failure("the broker exited with code " + kafka.process.exitValue() + " while starting");
-                }
-                logSaysStarted = logSaysStarted || BrokerFiles.logContains(logFile(), logOffset, READY_LINE);
-                if (logSaysStarted && accepts(kafka.port) && clusterAnswers(kafka)) {
-                    return;
-                }
-                sleep(100);
-            }
-            throw failure("the broker was not ready within " + startTimeout.toSeconds() + " s");
-        }
-
-        private static boolean accepts(int port) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
-        }
-
-        private static boolean clusterAnswers(LocalKafka kafka) {
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
-                return !admin.describeCluster(new DescribeClusterOptions().timeoutMs(5000)).nodes()
-                        .get(6, TimeUnit.SECONDS).isEmpty();
-            } catch (Exception e) {
-                if (e instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for the broker", e);
-                }
-                return false;
-            }
-        }
-
-        private IOException failure(String what) {
-            return new IOException("local Kafka in " + dataDir + ": " + what + "; see " + logFile()
-                    + BrokerFiles.tail(logFile(), 15));
-        }
-
-        private Path logFile() {
-            return dataDir.resolve("broker.log");
-        }
-
-        private static void checkKafkaLib(Path lib) throws IOException {
-            boolean ok = false;
-            if (Files.isDirectory(lib)) {
-                try (var files = Files.list(lib)) {
-                    ok = files.anyMatch(f -> f.getFileName().toString().startsWith("kafka_2.13-"));
-                } catch (UncheckedIOException e) {
-                    throw e.getCause();
-                }
-            }
-            if (!ok) {
-                throw new IOException("no Kafka broker classpath at " + lib.toAbsolutePath()
-                        + " (expected kafka_2.13-*.jar there): build it with"
-                        + " `mvn -B -q -DskipTests -pl services/local-kafka -am package`, or set -D"
-                        + KAFKA_LIB_PROPERTY + "=<folder>");
-            }
         }
 
         private static int checkPort(String name, int port) {
@@ -383,15 +275,6 @@ public final class LocalKafka implements AutoCloseable {
                 throw new IllegalArgumentException(name + " " + d + " is not positive");
             }
             return d;
-        }
-
-        private static void sleep(long ms) throws IOException {
-            try {
-                Thread.sleep(ms);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for the broker", e);
-            }
         }
     }
 
