@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,6 +18,14 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalKafkaTest {
 
     @Test
-    void restartOnTheSameDataFolderKeepsTopicsClusterIdAndPort(@TempDir Path dir) throws Exception {
+    void restartOnTheSameDataFolderKeepsTopicsRecordsClusterIdAndPort(@TempDir Path dir) throws Exception {
         String clusterId;
         int port;
         ProcessHandle first;
@@ -36,6 +46,11 @@ class LocalKafkaTest {
             try (Admin admin = admin(kafka)) {
                 admin.createTopics(List.of(new NewTopic("kept-across-restarts", 3, (short) 1))).all()
                         .get(30, TimeUnit.SECONDS);
+            }
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                    new StringSerializer(), new StringSerializer())) {
+                producer.send(new ProducerRecord<>("kept-across-restarts", 1, "req-1", "hello")).get(30, TimeUnit.SECONDS);
             }
             // A second broker on the same folder would fight over its files: refused before anything is touched.
             String before = Files.readString(dir.resolve("server.properties"));
@@ -52,6 +67,19 @@ class LocalKafkaTest {
                 TopicDescription d = admin.describeTopics(Set.of("kept-across-restarts")).allTopicNames()
                         .get(30, TimeUnit.SECONDS).get("kept-across-restarts");
                 assertEquals(3, d.partitions().size());
+            }
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers()),
+                    new StringDeserializer(), new StringDeserializer())) {
+                TopicPartition tp = new TopicPartition("kept-across-restarts", 1);
+                consumer.assign(List.of(tp));
+                consumer.seekToBeginning(List.of(tp));
+                List<String> values = new ArrayList<>();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (values.isEmpty() && System.nanoTime() < deadline) {
+                    consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.key() + "=" + r.value()));
+                }
+                assertEquals(List.of("req-1=hello"), values, "the record written before the restart");
             }
         }
     }
