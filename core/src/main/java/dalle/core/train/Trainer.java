@@ -123,6 +123,11 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    /** True when {@code out} already holds a run's checkpoint (starting over it needs resume, or another directory). */
+    public static boolean holdsRun(Path out) {
+        return CheckpointStore.exists(out);
+    }
+
     /** Updates done so far. */
     public long step() {
         return step;
