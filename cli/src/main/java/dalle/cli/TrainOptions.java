@@ -47,7 +47,8 @@ final class TrainOptions {
     @Option(names = "--lr", description = "Peak learning rate (default: the recipe's; dvae 1e-4, prior 4.5e-4, clip 5e-4).")
     Float lr;
 
-    @Option(names = "--ema", paramLabel = "DECAY", description = "Weight EMA decay, 0 = off (default: dvae 0.999, prior 0.99, clip off).")
+    @Option(names = "--ema", paramLabel = "DECAY", description = {"Weight EMA decay, 0 = off (default: dvae 0.999,",
+            "prior 0.99, clip off; capped at 1 - 10/steps so that the initial weights fade from the average)."})
     Float ema;
 
     TrainerOptions options() {
@@ -59,7 +60,7 @@ final class TrainOptions {
     }
 
     OptimizerSettings optimizer(OptimizerSettings recipe) {
-        return ema == null ? recipe : recipe.withEmaDecay(ema);
+        return ema == null ? recipe.forBudget(steps) : recipe.withEmaDecay(ema);
     }
 
     /** The batches of the chosen data at {@code resolution}. */

@@ -52,10 +52,13 @@ final class CheckpointStore {
      *
      * @param step updates done
      * @param optimizerSteps updates AdamW applied (step minus the skipped ones)
+     * @param identity what a resuming run must match ({@link TrainingTask#identity()}, kind and seed)
+     * @param settings what a resuming run may change ({@link TrainingTask#settings()})
      * @param files SHA-256 of every other file of the checkpoint, by path relative to it
      */
     record State(int format, String kind, long step, long totalSteps, long seed, long optimizerSteps,
-                 long skippedUpdates, double wallSeconds, Map<String, String> identity, Map<String, String> files) {}
+                 long skippedUpdates, double wallSeconds, Map<String, String> identity, Map<String, String> settings,
+                 Map<String, String> files) {}
 
     private CheckpointStore() {}
 
@@ -95,7 +98,8 @@ final class CheckpointStore {
             files.put(relative(tmp, f), sha256(f));
         }
         State complete = new State(FORMAT, state.kind(), state.step(), state.totalSteps(), state.seed(),
-                state.optimizerSteps(), state.skippedUpdates(), state.wallSeconds(), state.identity(), files);
+                state.optimizerSteps(), state.skippedUpdates(), state.wallSeconds(), state.identity(), state.settings(),
+                files);
         Path stateFile = tmp.resolve(STATE);
         Files.writeString(stateFile, Checkpoints.GSON.toJson(complete) + "\n", StandardCharsets.UTF_8);
         try (FileChannel ch = FileChannel.open(stateFile, StandardOpenOption.WRITE)) {
@@ -129,8 +133,9 @@ final class CheckpointStore {
         } catch (IOException | JsonParseException e) {
             throw new CheckpointException(file, "malformed checkpoint state: " + e.getMessage(), e);
         }
-        if (state == null || state.identity() == null || state.files() == null || state.kind() == null) {
-            throw new CheckpointException(file, "malformed checkpoint state: kind, identity or files missing");
+        if (state == null || state.identity() == null || state.settings() == null || state.files() == null
+                || state.kind() == null) {
+            throw new CheckpointException(file, "malformed checkpoint state: kind, identity, settings or files missing");
         }
         if (state.format() != FORMAT) {
             throw new CheckpointException(file, "unsupported checkpoint format " + state.format() + " (this build reads "

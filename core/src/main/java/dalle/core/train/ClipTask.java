@@ -125,9 +125,15 @@ public final class ClipTask implements TrainingTask {
         id.put("batch", Integer.toString(batchSize));
         id.put("data", data.describe());
         id.put("tokenizer", TokenizerFiles.fingerprint(tokenizer));
-        id.put("optimizer", optimizer.toString());
-        id.put("schedule", schedule.toString());
         return id;
+    }
+
+    @Override
+    public Map<String, String> settings() {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("optimizer", optimizer.toString());
+        settings.put("schedule", schedule.toString());
+        return settings;
     }
 
     @Override

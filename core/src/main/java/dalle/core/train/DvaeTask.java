@@ -109,9 +109,15 @@ public final class DvaeTask implements TrainingTask {
         id.put("config", Checkpoints.GSON.toJson(model.config()).replaceAll("\\s+", ""));
         id.put("batch", Integer.toString(batchSize));
         id.put("data", data.describe());
-        id.put("optimizer", optimizer.toString());
-        id.put("schedules", schedules.toString());
         return id;
+    }
+
+    @Override
+    public Map<String, String> settings() {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("optimizer", optimizer.toString());
+        settings.put("schedules", schedules.toString());
+        return settings;
     }
 
     @Override

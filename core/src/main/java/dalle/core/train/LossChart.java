@@ -105,18 +105,18 @@ final class LossChart {
         // axes, ticks and grid
         FontMetrics fm = g.getFontMetrics();
         g.setStroke(new BasicStroke(1f));
-        for (int t = 0; t <= 4; t++) {
-            double v = minY + (maxY - minY) * t / 4;
-            int y = (int) Math.round(y1 - (y1 - y0) * (double) t / 4);
+        double stepY = niceStep(maxY - minY, 5);
+        for (double v = Math.ceil(minY / stepY) * stepY; v <= maxY; v += stepY) {
+            int y = (int) Math.round(y1 - (y1 - y0) * (v - minY) / (maxY - minY));
             g.setColor(new Color(0xeeeeee));
             g.drawLine(x0, y, x1, y);
             g.setColor(Color.DARK_GRAY);
-            String s = number(v);
+            String s = number(Math.abs(v) < stepY * 1e-6 ? 0 : v, stepY);
             g.drawString(s, x0 - 6 - fm.stringWidth(s), y + fm.getAscent() / 2 - 1);
         }
-        for (int t = 0; t <= 5; t++) {
-            double v = minX + (maxX - minX) * t / 5;
-            int x = (int) Math.round(x0 + (x1 - x0) * (double) t / 5);
+        double stepX = Math.max(1, niceStep(maxX - minX, 6));
+        for (double v = Math.ceil(minX / stepX) * stepX; v <= maxX; v += stepX) {
+            int x = (int) Math.round(x0 + (x1 - x0) * (v - minX) / (maxX - minX));
             g.setColor(new Color(0xeeeeee));
             g.drawLine(x, y0, x, y1);
             g.setColor(Color.DARK_GRAY);
@@ -171,11 +171,21 @@ final class LossChart {
         }
     }
 
-    private static String number(double v) {
+    /** A 1-2-5 × 10^k tick spacing giving at most about {@code ticks} ticks over {@code range}. */
+    static double niceStep(double range, int ticks) {
+        double raw = range / ticks;
+        double magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+        double norm = raw / magnitude;
+        return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * magnitude;
+    }
+
+    /** A tick label with as many decimals as the spacing needs. */
+    private static String number(double v, double step) {
         double a = Math.abs(v);
         if (a != 0 && (a < 1e-3 || a >= 1e5)) {
             return String.format(Locale.ROOT, "%.2e", v);
         }
-        return String.format(Locale.ROOT, a >= 100 ? "%.1f" : "%.3f", v);
+        int decimals = (int) Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+        return String.format(Locale.ROOT, "%." + decimals + "f", v);
     }
 }

@@ -48,6 +48,20 @@ public record OptimizerSettings(float beta1, float beta2, float eps, float weigh
         return new OptimizerSettings(0.9f, 0.98f, 1e-6f, 0.2f, 0f, 0f);
     }
 
+    /**
+     * These settings for a run of {@code totalSteps} updates: an EMA decay capped at
+     * {@code 1 − 10 / totalSteps} (off below 10 updates), so that the initial weights' share of the
+     * final average, about {@code decay^totalSteps ≤ e^−10}, is negligible. The paper's decays (0.999 over
+     * 3 M updates, 0.99) stay as they are from 10 000 and 1 000 updates on.
+     */
+    public OptimizerSettings forBudget(long totalSteps) {
+        if (emaDecay == 0) {
+            return this;
+        }
+        float cap = (float) Math.max(0.0, 1.0 - 10.0 / totalSteps);
+        return withEmaDecay(Math.min(emaDecay, cap));
+    }
+
     /** The same settings with another EMA decay (0 = off). */
     public OptimizerSettings withEmaDecay(float decay) {
         return new OptimizerSettings(beta1, beta2, eps, weightDecay, gradClip, decay);

@@ -185,10 +185,16 @@ public final class PriorTask implements TrainingTask {
         id.put("batch", Integer.toString(batchSize));
         id.put("codes", codes.header().data() + ", " + codes.size() + " examples, dVAE " + codes.header().dvae());
         id.put("tokenizer", TokenizerFiles.fingerprint(tokenizer));
-        id.put("optimizer", optimizer.toString());
-        id.put("schedule", schedule.toString());
-        id.put("bpeDropout", Float.toString(bpeDropout));
         return id;
+    }
+
+    @Override
+    public Map<String, String> settings() {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("optimizer", optimizer.toString());
+        settings.put("schedule", schedule.toString());
+        settings.put("bpeDropout", Float.toString(bpeDropout));
+        return settings;
     }
 
     @Override

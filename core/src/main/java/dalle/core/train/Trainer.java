@@ -13,8 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 
@@ -221,7 +223,8 @@ public final class Trainer implements AutoCloseable {
         SafeTensors.write(tmp.resolve(CheckpointStore.OPTIMIZER), optimizer.state(), Map.of("kind", "adamw"),
                 SafeTensors.Storage.F32);
         CheckpointStore.State st = new CheckpointStore.State(CheckpointStore.FORMAT, task.kind(), step,
-                options.totalSteps(), options.seed(), optimizer.steps(), skipped, wallSeconds, identity, Map.of());
+                options.totalSteps(), options.seed(), optimizer.steps(), skipped, wallSeconds, identity,
+                task.settings(), Map.of());
         Path dir = CheckpointStore.commit(out, tmp, st);
         lastCheckpoint = step;
         LossChart.write(options.chartFile(), task.kind(), metrics.rows(), lossNames);
@@ -253,7 +256,7 @@ public final class Trainer implements AutoCloseable {
         Path dir = resumable();
         CheckpointStore.State s = CheckpointStore.read(dir);
         Path stateFile = dir.resolve(CheckpointStore.STATE);
-        java.util.Set<String> keys = new java.util.LinkedHashSet<>(identity.keySet());
+        Set<String> keys = new LinkedHashSet<>(identity.keySet());
         keys.addAll(s.identity().keySet());
         for (String key : keys) {
             String now = identity.get(key);
@@ -267,17 +270,30 @@ public final class Trainer implements AutoCloseable {
             throw new CheckpointException(stateFile, "the checkpoint is at step " + s.step() + ", past this run's budget"
                     + " of " + options.totalSteps() + " steps");
         }
+        List<String> changes = new ArrayList<>();
+        if (s.totalSteps() != options.totalSteps()) {
+            changes.add("budget " + s.totalSteps() + " -> " + options.totalSteps() + " steps (the schedules rescale)");
+        }
+        Map<String, String> now = task.settings();
+        Set<String> names = new LinkedHashSet<>(now.keySet());
+        names.addAll(s.settings().keySet());
+        for (String name : names) {
+            if (!java.util.Objects.equals(now.get(name), s.settings().get(name))) {
+                changes.add(name + " " + s.settings().get(name) + " -> " + now.get(name));
+            }
+        }
         if (settings.emaDecay() > 0) {
             Path emaDir = dir.resolve(CheckpointStore.EMA);
-            if (!Files.isDirectory(emaDir)) {
-                throw new CheckpointException(emaDir, "missing: the run keeps a weight EMA but the checkpoint has none");
+            if (Files.isDirectory(emaDir)) {
+                Checkpoints.loadWeights(emaDir, model, manager);
+            } else {
+                Checkpoints.loadWeights(dir.resolve(CheckpointStore.MODEL), model, manager);
+                changes.add("the weight EMA starts from the checkpoint's weights (the checkpoint has none)");
             }
-            Checkpoints.loadWeights(emaDir, model, manager);
         }
         listener.onNote("resuming from " + dir + " at step " + s.step() + " of " + options.totalSteps()
-                + (s.totalSteps() != options.totalSteps() ? " (the checkpoint's budget was " + s.totalSteps()
-                        + " steps: the schedules are rescaled to the new budget, so the run differs from an"
-                        + " uninterrupted one)" : ""));
+                + (changes.isEmpty() ? "" : "; changed since the checkpoint, so the run differs from an uninterrupted"
+                        + " one: " + String.join("; ", changes)));
         return s;
     }
 

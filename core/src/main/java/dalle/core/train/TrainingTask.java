@@ -51,6 +51,13 @@ public interface TrainingTask extends AutoCloseable {
      */
     Map<String, String> identity();
 
+    /**
+     * The optimiser and schedule settings, by name. A resumed run may change them (it then continues
+     * with the new ones and is told so); with the same settings and budget it repeats the
+     * uninterrupted run exactly.
+     */
+    Map<String, String> settings();
+
     /** A line about the data for the end of the run (what was read, what was skipped and why). */
     String dataSummary();
 

@@ -11,6 +11,8 @@ import dalle.core.io.CheckpointException;
 import dalle.core.tokenizer.BpeTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,6 +123,33 @@ class ResumeTest {
                 OptimizerSettings.dvaePaper()), out, 2 * K, true, 2 * K));
         assertEquals(out.resolve("checkpoint/state.json"), e.path());
         assertTrue(e.getMessage().contains("batch is 8, this run's is 4"), e.getMessage());
+    }
+
+    @Test
+    void resumingWithOtherSettingsContinuesWithThemAndSaysWhatChanged() throws Exception {
+        Path out = dir.resolve("changed");
+        train(m -> TinyRuns.dvae(m, 7), out, 2 * K, false, K);
+        List<String> notes = new ArrayList<>();
+        try (NDManager manager = NDManager.newBaseManager();
+             TrainingTask task = new DvaeTask(manager, TinyRuns.DVAE, ExampleBatches.shapes(TinyRuns.shapes(7)), 8, 7,
+                     dalle.core.dvae.DvaeSchedules.tiny(), OptimizerSettings.dvaePaper());
+             Trainer trainer = new Trainer(manager, task, new TrainerOptions(out, 3 * K, 7, K, true),
+                     new TrainingListener() {
+                         @Override
+                         public void onStep(StepMetrics metrics) {}
+
+                         @Override
+                         public void onNote(String message) {
+                             notes.add(message);
+                         }
+                     })) {
+            assertEquals(K, trainer.step());
+            trainer.run();
+        }
+        String note = notes.stream().filter(n -> n.startsWith("resuming")).findFirst().orElseThrow();
+        assertTrue(note.contains("budget " + 2 * K + " -> " + 3 * K) && note.contains("schedules ")
+                && note.contains("optimizer "), note);
+        assertEquals(3 * K, TinyRuns.metrics(out).size());
     }
 
     @Test
