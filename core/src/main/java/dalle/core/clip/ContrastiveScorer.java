@@ -1,5 +1,6 @@
 package dalle.core.clip;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -52,16 +53,13 @@ public final class ContrastiveScorer extends Module {
     }
 
     /**
-     * Loads a scorer written by {@link #save} onto {@code manager}.
+     * Loads a scorer written by {@link #save}; its parameters live on a sub-manager of {@code manager}.
      *
      * @throws CheckpointException naming the file when the config is missing, of another kind or
      *     invalid, or when a tensor is missing, extra or of the wrong shape
      */
     public static ContrastiveScorer load(Path dir, NDManager manager) {
-        ClipConfig config = Checkpoints.readConfig(dir, KIND, ClipConfig.class);
-        ContrastiveScorer scorer = new ContrastiveScorer(manager, config, 0L);
-        Checkpoints.loadWeights(dir, scorer, manager);
-        return scorer;
+        return Checkpoints.load(dir, KIND, ClipConfig.class, manager, (m, c) -> new ContrastiveScorer(m, c, 0L));
     }
 
     /** Writes {@code config.json} (kind {@value #KIND}) and {@code model.safetensors} into {@code dir}. */
@@ -124,7 +122,7 @@ public final class ContrastiveScorer extends Module {
         NDArray diagonal = ids.getManager().eye((int) b).toType(logits.getDataType(), false); // (B, B)
         NDArray rows = logits.logSoftmax(1).mul(diagonal).sum().neg();                         // Σ_i −log p(image i | caption i)
         NDArray cols = logits.logSoftmax(0).mul(diagonal).sum().neg();                         // Σ_i −log p(caption i | image i)
-        return rows.add(cols).div(2f * b);
+        return Scalars.div(rows.add(cols), 2f * b);
     }
 
     /**

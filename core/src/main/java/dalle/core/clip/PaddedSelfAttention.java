@@ -1,5 +1,6 @@
 package dalle.core.clip;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -54,9 +55,8 @@ final class PaddedSelfAttention extends Module {
         NDArray q = qkvAll.get(0);                               // (B, H, L, D)
         NDArray k = qkvAll.get(1);
         NDArray v = qkvAll.get(2);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2))       // (B, H, L, D)·(B, H, D, L) -> (B, H, L, L)
-                .mul((float) (1 / Math.sqrt(d)))
-                .add(keyBias);                                   // + (B, 1, 1, L)
+        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), (float) (1 / Math.sqrt(d)))
+                .add(keyBias);                                   // (B, H, L, D)·(B, H, D, L) -> (B, H, L, L), + (B, 1, 1, L)
         NDArray y = scores.softmax(-1).matMul(v)                 // (B, H, L, L)·(B, H, L, D) -> (B, H, L, D)
                 .transpose(0, 2, 1, 3)                           // (B, H, L, D) -> (B, L, H, D)
                 .reshape(b, l, c);                               // (B, L, H, D) -> (B, L, C)

@@ -1,5 +1,6 @@
 package dalle.core.dvae;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
@@ -62,6 +63,6 @@ final class BottleneckBlock extends Module {
         h = conv3.forward(Activation.relu(h));
         h = conv4.forward(Activation.relu(h));
         NDArray id = idPath == null ? x : idPath.forward(x);
-        return id.add(h.mul(postGain));
+        return id.add(Scalars.mul(h, postGain));
     }
 }

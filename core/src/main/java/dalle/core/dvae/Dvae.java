@@ -1,5 +1,6 @@
 package dalle.core.dvae;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -48,16 +49,7 @@ public final class Dvae extends Module {
      *     the weights do not match it (missing, extra or wrongly shaped tensors)
      */
     public static Dvae load(Path dir, NDManager manager) {
-        DvaeConfig config = readConfig(dir);
-        NDManager owner = manager.newSubManager();
-        try {
-            Dvae model = new Dvae(owner, config, 0L);
-            Checkpoints.loadWeights(dir, model, owner);
-            return model;
-        } catch (RuntimeException e) {
-            owner.close();
-            throw e;
-        }
+        return Checkpoints.load(dir, KIND, DvaeConfig.class, manager, (m, c) -> new Dvae(m, c, 0L));
     }
 
     /**
@@ -67,19 +59,7 @@ public final class Dvae extends Module {
      *     fails {@link DvaeConfig}'s validation
      */
     public static DvaeConfig readConfig(Path dir) {
-        try {
-            return Checkpoints.readConfig(dir, KIND, DvaeConfig.class);
-        } catch (CheckpointException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            // Gson wraps an exception thrown by the record's compact constructor in a plain RuntimeException
-            Throwable cause = e;
-            while (cause.getCause() != null) {
-                cause = cause.getCause();
-            }
-            throw new CheckpointException(dir.resolve(Checkpoints.CONFIG_FILE),
-                    "invalid " + KIND + " config: " + cause.getMessage(), e);
-        }
+        return Checkpoints.readConfig(dir, KIND, DvaeConfig.class);
     }
 
     /** Writes {@code config.json} and {@code model.safetensors} into {@code dir}. */
@@ -172,7 +152,7 @@ public final class Dvae extends Module {
         NDArray reconstruction = nll.mean();
         NDArray kl = GumbelSoftmax.klToUniform(logits).mean();
         float perImageValues = (float) DvaeConfig.CHANNELS * config.imageSize() * config.imageSize();
-        NDArray total = reconstruction.add(kl.mul(beta / perImageValues));
+        NDArray total = reconstruction.add(Scalars.mul(kl, beta / perImageValues));
         return new DvaeLoss(total, reconstruction, kl);
     }
 

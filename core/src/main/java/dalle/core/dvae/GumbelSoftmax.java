@@ -1,5 +1,6 @@
 package dalle.core.dvae;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.SplittableRandom;
@@ -28,7 +29,7 @@ public final class GumbelSoftmax {
             throw new IllegalArgumentException("Gumbel-softmax temperature must be positive, got " + tau);
         }
         NDArray g = uniform(logits.getManager(), logits, rng).log().neg().log().neg();
-        return logits.add(g).div(tau).softmax(1);
+        return Scalars.div(logits.add(g), tau).softmax(1);
     }
 
     /**

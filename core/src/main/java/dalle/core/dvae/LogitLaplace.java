@@ -1,5 +1,6 @@
 package dalle.core.dvae;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 
@@ -25,12 +26,12 @@ public final class LogitLaplace {
 
     /** x ↦ (1 − 2ε)x + ε: [0, 1] to [ε, 1 − ε], elementwise, any shape and float dtype. */
     public static NDArray mapPixels(NDArray x01) {
-        return x01.mul(1f - 2f * EPSILON).add(EPSILON);
+        return Scalars.mul(x01, 1f - 2f * EPSILON).add(EPSILON);
     }
 
     /** The inverse of {@link #mapPixels}, clamped to [0, 1]: y ↦ clamp((y − ε)/(1 − 2ε), 0, 1). */
     public static NDArray unmapPixels(NDArray mapped) {
-        return mapped.sub(EPSILON).div(1f - 2f * EPSILON).clip(0f, 1f);
+        return Scalars.div(mapped.sub(EPSILON), 1f - 2f * EPSILON).clip(0f, 1f);
     }
 
     /** The image a decoder's μ stands for: clamp((sigmoid(μ) − ε)/(1 − 2ε), 0, 1). */

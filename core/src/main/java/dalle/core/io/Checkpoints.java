@@ -82,8 +82,37 @@ public final class Checkpoints {
                 throw new CheckpointException(file, "missing \"config\" object");
             }
             return config;
-        } catch (JsonParseException | IllegalArgumentException e) {
-            throw new CheckpointException(file, "invalid " + kind + " config: " + e.getMessage(), e);
+        } catch (CheckpointException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Gson wraps what the record's compact constructor throws in a plain RuntimeException:
+            // report the innermost message, which names the bad value.
+            Throwable cause = e;
+            while (cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            throw new CheckpointException(file, "invalid " + kind + " config: " + cause.getMessage(), e);
+        }
+    }
+
+    /**
+     * Loads a model directory: reads its config, builds the model on a new sub-manager of
+     * {@code manager} with {@code factory}, and loads the weights into it. On failure the
+     * sub-manager is closed and nothing leaks.
+     *
+     * @throws CheckpointException naming the file and the reason when the config or weights do not fit
+     */
+    public static <C extends Record, M extends Module> M load(Path dir, String kind, Class<C> configType,
+            NDManager manager, java.util.function.BiFunction<NDManager, C, M> factory) {
+        C config = readConfig(dir, kind, configType);
+        NDManager own = manager.newSubManager();
+        try {
+            M model = factory.apply(own, config);
+            loadWeights(dir, model, own);
+            return model;
+        } catch (RuntimeException e) {
+            own.close();
+            throw e;
         }
     }
 

@@ -1,5 +1,6 @@
 package dalle.core.transformer;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
@@ -91,16 +92,7 @@ public final class DallePrior extends Module {
      * @throws dalle.core.io.CheckpointException naming the file when the config or weights do not fit
      */
     public static DallePrior load(Path dir, NDManager manager) {
-        PriorConfig config = Checkpoints.readConfig(dir, KIND, PriorConfig.class);
-        NDManager own = manager.newSubManager();
-        try {
-            DallePrior prior = new DallePrior(own, config, 0L);
-            Checkpoints.loadWeights(dir, prior, own);
-            return prior;
-        } catch (RuntimeException e) {
-            own.close();
-            throw e;
-        }
+        return Checkpoints.load(dir, KIND, PriorConfig.class, manager, (m, c) -> new DallePrior(m, c, 0L));
     }
 
     /** Writes {@code config.json} and {@code model.safetensors} into {@code dir}. */
@@ -163,7 +155,7 @@ public final class DallePrior extends Module {
                 w.get(m, new NDIndex("{}:", config.imageLogitOffset()))).singletonOrThrow(); // -> (B, Ti, imageVocab)
         NDArray textLoss = crossEntropy(textLogits, textTargets(text).get(":, 1:"));
         NDArray imageLoss = crossEntropy(imageLogits, image);
-        NDArray total = textLoss.mul(PriorLoss.TEXT_WEIGHT).add(imageLoss.mul(PriorLoss.IMAGE_WEIGHT));
+        NDArray total = Scalars.mul(textLoss, PriorLoss.TEXT_WEIGHT).add(Scalars.mul(imageLoss, PriorLoss.IMAGE_WEIGHT));
         return new PriorLoss(total, textLoss, imageLoss);
     }
 

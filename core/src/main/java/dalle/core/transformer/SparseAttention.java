@@ -1,5 +1,6 @@
 package dalle.core.transformer;
 
+import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -72,8 +73,8 @@ public final class SparseAttention extends Module {
             kT = kv[0];
             v = kv[1];
         }
-        NDArray scores = q.matMul(kT)                          // (B, H, n, D) x (B, H, D, S) -> (B, H, n, S)
-                .muli(scale)
+        // scaled through Scalars: muli(float) would leave autograd a constant in JVM-freed memory
+        NDArray scores = Scalars.mul(q.matMul(kT), scale)      // (B, H, n, D) x (B, H, D, S) -> (B, H, n, S)
                 .addi(mask);
         NDArray y = scores.softmax(-1).matMul(v)               // (B, H, n, S) x (B, H, S, D) -> (B, H, n, D)
                 .transpose(0, 2, 1, 3)                         // (B, H, n, D) -> (B, n, H, D)

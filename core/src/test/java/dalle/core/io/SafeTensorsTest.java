@@ -26,7 +26,13 @@ class SafeTensorsTest {
 
     @TempDir Path dir;
 
-    record TinyConfig(int in, int out) {}
+    record TinyConfig(int in, int out) {
+        TinyConfig {
+            if (in <= 0) {
+                throw new IllegalArgumentException("in must be positive, got " + in);
+            }
+        }
+    }
 
     static final class Tiny extends Module {
         final Linear a;
@@ -127,6 +133,15 @@ class SafeTensorsTest {
                     () -> Checkpoints.loadWeights(dir.resolve("ok"), wrong, m));
             assertTrue(e.getMessage().contains("model.safetensors"), e.getMessage());
             assertTrue(e.getMessage().contains("a.weight has shape (4, 3) but the model expects (5, 3)"), e.getMessage());
+
+            Path bad = dir.resolve("bad");
+            Checkpoints.save(bad, "tiny", new TinyConfig(3, 4), saved, SafeTensors.Storage.F32);
+            Files.writeString(bad.resolve("config.json"), Files.readString(bad.resolve("config.json"))
+                    .replace("\"in\": 3", "\"in\": -3"));
+            CheckpointException invalid = assertThrows(CheckpointException.class,
+                    () -> Checkpoints.readConfig(bad, "tiny", TinyConfig.class));
+            assertTrue(invalid.getMessage().contains("config.json") && invalid.getMessage().contains("in must be positive"),
+                    invalid.getMessage());
 
             CheckpointException k = assertThrows(CheckpointException.class,
                     () -> Checkpoints.readConfig(dir.resolve("ok"), "dvae", TinyConfig.class));
