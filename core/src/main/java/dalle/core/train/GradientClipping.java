@@ -2,12 +2,13 @@ package dalle.core.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import dalle.core.nn.Parameter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-/** Global gradient-norm clipping (the paper clips the prior's gradient norm at 4). */
+/** Global gradient-norm clipping (the paper clips the prior's gradient norm at 4), and clearing gradients. */
 final class GradientClipping {
 
     private GradientClipping() {}
@@ -37,6 +38,20 @@ final class GradientClipping {
                 }
             }
             return norm;
+        }
+    }
+
+    /**
+     * Sets every gradient to zero, Inf and NaN included ({@code muli(0)} would leave them, and as DJL
+     * accumulates gradients, one non-finite update would poison every later one).
+     */
+    static void zero(NDManager scratch, Collection<Parameter> params) {
+        try (NDManager tmp = scratch.newSubManager()) {
+            for (Parameter p : params) {
+                NDArray g = p.array().getGradient();
+                g.attach(tmp);
+                g.set(new NDIndex(":"), 0f);
+            }
         }
     }
 }

@@ -74,7 +74,7 @@ final class MetricsLog implements AutoCloseable {
         rows.add(numbers);
     }
 
-    /** Every row so far, numeric fields only. */
+    /** Every row so far, numeric fields only (true/false as 1/0). */
     List<Map<String, Double>> rows() {
         return rows;
     }
@@ -84,7 +84,7 @@ final class MetricsLog implements AutoCloseable {
         writer.close();
     }
 
-    /** The numeric fields of one line, or null for a line that is not a JSON object (a torn last line). */
+    /** The numeric fields of one line (booleans as 1/0), or null for a line that is not a JSON object (a torn last line). */
     static Map<String, Double> parse(String line) {
         JsonObject o;
         try {
@@ -101,6 +101,8 @@ final class MetricsLog implements AutoCloseable {
             JsonElement v = en.getValue();
             if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()) {
                 out.put(en.getKey(), v.getAsDouble());
+            } else if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isBoolean()) {
+                out.put(en.getKey(), v.getAsBoolean() ? 1.0 : 0.0);
             } else if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
                 try {
                     out.put(en.getKey(), Double.parseDouble(v.getAsString())); // NaN, Infinity

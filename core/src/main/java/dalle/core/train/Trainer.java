@@ -193,7 +193,7 @@ public final class Trainer implements AutoCloseable {
                 ema.update();
             }
         } else {
-            optimizer.zeroGradients();
+            GradientClipping.zero(manager, model.parameters().values());
             skipped++;
         }
         step = s + 1;

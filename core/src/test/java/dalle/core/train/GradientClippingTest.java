@@ -50,4 +50,26 @@ class GradientClippingTest {
                     1e-6f);
         }
     }
+
+    @Test
+    void zeroClearsInfiniteAndNanGradientsSoTheNextBackwardStartsClean() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Linear layer = new Linear(manager, new SplittableRandom(1), 3, 1, false);
+            layer.weight().set(manager.create(new float[] {0f, -1f, 2f}, new Shape(1, 3)));
+            layer.setRequiresGradient(true);
+            var w = layer.weight().array();
+            var p = layer.weight();
+            try (GradientCollector gc = manager.getEngine().newGradientCollector()) {
+                gc.backward(w.log().sum()); // d/dw ln w = 1/w: Inf at 0; ln(−1) is NaN
+            }
+            assertEquals(Double.POSITIVE_INFINITY, GradientClipping.clip(manager, java.util.List.of(p), 4f));
+            GradientClipping.zero(manager, java.util.List.of(p));
+            assertArrayEquals(new float[] {0f, 0f, 0f}, w.getGradient().toFloatArray());
+            try (NDManager step = manager.newSubManager();
+                 GradientCollector gc = manager.getEngine().newGradientCollector()) {
+                gc.backward(w.mul(step.create(new float[] {1f, 2f, 3f}, new Shape(1, 3))).sum());
+            }
+            assertArrayEquals(new float[] {1f, 2f, 3f}, w.getGradient().toFloatArray());
+        }
+    }
 }
