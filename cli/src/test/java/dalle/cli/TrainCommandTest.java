@@ -60,6 +60,11 @@ class TrainCommandTest {
         assertTrue(again.err().contains("already holds a training run") && again.err().contains("--resume"),
                 again.err());
 
+        Run more = dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "8", "--batch", "4",
+                "--checkpoint-every", "3", "--out", dvae.toString(), "--resume");
+        assertEquals(0, more.exit(), more.err());
+        assertEquals(8, Files.readAllLines(dvae.resolve("metrics.jsonl")).size(), "the run extended to 8 steps");
+
         Run p = dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
                 "--examples", "32", "--vocab", "300", "--steps", "6", "--batch", "4", "--out", prior.toString());
         assertEquals(0, p.exit(), p.err());
@@ -78,7 +83,7 @@ class TrainCommandTest {
         try (ModelBundle loaded = ModelBundle.load(bundle)) {
             assertEquals("custom", loaded.manifest().preset());
             assertTrue(loaded.version().startsWith("test-shapes-"));
-            assertTrue(loaded.manifest().description().contains("dVAE 6 steps"), loaded.manifest().description());
+            assertTrue(loaded.manifest().description().contains("dVAE 8 steps"), loaded.manifest().description());
         }
 
         Run g = dalle("generate", "a red circle", "-n", "2", "-k", "1", "--model", bundle.toString(), "--out",

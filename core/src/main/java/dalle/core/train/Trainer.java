@@ -28,7 +28,7 @@ import java.util.TreeSet;
  *   backward(loss.total)                                  gradients land on the parameters
  *   norm  = clip(gradients, optimizer.gradClip)           the global norm, logged
  *   if loss and norm are finite: AdamW.step(lr(step)); ema.update()
- *   else: zero the gradients and skip (as the paper does)
+ *   else: clear the gradients and skip the update (as the paper does)
  * </pre>
  * Every {@code checkpointEvery} updates (and at the end of each {@link #run}) a checkpoint is written
  * ({@link CheckpointStore}); when the budget is spent the final model, the averaged weights if the
@@ -36,7 +36,10 @@ import java.util.TreeSet;
  *
  * <p>Resuming is exact: the weights, AdamW's moments and step count and the EMA are restored bit for
  * bit (F32), the data and the noise are functions of (seed, step), so a resumed run logs the same
- * losses as one that was never interrupted.
+ * losses as one that was never interrupted, provided libtorch runs on the same number of threads
+ * ({@code ai.djl.pytorch.num_threads}): reductions split over another thread count round differently
+ * in the last bits. A checkpoint made by another run (config, batch size, data, tokenizer, seed) is
+ * refused; changed optimiser or schedule settings, or a new budget, are accepted and reported.
  *
  * <p>Memory: each update's arrays live on a sub-manager closed after the update; the optimizer's
  * moments and the EMA on one sub-manager for the whole run; nothing grows with the step count.
