@@ -20,9 +20,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code dalle bundle init}: an untrained bundle, for trying the mechanics end to end. */
+/**
+ * {@code dalle bundle init}: an untrained bundle, for trying the mechanics end to end;
+ * {@code dalle bundle assemble}: a bundle of trained models.
+ */
 @Command(name = "bundle", mixinStandardHelpOptions = true, description = "Model bundles.",
-        subcommands = {BundleCommand.Init.class})
+        subcommands = {BundleCommand.Init.class, BundleCommand.Assemble.class})
 final class BundleCommand implements Runnable {
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -93,6 +96,81 @@ final class BundleCommand implements Runnable {
             }
             System.out.println(out);
             return 0;
+        }
+    }
+
+    @Command(name = "assemble", mixinStandardHelpOptions = true,
+            description = {"Make a bundle of trained models: the tokenizer, the dVAE, the prior and the reranker.",
+                    "Each model may be given as its model directory or as the training run's directory (DIR/model/)."})
+    static final class Assemble implements Callable<Integer> {
+
+        @Option(names = "--tokenizer", required = true, paramLabel = "FILE", description = "The tokenizer.json the prior and reranker were trained with.")
+        Path tokenizer;
+
+        @Option(names = "--dvae", required = true, paramLabel = "DIR", description = "The trained dVAE.")
+        Path dvae;
+
+        @Option(names = "--prior", required = true, paramLabel = "DIR", description = "The trained prior.")
+        Path prior;
+
+        @Option(names = "--clip", required = true, paramLabel = "DIR", description = "The trained reranker.")
+        Path clip;
+
+        @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Bundle directory.")
+        Path out;
+
+        @Option(names = "--name", defaultValue = "tiny-shapes", description = "Bundle name; the version is the name + a content hash (default ${DEFAULT-VALUE}).")
+        String name;
+
+        @Option(names = "--description", description = "Free text for bundle.json (default: where the models came from).")
+        String description;
+
+        @Option(names = "--f16", description = "Store weights as float16 (half the size; loading converts to fp32).")
+        boolean f16;
+
+        @Option(names = "--force", description = "Overwrite an existing bundle directory.")
+        boolean force;
+
+        @Override
+        public Integer call() throws Exception {
+            if (Files.exists(out.resolve(BundleManifest.FILE)) && !force) {
+                throw new DalleCommand.UserError(out + " already holds a bundle (pass --force to replace it)");
+            }
+            Path dvaeDir = TrainCommand.modelDir(dvae);
+            Path priorDir = TrainCommand.modelDir(prior);
+            Path clipDir = TrainCommand.modelDir(clip);
+            BpeTokenizer tok = BpeTokenizer.load(tokenizer);
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Dvae d = Dvae.load(dvaeDir, manager);
+                DallePrior p = DallePrior.load(priorDir, manager);
+                ContrastiveScorer c = ContrastiveScorer.load(clipDir, manager);
+                boolean tiny = d.config().equals(DvaeConfig.tiny())
+                        && p.config().equals(PriorConfig.tiny(tok.vocabSize(), tok.padId()))
+                        && c.config().equals(ClipConfig.tiny(tok.vocabSize(), tok.padId()));
+                String text = description != null ? description : "trained: dVAE " + trainedFor(dvae, dvaeDir)
+                        + ", prior " + trainedFor(prior, priorDir) + ", reranker " + trainedFor(clip, clipDir)
+                        + "; tokenizer " + tokenizer.getFileName() + " (" + tok.vocabSize() + " ids)";
+                BundleManifest m = ModelBundle.save(out, name, tiny ? "tiny" : "custom", text, tok, d, p, c,
+                        f16 ? SafeTensors.Storage.F16 : SafeTensors.Storage.F32);
+                System.err.printf("bundle %s written (%s weights; prior %,d, dVAE %,d, reranker %,d parameters)%n",
+                        m.version(), f16 ? "F16" : "F32", p.parameterCount(), d.parameterCount(), c.parameterCount());
+            }
+            System.out.println(out);
+            return 0;
+        }
+
+        /** "5000 steps (DIR)" when {@code given} is a training run with a checkpoint, else the model directory. */
+        private static String trainedFor(Path given, Path modelDir) {
+            Path state = given.resolve("checkpoint").resolve("state.json");
+            if (!modelDir.equals(given) && Files.isRegularFile(state)) {
+                try {
+                    var o = com.google.gson.JsonParser.parseString(Files.readString(state)).getAsJsonObject();
+                    return o.get("step").getAsLong() + " steps (" + given + ")";
+                } catch (java.io.IOException | RuntimeException e) {
+                    return "from " + modelDir + " (run state unreadable: " + e.getMessage() + ")";
+                }
+            }
+            return "from " + modelDir;
         }
     }
 }

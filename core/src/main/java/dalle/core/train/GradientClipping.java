@@ -1,0 +1,57 @@
+package dalle.core.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import dalle.core.nn.Parameter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/** Global gradient-norm clipping (the paper clips the prior's gradient norm at 4), and clearing gradients. */
+final class GradientClipping {
+
+    private GradientClipping() {}
+
+    /**
+     * Measures the global L2 norm of the parameters' gradients and, when it is finite and above
+     * {@code max > 0}, scales every gradient in place by {@code max / norm}.
+     *
+     * @param scratch parent of the sub-manager that holds the gradient handles and temporaries
+     * @return the norm before clipping (NaN or infinite when a gradient is not finite)
+     */
+    static double clip(NDManager scratch, Collection<Parameter> params, float max) {
+        try (NDManager tmp = scratch.newSubManager()) {
+            List<NDArray> grads = new ArrayList<>(params.size());
+            double sumSquares = 0;
+            for (Parameter p : params) {
+                NDArray g = p.array().getGradient();
+                g.attach(tmp);
+                grads.add(g);
+                sumSquares += g.square().sum().getFloat();
+            }
+            double norm = Math.sqrt(sumSquares);
+            if (max > 0 && Double.isFinite(norm) && norm > max) {
+                float scale = (float) (max / norm);
+                for (NDArray g : grads) {
+                    g.muli(scale);
+                }
+            }
+            return norm;
+        }
+    }
+
+    /**
+     * Sets every gradient to zero, Inf and NaN included ({@code muli(0)} would leave them, and as DJL
+     * accumulates gradients, one non-finite update would poison every later one).
+     */
+    static void zero(NDManager scratch, Collection<Parameter> params) {
+        try (NDManager tmp = scratch.newSubManager()) {
+            for (Parameter p : params) {
+                NDArray g = p.array().getGradient();
+                g.attach(tmp);
+                g.set(new NDIndex(":"), 0f);
+            }
+        }
+    }
+}
