@@ -68,18 +68,14 @@ public final class AdamW {
                 NDArray update = mi.div(denom.addi(eps * (float) Math.sqrt(bc2)));
                 update.attach(tmp);
                 w.subi(update.muli(stepSize));
-                g.muli(0);
+                Gradients.zero(g);
             }
         }
     }
 
-    /** Zeroes every gradient without updating (e.g. after a skipped step). */
+    /** Zeroes every gradient without updating (e.g. after a skipped step), NaN and Inf included. */
     public void zeroGradients() {
-        for (Parameter p : params.values()) {
-            try (NDArray g = p.array().getGradient()) {
-                g.muli(0);
-            }
-        }
+        Gradients.zero(params.values());
     }
 
     /** The optimizer state by parameter name, for checkpoints: {@code name.m}, {@code name.v}. */

@@ -2,7 +2,6 @@ package dalle.core.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import dalle.core.nn.Parameter;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,20 +37,6 @@ final class GradientClipping {
                 }
             }
             return norm;
-        }
-    }
-
-    /**
-     * Sets every gradient to zero, Inf and NaN included ({@code muli(0)} would leave them, and as DJL
-     * accumulates gradients, one non-finite update would poison every later one).
-     */
-    static void zero(NDManager scratch, Collection<Parameter> params) {
-        try (NDManager tmp = scratch.newSubManager()) {
-            for (Parameter p : params) {
-                NDArray g = p.array().getGradient();
-                g.attach(tmp);
-                g.set(new NDIndex(":"), 0f);
-            }
         }
     }
 }

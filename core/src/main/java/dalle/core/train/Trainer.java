@@ -6,6 +6,7 @@ import dalle.core.dvae.WeightEma;
 import dalle.core.io.CheckpointException;
 import dalle.core.io.Checkpoints;
 import dalle.core.io.SafeTensors;
+import dalle.core.nn.Gradients;
 import dalle.core.nn.AdamW;
 import dalle.core.nn.Module;
 import java.io.IOException;
@@ -196,7 +197,7 @@ public final class Trainer implements AutoCloseable {
                 ema.update();
             }
         } else {
-            GradientClipping.zero(manager, model.parameters().values());
+            Gradients.zero(model.parameters().values());
             skipped++;
         }
         step = s + 1;

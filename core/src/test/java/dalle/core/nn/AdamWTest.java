@@ -77,4 +77,20 @@ class AdamWTest {
             assertEquals(before, model.getManagedArrays().size(), "arrays left on the model's manager");
         }
     }
+
+    @Test
+    void zeroGradientsClearsNaNAndInfinity() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Linear layer = new Linear(manager, new SplittableRandom(1), 2, 1, false);
+            layer.setRequiresGradient(true);
+            AdamW opt = new AdamW(manager, layer.parameters(), 0.9f, 0.999f, 1e-8f, 0f);
+            try (GradientCollector gc = manager.getEngine().newGradientCollector()) {
+                // d/dw of sum(w * [inf, nan]) = [inf, nan]
+                gc.backward(layer.weight().array().mul(manager.create(new float[] {Float.POSITIVE_INFINITY, Float.NaN},
+                        new Shape(1, 2))).sum());
+            }
+            opt.zeroGradients();
+            assertArrayEquals(new float[] {0f, 0f}, layer.weight().array().getGradient().toFloatArray());
+        }
+    }
 }

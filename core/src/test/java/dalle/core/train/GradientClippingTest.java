@@ -63,7 +63,7 @@ class GradientClippingTest {
                 gc.backward(w.log().sum()); // d/dw ln w = 1/w: Inf at 0; ln(−1) is NaN
             }
             assertEquals(Double.POSITIVE_INFINITY, GradientClipping.clip(manager, java.util.List.of(p), 4f));
-            GradientClipping.zero(manager, java.util.List.of(p));
+            dalle.core.nn.Gradients.zero(java.util.List.of(p));
             assertArrayEquals(new float[] {0f, 0f, 0f}, w.getGradient().toFloatArray());
             try (NDManager step = manager.newSubManager();
                  GradientCollector gc = manager.getEngine().newGradientCollector()) {
