@@ -1,6 +1,7 @@
 package dalle.core.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import java.util.Collection;
 
@@ -16,13 +17,16 @@ public final class Gradients {
      */
     public static void zero(Collection<Parameter> params) {
         for (Parameter p : params) {
-            try (NDArray g = p.array().getGradient()) {
+            // the gradient handle and the fill's temporaries go to a scratch manager, closed at once
+            try (NDManager tmp = p.array().getManager().newSubManager()) {
+                NDArray g = p.array().getGradient();
+                g.attach(tmp);
                 zero(g);
             }
         }
     }
 
-    /** Fills one gradient (or any array) with zeros in place. */
+    /** Fills one gradient (or any array) with zeros in place; temporaries land on its manager. */
     public static void zero(NDArray g) {
         g.set(new NDIndex(":"), 0f);
     }
