@@ -6,43 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** dalle eval as a user runs it, on an untrained tiny bundle with few captions and candidates. */
 class EvalCommandTest {
 
     @TempDir static Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    static Run dalle(String... args) {
-        CommandLine cli = DalleCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @BeforeAll
     static void bundle() {
-        Run r = dalle("bundle", "init", "--out", dir.resolve("bundle").toString(), "--vocab", "400");
+        CliRun r = CliRun.dalle("bundle", "init", "--out", dir.resolve("bundle").toString(), "--vocab", "400");
         assertEquals(0, r.exit(), r.err());
     }
 
     @Test
     void evalPrintsTheTableAndWritesMarkdownJsonAndPlot() throws Exception {
         Path out = dir.resolve("eval");
-        Run r = dalle("eval", "--model", dir.resolve("bundle").toString(), "--captions-per-set", "1",
+        CliRun r = CliRun.dalle("eval", "--model", dir.resolve("bundle").toString(), "--captions-per-set", "1",
                 "--n", "2,1", "--images", "4", "--seed", "3", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("| caption set | N=1 | N=2 | oracle-best@2 | raw candidate accuracy |"), r.out());
@@ -61,10 +46,10 @@ class EvalCommandTest {
 
     @Test
     void badOptionsFailWithOneLineBeforeLoadingTheModel() {
-        Run zero = dalle("eval", "--model", dir.resolve("nothing-here").toString(), "--n", "0,4");
+        CliRun zero = CliRun.dalle("eval", "--model", dir.resolve("nothing-here").toString(), "--n", "0,4");
         assertEquals(2, zero.exit());
         assertTrue(zero.err().contains("n: 0 is outside 1..512"), zero.err());
-        Run few = dalle("eval", "--model", dir.resolve("nothing-here").toString(), "--captions-per-set", "0");
+        CliRun few = CliRun.dalle("eval", "--model", dir.resolve("nothing-here").toString(), "--captions-per-set", "0");
         assertEquals(2, few.exit());
         assertTrue(few.err().contains("captions per set: 0"), few.err());
         assertTrue(!few.err().contains("\tat "), "no stack trace: " + few.err());

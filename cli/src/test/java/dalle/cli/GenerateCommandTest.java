@@ -6,43 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The dalle command as a user runs it: an untrained tiny bundle, then generate into a folder. */
 class GenerateCommandTest {
 
     @TempDir static Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    static Run dalle(String... args) {
-        CommandLine cli = DalleCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @BeforeAll
     static void bundle() {
-        Run r = dalle("bundle", "init", "--out", dir.resolve("bundle").toString(), "--vocab", "400");
+        CliRun r = CliRun.dalle("bundle", "init", "--out", dir.resolve("bundle").toString(), "--vocab", "400");
         assertEquals(0, r.exit(), r.err());
     }
 
     @Test
     void generateWritesTopKImagesASheetAndScores() throws Exception {
         Path out = dir.resolve("out");
-        Run r = dalle("generate", "a small red circle", "-n", "3", "-k", "2", "-s", "7",
+        CliRun r = CliRun.dalle("generate", "a small red circle", "-n", "3", "-k", "2", "-s", "7",
                 "--model", dir.resolve("bundle").toString(), "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         BufferedImage top = ImageIO.read(out.resolve("top-1.png").toFile());
@@ -64,11 +49,11 @@ class GenerateCommandTest {
 
     @Test
     void badInputFailsWithOneLineNamingTheProblem() {
-        Run zero = dalle("generate", "a red circle", "-n", "0", "--model", dir.resolve("bundle").toString());
+        CliRun zero = CliRun.dalle("generate", "a red circle", "-n", "0", "--model", dir.resolve("bundle").toString());
         assertEquals(2, zero.exit());
         assertTrue(zero.err().contains("candidates: 0 is outside 1..512"), zero.err());
 
-        Run missing = dalle("generate", "a red circle", "--model", dir.resolve("nothing-here").toString());
+        CliRun missing = CliRun.dalle("generate", "a red circle", "--model", dir.resolve("nothing-here").toString());
         assertEquals(2, missing.exit());
         assertTrue(missing.err().contains("bundle.json"), missing.err());
         assertTrue(!missing.err().contains("\tat "), "no stack trace: " + missing.err());

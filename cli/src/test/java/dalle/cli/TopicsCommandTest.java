@@ -3,7 +3,6 @@ package dalle.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dalle.cli.GenerateCommandTest.Run;
 import dalle.services.localkafka.LocalKafka;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -18,24 +17,24 @@ class TopicsCommandTest {
         try (LocalKafka kafka = LocalKafka.builder(dir).start()) {
             String bootstrap = kafka.bootstrapServers();
 
-            Run dry = GenerateCommandTest.dalle("topics", "apply", "--bootstrap", bootstrap, "--dry-run");
+            CliRun dry = CliRun.dalle("topics", "apply", "--bootstrap", bootstrap, "--dry-run");
             assertEquals(0, dry.exit(), dry.err());
             assertTrue(dry.out().contains("generation-requests        would create  3 partitions, replication factor 1"),
                     dry.out());
             assertTrue(dry.out().contains("14 topics: 14 to create, 0 with partitions to add, 0 unchanged; "
                     + "0 differ from the registry (dry run: nothing changed)"), dry.out());
 
-            Run apply = GenerateCommandTest.dalle("topics", "apply", "--bootstrap", bootstrap);
+            CliRun apply = CliRun.dalle("topics", "apply", "--bootstrap", bootstrap);
             assertEquals(0, apply.exit(), apply.err());
             assertTrue(apply.out().contains("image-codes-dlq            created       1 partition, replication factor 1"), apply.out());
             assertTrue(apply.out().contains("14 topics: 14 created"), apply.out());
 
-            Run again = GenerateCommandTest.dalle("topics", "apply", "--bootstrap", bootstrap);
+            CliRun again = CliRun.dalle("topics", "apply", "--bootstrap", bootstrap);
             assertEquals(0, again.exit(), again.err());
             assertTrue(again.out().contains("14 topics: 0 created, 0 with partitions added, 14 unchanged; "
                     + "0 differ from the registry"), again.out());
 
-            Run rf = GenerateCommandTest.dalle("topics", "apply", "--bootstrap", bootstrap, "--replication-factor", "3");
+            CliRun rf = CliRun.dalle("topics", "apply", "--bootstrap", bootstrap, "--replication-factor", "3");
             assertEquals(2, rf.exit());
             assertEquals("dalle: replication factor 3 exceeds the cluster's 1 broker(s)", rf.err().strip());
         }
@@ -47,21 +46,21 @@ class TopicsCommandTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closed = s.getLocalPort();
         }
-        Run r = GenerateCommandTest.dalle("topics", "apply", "--bootstrap", "127.0.0.1:" + closed, "--timeout", "2");
+        CliRun r = CliRun.dalle("topics", "apply", "--bootstrap", "127.0.0.1:" + closed, "--timeout", "2");
         assertEquals(2, r.exit());
         assertTrue(r.err().startsWith("dalle: Kafka at 127.0.0.1:" + closed + ": Kafka did not answer within 2 s"), r.err());
     }
 
     @Test
     void aMalformedBootstrapIsRejected() {
-        Run r = GenerateCommandTest.dalle("topics", "apply", "--bootstrap", "localhost");
+        CliRun r = CliRun.dalle("topics", "apply", "--bootstrap", "localhost");
         assertEquals(2, r.exit());
         assertEquals("dalle: --bootstrap 'localhost' is not HOST:PORT[,HOST:PORT...]", r.err().strip());
     }
 
     @Test
     void listPrintsTheRegistryWithoutABroker() {
-        Run r = GenerateCommandTest.dalle("topics", "list");
+        CliRun r = CliRun.dalle("topics", "list");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("generation-results         GenerationResult            3        14d  32.00 MiB"),
                 r.out());

@@ -4,30 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dalle.core.bundle.ModelBundle;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The whole training workflow as a user runs it, at tiny custom sizes: dvae, prior, clip, assemble, generate. */
 class TrainCommandTest {
 
     @TempDir Path dir;
-
-    record Run(int exit, String out, String err) {}
-
-    static Run dalle(String... args) {
-        CommandLine cli = DalleCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     private Path json(String name, String text) throws Exception {
         Path p = dir.resolve(name);
@@ -48,35 +33,35 @@ class TrainCommandTest {
         Path clip = dir.resolve("clip");
         Path bundle = dir.resolve("bundle");
 
-        Run d = dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "6", "--batch", "4",
+        CliRun d = CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "6", "--batch", "4",
                 "--checkpoint-every", "3", "--out", dvae.toString());
         assertEquals(0, d.exit(), d.err());
         assertTrue(Files.isRegularFile(dvae.resolve("model/model.safetensors")));
         assertTrue(Files.isRegularFile(dvae.resolve("loss.png")));
         assertEquals(6, Files.readAllLines(dvae.resolve("metrics.jsonl")).size());
 
-        Run again = dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "6", "--out", dvae.toString());
+        CliRun again = CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "6", "--out", dvae.toString());
         assertEquals(2, again.exit());
         assertTrue(again.err().contains("already holds a training run") && again.err().contains("--resume"),
                 again.err());
 
-        Run more = dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "8", "--batch", "4",
+        CliRun more = CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "8", "--batch", "4",
                 "--checkpoint-every", "3", "--out", dvae.toString(), "--resume");
         assertEquals(0, more.exit(), more.err());
         assertEquals(8, Files.readAllLines(dvae.resolve("metrics.jsonl")).size(), "the run extended to 8 steps");
 
-        Run p = dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
+        CliRun p = CliRun.dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
                 "--examples", "32", "--vocab", "300", "--steps", "6", "--batch", "4", "--out", prior.toString());
         assertEquals(0, p.exit(), p.err());
         assertTrue(Files.isRegularFile(prior.resolve("codes.bin")));
         Path tokenizer = prior.resolve("tokenizer.json");
         assertTrue(Files.isRegularFile(tokenizer));
 
-        Run c = dalle("train", "clip", "--tokenizer", tokenizer.toString(), "--config", clipConfig.toString(),
+        CliRun c = CliRun.dalle("train", "clip", "--tokenizer", tokenizer.toString(), "--config", clipConfig.toString(),
                 "--steps", "6", "--batch", "4", "--out", clip.toString());
         assertEquals(0, c.exit(), c.err());
 
-        Run a = dalle("bundle", "assemble", "--tokenizer", tokenizer.toString(), "--dvae", dvae.toString(),
+        CliRun a = CliRun.dalle("bundle", "assemble", "--tokenizer", tokenizer.toString(), "--dvae", dvae.toString(),
                 "--prior", prior.toString(), "--clip", clip.toString(), "--out", bundle.toString(), "--name",
                 "test-shapes", "--f16");
         assertEquals(0, a.exit(), a.err());
@@ -86,7 +71,7 @@ class TrainCommandTest {
             assertTrue(loaded.manifest().description().contains("dVAE 8 steps"), loaded.manifest().description());
         }
 
-        Run g = dalle("generate", "a red circle", "-n", "2", "-k", "1", "--model", bundle.toString(), "--out",
+        CliRun g = CliRun.dalle("generate", "a red circle", "-n", "2", "-k", "1", "--model", bundle.toString(), "--out",
                 dir.resolve("images").toString());
         assertEquals(0, g.exit(), g.err());
         assertTrue(Files.isRegularFile(dir.resolve("images/top-1.png")));
@@ -94,11 +79,11 @@ class TrainCommandTest {
 
     @Test
     void aMissingDvaeAndAnUnknownPresetAreOneLineErrors() {
-        Run noDvae = dalle("train", "prior", "--dvae", dir.resolve("nothing").toString(), "--steps", "5", "--out",
+        CliRun noDvae = CliRun.dalle("train", "prior", "--dvae", dir.resolve("nothing").toString(), "--steps", "5", "--out",
                 dir.resolve("p").toString());
         assertEquals(2, noDvae.exit());
         assertTrue(noDvae.err().contains("no model at"), noDvae.err());
-        Run preset = dalle("train", "dvae", "--preset", "paper", "--steps", "5", "--out", dir.resolve("d").toString());
+        CliRun preset = CliRun.dalle("train", "dvae", "--preset", "paper", "--steps", "5", "--out", dir.resolve("d").toString());
         assertEquals(2, preset.exit());
         assertTrue(preset.err().contains("--preset") && !preset.err().contains("\tat "), preset.err());
     }
