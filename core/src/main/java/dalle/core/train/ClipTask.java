@@ -22,17 +22,14 @@ import java.util.SplittableRandom;
  * ({@link OptimizerSettings#clipPaper()}) under a warm-up + cosine learning rate to zero
  * ({@link WarmupCosine}). The logged {@code scale} is the learned logit scale.
  */
-public final class ClipTask implements TrainingTask {
+public final class ClipTask extends ModelTask<ContrastiveScorer> {
 
     /** CLIP's peak learning rate for its smaller models. */
     public static final float CLIP_LR = 5e-4f;
 
-    private final ContrastiveScorer model;
     private final ExampleBatches data;
     private final BpeTokenizer tokenizer;
-    private final int batchSize;
     private final WarmupCosine schedule;
-    private final OptimizerSettings optimizer;
 
     /**
      * @param config sizes; its text vocabulary and pad id must be the tokenizer's
@@ -40,6 +37,15 @@ public final class ClipTask implements TrainingTask {
      */
     public ClipTask(NDManager manager, ClipConfig config, ExampleBatches data, BpeTokenizer tokenizer, int batchSize,
                     long seed, WarmupCosine schedule, OptimizerSettings optimizer) {
+        super(ContrastiveScorer.KIND, new ContrastiveScorer(manager, checked(config, tokenizer, batchSize), seed),
+                batchSize, optimizer);
+        this.data = data;
+        this.tokenizer = tokenizer;
+        this.schedule = schedule;
+    }
+
+    /** {@code config}, once it is known to fit the tokenizer and a contrastive batch; before any weight is made. */
+    private static ClipConfig checked(ClipConfig config, BpeTokenizer tokenizer, int batchSize) {
         if (batchSize < 2) {
             throw new IllegalArgumentException("a contrastive batch needs at least 2 pairs, got " + batchSize);
         }
@@ -48,12 +54,7 @@ public final class ClipTask implements TrainingTask {
                     + config.padTokenId() + " differs from the tokenizer's " + tokenizer.vocabSize() + " / "
                     + tokenizer.padId());
         }
-        this.model = new ContrastiveScorer(manager, config, seed);
-        this.data = data;
-        this.tokenizer = tokenizer;
-        this.batchSize = batchSize;
-        this.schedule = schedule;
-        this.optimizer = optimizer;
+        return config;
     }
 
     /** CLIP's recipe for a fixed budget: peak lr 5e-4 after a 5% warm-up, cosine to 0, {@link OptimizerSettings#clipPaper()}. */
@@ -70,16 +71,6 @@ public final class ClipTask implements TrainingTask {
     }
 
     @Override
-    public String kind() {
-        return ContrastiveScorer.KIND;
-    }
-
-    @Override
-    public ContrastiveScorer model() {
-        return model;
-    }
-
-    @Override
     public ClipConfig config() {
         return model.config();
     }
@@ -90,18 +81,8 @@ public final class ClipTask implements TrainingTask {
     }
 
     @Override
-    public OptimizerSettings optimizer() {
-        return optimizer;
-    }
-
-    @Override
     public float learningRate(long step, long totalSteps) {
         return schedule.at(step, totalSteps);
-    }
-
-    @Override
-    public int batchSize() {
-        return batchSize;
     }
 
     @Override

@@ -22,13 +22,10 @@ import java.util.SplittableRandom;
  * ({@link OptimizerSettings#dvaePaper()}). Logged parts: {@code reconstruction} (nats per
  * pixel-channel), {@code kl} (nats per image); schedule values {@code tau}, {@code beta}.
  */
-public final class DvaeTask implements TrainingTask {
+public final class DvaeTask extends ModelTask<Dvae> {
 
-    private final Dvae model;
     private final ExampleBatches data;
-    private final int batchSize;
     private final DvaeSchedules schedules;
-    private final OptimizerSettings optimizer;
 
     /**
      * @param manager where the model's parameters live (the {@link Trainer}'s manager)
@@ -37,29 +34,14 @@ public final class DvaeTask implements TrainingTask {
      */
     public DvaeTask(NDManager manager, DvaeConfig config, ExampleBatches data, int batchSize, long seed,
                     DvaeSchedules schedules, OptimizerSettings optimizer) {
-        if (batchSize <= 0) {
-            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-        }
-        this.model = new Dvae(manager, config, seed);
+        super(Dvae.KIND, new Dvae(manager, config, seed), batchSize, optimizer);
         this.data = data;
-        this.batchSize = batchSize;
         this.schedules = schedules;
-        this.optimizer = optimizer;
     }
 
     /** The paper's recipe scaled to short runs: {@link DvaeSchedules#tiny()}, {@link OptimizerSettings#dvaePaper()}. */
     public static DvaeTask paper(NDManager manager, DvaeConfig config, ExampleBatches data, int batchSize, long seed) {
         return new DvaeTask(manager, config, data, batchSize, seed, DvaeSchedules.tiny(), OptimizerSettings.dvaePaper());
-    }
-
-    @Override
-    public String kind() {
-        return Dvae.KIND;
-    }
-
-    @Override
-    public Dvae model() {
-        return model;
     }
 
     @Override
@@ -73,18 +55,8 @@ public final class DvaeTask implements TrainingTask {
     }
 
     @Override
-    public OptimizerSettings optimizer() {
-        return optimizer;
-    }
-
-    @Override
     public float learningRate(long step, long totalSteps) {
         return schedules.lr(step, totalSteps);
-    }
-
-    @Override
-    public int batchSize() {
-        return batchSize;
     }
 
     @Override

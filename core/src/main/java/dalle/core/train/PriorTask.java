@@ -22,20 +22,17 @@ import java.util.SplittableRandom;
  * the learning rate warms up and then decays ({@link WarmupCosine}). Logged parts: {@code text},
  * {@code image} (nats per token).
  */
-public final class PriorTask implements TrainingTask {
+public final class PriorTask extends ModelTask<DallePrior> {
 
     /** The paper's BPE dropout. */
     public static final float PAPER_BPE_DROPOUT = 0.1f;
     /** The paper's peak learning rate. */
     public static final float PAPER_LR = 4.5e-4f;
 
-    private final DallePrior model;
     private final CodeCache codes;
     private final BpeTokenizer tokenizer;
-    private final int batchSize;
     private final long seed;
     private final WarmupCosine schedule;
-    private final OptimizerSettings optimizer;
     private final float bpeDropout;
     private long shuffledEpoch = -1;
     private int[] order;
@@ -47,9 +44,17 @@ public final class PriorTask implements TrainingTask {
      */
     public PriorTask(NDManager manager, PriorConfig config, CodeCache codes, BpeTokenizer tokenizer, int batchSize,
                      long seed, WarmupCosine schedule, OptimizerSettings optimizer, float bpeDropout) {
-        if (batchSize <= 0) {
-            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-        }
+        super(DallePrior.KIND, new DallePrior(manager, checked(config, codes, tokenizer, bpeDropout), seed),
+                batchSize, optimizer);
+        this.codes = codes;
+        this.tokenizer = tokenizer;
+        this.seed = seed;
+        this.schedule = schedule;
+        this.bpeDropout = bpeDropout;
+    }
+
+    /** {@code config}, once it is known to fit the tokenizer and the codes; before any weight is made. */
+    private static PriorConfig checked(PriorConfig config, CodeCache codes, BpeTokenizer tokenizer, float bpeDropout) {
         if (config.textVocab() != tokenizer.vocabSize() || config.padTokenId() != tokenizer.padId()) {
             throw new IllegalArgumentException("prior text vocabulary " + config.textVocab() + " / pad "
                     + config.padTokenId() + " differs from the tokenizer's " + tokenizer.vocabSize() + " / "
@@ -63,14 +68,7 @@ public final class PriorTask implements TrainingTask {
         if (!(bpeDropout >= 0 && bpeDropout <= 1)) {
             throw new IllegalArgumentException("BPE dropout must be in [0, 1], got " + bpeDropout);
         }
-        this.model = new DallePrior(manager, config, seed);
-        this.codes = codes;
-        this.tokenizer = tokenizer;
-        this.batchSize = batchSize;
-        this.seed = seed;
-        this.schedule = schedule;
-        this.optimizer = optimizer;
-        this.bpeDropout = bpeDropout;
+        return config;
     }
 
     /**
@@ -94,16 +92,6 @@ public final class PriorTask implements TrainingTask {
     }
 
     @Override
-    public String kind() {
-        return DallePrior.KIND;
-    }
-
-    @Override
-    public DallePrior model() {
-        return model;
-    }
-
-    @Override
     public PriorConfig config() {
         return model.config();
     }
@@ -114,18 +102,8 @@ public final class PriorTask implements TrainingTask {
     }
 
     @Override
-    public OptimizerSettings optimizer() {
-        return optimizer;
-    }
-
-    @Override
     public float learningRate(long step, long totalSteps) {
         return schedule.at(step, totalSteps);
-    }
-
-    @Override
-    public int batchSize() {
-        return batchSize;
     }
 
     @Override
