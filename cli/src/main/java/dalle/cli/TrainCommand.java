@@ -150,6 +150,15 @@ final class TrainCommand implements Runnable {
         }
     }
 
+    /** How a run gets its tokenizer: a given file, or one trained on the run's captions. */
+    static final class TokenizerChoice {
+        @Option(names = "--tokenizer", paramLabel = "FILE", description = "A tokenizer.json to use instead of training one.")
+        Path file;
+
+        @Option(names = "--vocab", defaultValue = "1024", description = "Vocabulary of a trained tokenizer (default ${DEFAULT-VALUE}).")
+        int vocab;
+    }
+
     @Command(name = "prior", mixinStandardHelpOptions = true,
             description = {"Stage 2: the transformer prior on captions + the dVAE's codes of their images.",
                     "The codes are computed once into DIR/codes.bin; the tokenizer is --tokenizer or one trained on the",
@@ -163,11 +172,7 @@ final class TrainCommand implements Runnable {
         @Option(names = "--examples", defaultValue = "50000", description = "Examples to encode into the code cache (default ${DEFAULT-VALUE}).")
         int examples;
 
-        @Option(names = "--tokenizer", paramLabel = "FILE", description = "A tokenizer.json to use instead of training one.")
-        Path tokenizer;
-
-        @Option(names = "--vocab", defaultValue = "1024", description = "Vocabulary of a trained tokenizer (default ${DEFAULT-VALUE}).")
-        int vocab;
+        @Mixin TokenizerChoice choice;
 
         @Override
         public Integer call() throws Exception {
@@ -193,8 +198,8 @@ final class TrainCommand implements Runnable {
                     CodeCache codes = CodeCache.prepare(c.out.resolve(CodeCache.FILE), dvaeDir, data, pass, examples,
                             c.resume, manager, n -> bar.update("encode", (int) n, examples), notes::onNote);
                     bar.finish();
-                    BpeTokenizer tok = TokenizerFiles.resolve(tokenizer, c.out, () -> codes.captions()
-                            .subList(0, Math.min(codes.size(), TokenizerFiles.CORPUS_CAPTIONS)), vocab, notes::onNote);
+                    BpeTokenizer tok = TokenizerFiles.resolve(choice.file, c.out, () -> codes.captions()
+                            .subList(0, Math.min(codes.size(), TokenizerFiles.CORPUS_CAPTIONS)), choice.vocab, notes::onNote);
                     Map<String, Integer> derived = Map.of("textVocab", tok.vocabSize(), "padTokenId", tok.padId(),
                             "imageVocab", dc.codebookSize(), "gridSize", dc.gridSize());
                     PriorConfig sizes = c.config != null ? readConfig(c.config, PriorConfig.class, derived)
@@ -221,11 +226,7 @@ final class TrainCommand implements Runnable {
     static final class ClipRun implements Callable<Integer> {
         @Mixin TrainOptions c;
 
-        @Option(names = "--tokenizer", paramLabel = "FILE", description = "A tokenizer.json to use instead of training one.")
-        Path tokenizer;
-
-        @Option(names = "--vocab", defaultValue = "1024", description = "Vocabulary of a trained tokenizer (default ${DEFAULT-VALUE}).")
-        int vocab;
+        @Mixin TokenizerChoice choice;
 
         @Override
         public Integer call() throws Exception {
@@ -240,8 +241,8 @@ final class TrainCommand implements Runnable {
                 // the image size decides the data's resolution, so read the sizes before the tokenizer
                 ClipConfig sizes = c.config != null
                         ? readConfig(c.config, ClipConfig.class, Map.of("textVocab", 1, "padTokenId", 0)) : preset;
-                BpeTokenizer tok = TokenizerFiles.resolve(tokenizer, c.out, () -> c.captions(sizes.imageSize()),
-                        vocab, notes::onNote);
+                BpeTokenizer tok = TokenizerFiles.resolve(choice.file, c.out, () -> c.captions(sizes.imageSize()),
+                        choice.vocab, notes::onNote);
                 ClipConfig config = ClipTask.fit(sizes, tok);
                 try (NDManager manager = NDManager.newBaseManager();
                      ClipTask task = new ClipTask(manager, config, c.batches(config.imageSize()), tok,

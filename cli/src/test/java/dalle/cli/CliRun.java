@@ -16,4 +16,11 @@ record CliRun(int exit, String out, String err) {
         int exit = cli.execute(args);
         return new CliRun(exit, out.toString(), err.toString());
     }
+
+    /** Makes an untrained tiny bundle at {@code dir} with {@code dalle bundle init}; fails the test if that fails. */
+    static java.nio.file.Path untrainedBundle(java.nio.file.Path dir) {
+        CliRun r = dalle("bundle", "init", "--out", dir.toString(), "--vocab", "400");
+        org.junit.jupiter.api.Assertions.assertEquals(0, r.exit(), r.err());
+        return dir;
+    }
 }

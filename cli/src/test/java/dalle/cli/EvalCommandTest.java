@@ -20,8 +20,7 @@ class EvalCommandTest {
 
     @BeforeAll
     static void bundle() {
-        CliRun r = CliRun.dalle("bundle", "init", "--out", dir.resolve("bundle").toString(), "--vocab", "400");
-        assertEquals(0, r.exit(), r.err());
+        CliRun.untrainedBundle(dir.resolve("bundle"));
     }
 
     @Test
