@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code metrics.jsonl}: one JSON object per update ({@link StepMetrics#row()}), appended and flushed
@@ -45,10 +46,11 @@ final class MetricsLog implements AutoCloseable {
                 if (line.isBlank()) {
                     continue;
                 }
-                Map<String, Double> row = parse(line);
-                if (row == null || row.getOrDefault("step", Double.MAX_VALUE) > keepUpTo) {
+                Optional<Map<String, Double>> parsed = parse(line);
+                if (parsed.isEmpty() || parsed.get().get("step") > keepUpTo) {
                     continue;
                 }
+                Map<String, Double> row = parsed.get();
                 kept.add(line);
                 rows.add(row);
             }
@@ -84,17 +86,17 @@ final class MetricsLog implements AutoCloseable {
         writer.close();
     }
 
-    /** The numeric fields of one line (booleans as 1/0), or null for a line that is not a JSON object (a torn last line). */
-    static Map<String, Double> parse(String line) {
+    /** The numeric fields of one line (booleans as 1/0); empty for a line that is not a JSON object with a step (a torn last line). */
+    static Optional<Map<String, Double>> parse(String line) {
         JsonObject o;
         try {
             JsonElement e = JsonParser.parseString(line);
             if (!e.isJsonObject()) {
-                return null;
+                return Optional.empty();
             }
             o = e.getAsJsonObject();
         } catch (JsonParseException e) {
-            return null;
+            return Optional.empty();
         }
         Map<String, Double> out = new LinkedHashMap<>();
         o.entrySet().forEach(en -> {
@@ -111,6 +113,6 @@ final class MetricsLog implements AutoCloseable {
                 }
             }
         });
-        return out.containsKey("step") ? out : null;
+        return out.containsKey("step") ? Optional.of(out) : Optional.empty();
     }
 }

@@ -74,7 +74,7 @@ final class TinyRuns {
     static Map<Long, Map<String, Double>> metrics(Path out) throws IOException {
         Map<Long, Map<String, Double>> rows = new LinkedHashMap<>();
         for (String line : Files.readAllLines(out.resolve(MetricsLog.FILE), StandardCharsets.UTF_8)) {
-            Map<String, Double> row = MetricsLog.parse(line);
+            Map<String, Double> row = MetricsLog.parse(line).orElseThrow();
             rows.put(row.get("step").longValue(), row);
         }
         return rows;
