@@ -10,17 +10,24 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code dalle bench sampler}: image tokens per second with and without the KV cache, same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Rerunnable benchmarks. Targets: sampler.",
+        description = {"Rerunnable benchmarks. Targets: sampler, collectives.",
                 "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
-                "recomputation (the baseline), at each batch size, on the same random-weight model in one run."})
+                "recomputation (the baseline), at each batch size, on the same random-weight model in one run.",
+                "collectives: raw throughput of one loopback TCP stream, then ring all-reduce over loopback TCP",
+                "among --workers threads (each with its own sockets) at each of --sizes: algbw, busbw =",
+                "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "TARGET", description = "What to benchmark: sampler.")
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "TARGET", description = "What to benchmark: sampler or collectives.")
     String target;
 
     @Option(names = "--preset", defaultValue = "tiny", description = "Model preset (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
@@ -35,14 +42,27 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--text-vocab", defaultValue = "1024", description = "Text vocabulary of the random model (default ${DEFAULT-VALUE}).")
     int textVocab;
 
+    @Option(names = "--workers", defaultValue = "4", description = "collectives: ring size (default ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--sizes", split = ",", defaultValue = "16MiB,256MiB",
+            description = "collectives: bytes per worker, with KiB/MiB/GiB suffixes (default ${DEFAULT-VALUE}).")
+    List<String> sizes;
+
     @Override
     public Integer call() {
-        if (!target.equals("sampler")) {
-            throw new IllegalArgumentException("unknown benchmark target '" + target + "' (known: sampler)");
-        }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
         }
+        return switch (target) {
+            case "sampler" -> sampler();
+            case "collectives" -> CollectivesBenchReport.run(spec.commandLine().getOut(), workers, sizes, repeat);
+            default -> throw new IllegalArgumentException("unknown benchmark target '" + target
+                    + "' (known: sampler, collectives)");
+        };
+    }
+
+    private int sampler() {
         PriorConfig config = switch (preset) {
             case "tiny" -> PriorConfig.tiny(textVocab, 0);
             default -> throw new IllegalArgumentException("--preset: unknown or too large for a CPU bench: " + preset);

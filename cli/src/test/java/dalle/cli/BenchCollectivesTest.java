@@ -1,0 +1,34 @@
+package dalle.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** dalle bench collectives as a user runs it, at sizes that take milliseconds. */
+class BenchCollectivesTest {
+
+    @Test
+    void reportsRawLoopbackThenAlgbwBusbwAndTheirRatioPerSize() {
+        CliRun r = CliRun.dalle("bench", "collectives", "--workers", "3", "--sizes", "64KiB,1MiB", "--repeat", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("raw loopback TCP, one stream of 256MiB:"), r.out());
+        for (String size : new String[] {"64KiB", "1MiB"}) {
+            Matcher m = Pattern.compile("(?m)^" + size + " +3 +([0-9.]+) +([0-9.]+) +([0-9.]+) +([0-9.]+)$").matcher(r.out());
+            assertTrue(m.find(), "row for " + size + " in\n" + r.out());
+            double algbw = Double.parseDouble(m.group(2));
+            double busbw = Double.parseDouble(m.group(3));
+            assertEquals(algbw * 2 * 2 / 3, busbw, 0.002 + 1e-3 * busbw, "busbw = algbw * 2(n-1)/n");
+            assertTrue(Double.parseDouble(m.group(4)) > 0, "busbw/raw is positive");
+        }
+    }
+
+    @Test
+    void sizesThatAreNotWholeFloatsFailWithOneLine() {
+        CliRun r = CliRun.dalle("bench", "collectives", "--sizes", "10");
+        assertEquals(2, r.exit());
+        assertEquals("dalle: --sizes: '10' is not a positive multiple of 4 bytes (e.g. 16MiB)", r.err().trim());
+    }
+}
