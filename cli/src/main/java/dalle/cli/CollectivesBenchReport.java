@@ -26,7 +26,7 @@ final class CollectivesBenchReport {
         out.printf(Locale.ROOT, "bench collectives: ring all-reduce over loopback TCP, %d worker threads"
                 + " (each with its own sockets) in one JVM, %d cpus, median of %d%n", workers,
                 Runtime.getRuntime().availableProcessors(), repeat);
-        out.printf(Locale.ROOT, "raw loopback TCP, one stream of %s: %.2f GB/s (best of %d)%n",
+        out.printf(Locale.ROOT, "raw loopback TCP, one stream of %s: %.2f GB/s (median of %d)%n",
                 human(rawBytes), raw / 1e9, repeat);
         out.printf(Locale.ROOT, "%-10s %8s %10s %12s %12s %11s%n", "size", "workers", "seconds",
                 "algbw GB/s", "busbw GB/s", "busbw/raw");
