@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -99,6 +103,31 @@ class InProcessCollectivesTest {
                     return x;
                 });
                 got.forEach(g -> assertArrayEquals(xs[theRoot], g, "w=" + w + " n=" + n + " root " + theRoot));
+            }
+        }
+    }
+
+    @Test
+    void ndArrayConveniencesKeepShapeAndDtypeAndMatchTheFloatPath() {
+        float[][] xs = inputs(3, 12, 6);
+        float[] sum = RingReference.ringSum(xs);
+        List<float[][]> got = InProcessCollectives.runOnThreads(3, c -> {
+            try (NDManager m = NDManager.newBaseManager()) {
+                NDArray x = m.create(xs[c.rank()], new Shape(3, 4));
+                NDArray s = c.allReduceSum(x);
+                NDArray mean = c.allReduceMean(x);
+                NDArray half = c.broadcast(x.toType(DataType.FLOAT16, false), 1);
+                assertEquals(x.getShape(), s.getShape());
+                assertEquals(DataType.FLOAT16, half.getDataType());
+                return new float[][] {s.toFloatArray(), mean.toFloatArray(),
+                        half.toType(DataType.FLOAT32, false).toFloatArray()};
+            }
+        });
+        for (float[][] g : got) {
+            assertArrayEquals(sum, g[0]);
+            for (int i = 0; i < sum.length; i++) {
+                assertEquals(sum[i] / 3, g[1][i], 0f);
+                assertEquals(xs[1][i], g[2][i], Math.abs(xs[1][i]) * 1e-3f, "fp16 round trip of the root's data");
             }
         }
     }
