@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dalle.cluster.comm.Collectives;
 import dalle.core.nn.Parameter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -124,7 +125,7 @@ public final class ShardedParameters {
         for (Parameter p : params) {
             Shard s = shard(p);
             float[] padded = group.allGather(s.value, s.shardLength * group.worldSize());
-            float[] full = padded.length == s.length ? padded : java.util.Arrays.copyOf(padded, s.length);
+            float[] full = padded.length == s.length ? padded : Arrays.copyOf(padded, s.length);
             NDArray a = manager.create(full, s.shape);
             if (s.dtype != DataType.FLOAT32) {
                 NDArray cast = a.toType(s.dtype, false);
@@ -201,7 +202,7 @@ public final class ShardedParameters {
         if (s == null) {
             throw new IllegalArgumentException("no sharded parameter named " + name);
         }
-        return java.util.Arrays.copyOf(group.allGather(s.value, s.shardLength * group.worldSize()), s.length);
+        return Arrays.copyOf(group.allGather(s.value, s.shardLength * group.worldSize()), s.length);
     }
 
     private List<Parameter> parameters() {

@@ -3,6 +3,7 @@ package dalle.cluster.shard;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -12,7 +13,10 @@ import dalle.cluster.comm.InProcessCollectives;
 import dalle.core.nn.AdamW;
 import dalle.core.nn.Linear;
 import dalle.core.nn.Module;
+import dalle.core.nn.Parameter;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -34,8 +38,8 @@ class ShardedParametersTest {
 
         TinyMlp(NDManager manager, long seed) {
             SplittableRandom rng = new SplittableRandom(seed);
-            fc = child("fc", new Linear(manager, rng, 5, 7, true, dalle.core.nn.Parameter.Kind.WEIGHT, 0.5f));
-            out = child("out", new Linear(manager, rng, 7, 3, true, dalle.core.nn.Parameter.Kind.WEIGHT, 0.5f));
+            fc = child("fc", new Linear(manager, rng, 5, 7, true, Parameter.Kind.WEIGHT, 0.5f));
+            out = child("out", new Linear(manager, rng, 7, 3, true, Parameter.Kind.WEIGHT, 0.5f));
         }
 
         /** (B, 5) -> (B, 3). */
@@ -54,7 +58,7 @@ class ShardedParametersTest {
 
         // single worker, whole batch
         List<Float> expectedLoss = new ArrayList<>();
-        Map<String, float[]> expectedWeights = new java.util.LinkedHashMap<>();
+        Map<String, float[]> expectedWeights = new LinkedHashMap<>();
         try (NDManager manager = NDManager.newBaseManager()) {
             TinyMlp model = new TinyMlp(manager, 7);
             model.setRequiresGradient(true);
@@ -88,7 +92,7 @@ class ShardedParametersTest {
                     group.allReduceMean(mean);
                     losses.add(mean[0]);
                 }
-                Map<String, float[]> weights = new java.util.LinkedHashMap<>();
+                Map<String, float[]> weights = new LinkedHashMap<>();
                 model.parameters().keySet().forEach(n -> weights.put(n, sharded.gatherValue(n)));
                 return new Object[] {losses, weights, sharded.shardElements()};
             }
@@ -104,7 +108,7 @@ class ShardedParametersTest {
             assertEquals(9 + 2 + 6 + 1, (long) w[2], "each worker owns ceil(size/4) of every parameter");
         }
         // the losses moved: the comparison is not between two frozen models
-        assertEquals(true, expectedLoss.get(STEPS - 1) < 0.9 * expectedLoss.get(0), expectedLoss.toString());
+        assertTrue(expectedLoss.get(STEPS - 1) < 0.9 * expectedLoss.get(0), expectedLoss.toString());
     }
 
     @Test
@@ -143,8 +147,8 @@ class ShardedParametersTest {
     private static float lossAndBackward(NDManager manager, TinyMlp model, float[] xs, float[] ys, int from, int rows) {
         try (NDManager step = manager.newSubManager();
              GradientCollector gc = manager.getEngine().newGradientCollector()) {
-            NDArray x = step.create(java.util.Arrays.copyOfRange(xs, from * 5, (from + rows) * 5), new Shape(rows, 5));
-            NDArray y = step.create(java.util.Arrays.copyOfRange(ys, from * 3, (from + rows) * 3), new Shape(rows, 3));
+            NDArray x = step.create(Arrays.copyOfRange(xs, from * 5, (from + rows) * 5), new Shape(rows, 5));
+            NDArray y = step.create(Arrays.copyOfRange(ys, from * 3, (from + rows) * 3), new Shape(rows, 3));
             NDArray loss = model.forward(x).sub(y).square().mean();
             gc.backward(loss);
             float value = loss.getFloat();
