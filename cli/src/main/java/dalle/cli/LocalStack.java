@@ -124,10 +124,11 @@ final class LocalStack {
         Optional<RunState> run = RunState.read(dataDir);
         List<Entry> entries = new ArrayList<>();
         List<String> names = new ArrayList<>(supervisor.names());
-        boolean kafka = names.remove(KAFKA);
-        if (kafka) {
-            names.add(KAFKA);
-        }
+        // Start order where run.json knows it, the broker last.
+        List<String> order = run.map(r -> r.services().stream().map(RunState.Service::name).toList())
+                .orElse(List.of());
+        names.sort(java.util.Comparator.comparing((String n) -> n.equals(KAFKA))
+                .thenComparing(n -> order.contains(n) ? order.indexOf(n) : order.size()));
         for (String name : names) {
             Optional<ProcessHandle> h = supervisor.process(name);
             Optional<Long> pid = h.map(ProcessHandle::pid);
@@ -140,8 +141,7 @@ final class LocalStack {
             }
             Optional<RunState.Service> s = run.flatMap(r -> r.services().stream()
                     .filter(x -> x.name().equals(name)).findFirst());
-            String endpoint = s.map(x -> String.join("  ", x.endpoints().values().stream().sorted().toList()))
-                    .orElse("");
+            String endpoint = s.map(LocalStack::endpoints).orElse("");
             String state;
             if (h.isEmpty()) {
                 state = "not running (stale pid file)";
@@ -154,6 +154,12 @@ final class LocalStack {
             entries.add(new Entry(name, pid, state, endpoint));
         }
         return entries;
+    }
+
+    /** "http://localhost:8080  grpc localhost:8090": the http endpoint bare, others labelled, sorted by kind. */
+    static String endpoints(RunState.Service s) {
+        return String.join("  ", new java.util.TreeMap<>(s.endpoints()).entrySet().stream()
+                .map(e -> e.getKey().equals("http") ? e.getValue() : e.getKey() + " " + e.getValue()).toList());
     }
 
     /** Names whose pid file points at a live process. */

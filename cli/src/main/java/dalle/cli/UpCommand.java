@@ -88,10 +88,9 @@ final class UpCommand implements Callable<Integer> {
     /** The endpoints and copy-paste examples (HTTP, gRPC, Kafka). */
     static void print(PrintWriter out, RunState state, int basePort) {
         out.println("dalle is up. Stop it with: dalle down --data " + state.dataDir());
-        out.printf("  %-10s %-28s %s%n", "kafka", state.kafka().bootstrap(), "log " + state.kafka().log());
+        out.printf("  %-10s %-46s %s%n", "kafka", state.kafka().bootstrap(), "log " + state.kafka().log());
         for (RunState.Service s : state.services()) {
-            out.printf("  %-10s %-28s %s%n", s.name(), s.endpoints().getOrDefault("http", "") + "  grpc "
-                    + s.endpoints().getOrDefault("grpc", ""), "log " + s.log());
+            out.printf("  %-10s %-46s %s%n", s.name(), LocalStack.endpoints(s), "log " + s.log());
         }
         int http = ServiceRoles.httpPort(basePort, "gateway");
         int grpc = ServiceRoles.grpcPort(basePort, "gateway");

@@ -18,7 +18,10 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param stateDir where the local state (RocksDB) lives; a restart on the same folder resumes from it instead
  *     of replaying the changelog
  * @param startTimeout how long {@code start} waits for the application to reach RUNNING
- * @param overrides extra Streams/consumer/producer properties, applied last (e.g. {@code commit.interval.ms})
+ * @param overrides extra Streams/consumer/producer properties, applied last (e.g. {@code commit.interval.ms}).
+ *     {@code group.instance.id} (unique per instance) makes the instance a static member: restarted within the
+ *     session timeout it takes its partitions back at once, and {@code close()} then removes it from the group;
+ *     without it a restarted instance waits up to the session timeout (45 s) for its old membership to expire.
  */
 public record StreamsSettings(String bootstrap, String applicationId, Path stateDir, Duration startTimeout,
         Map<String, String> overrides) {

@@ -23,6 +23,7 @@ import java.util.Random;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +59,7 @@ class FanInTest {
         Collections.shuffle(records, new Random(42));
         String app = "fan-in-dup-order";
         try (FanIn fanIn = FanIn.start(TestKafka.settings(app, state))) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             TestKafka.sendAll(records);
             List<GenerationResult> first = results(Set.of(req.id()), 1);
             assertEquals(1, first.size());
@@ -83,11 +85,15 @@ class FanInTest {
         Requests a = new Requests("restart-a", 6, 2);
         Requests b = new Requests("restart-b", 4, 4);
         String app = "fan-in-restart";
-        try (FanIn fanIn = FanIn.start(TestKafka.settings(app, state))) {
+        // Static membership: the restarted instance takes its partitions back without a session timeout.
+        StreamsSettings settings = TestKafka.settings(app, state).with("group.instance.id", "restart-test");
+        try (FanIn fanIn = FanIn.start(settings)) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             TestKafka.sendAll(List.of(a.record(0, 0.0f), a.record(1, 0.1f), a.record(2, 0.2f), b.record(3, 3f)));
             TestKafka.awaitDrained(app, INPUTS);
         }
-        try (FanIn fanIn = FanIn.start(TestKafka.settings(app, state))) {
+        try (FanIn fanIn = FanIn.start(settings)) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             // The rest, plus replays of what the first run already counted.
             TestKafka.sendAll(List.of(a.record(2, 0.2f), a.record(3, 0.3f), b.record(0, 0f), a.record(1, 0.1f),
                     b.record(3, 3f), b.record(1, 1f)));
@@ -95,7 +101,8 @@ class FanInTest {
         }
         // A third run on an empty state folder restores the store from its changelog topic.
         TestKafka.deleteTree(state);
-        try (FanIn fanIn = FanIn.start(TestKafka.settings(app, state))) {
+        try (FanIn fanIn = FanIn.start(settings)) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             TestKafka.sendAll(List.of(a.record(5, 0.5f), a.record(4, 0.4f), b.record(2, 2f), a.record(0, 0f)));
             List<GenerationResult> got = results(Set.of(a.id(), b.id()), 2);
             assertEquals(2, got.size());
@@ -118,6 +125,7 @@ class FanInTest {
         byte[] outOfRange = new Requests("bad-index", 2, 1).score(2, 1f).toByteArray();
         String app = "fan-in-dlq";
         try (FanIn fanIn = FanIn.start(TestKafka.settings(app, state))) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             TestKafka.send(Topics.CANDIDATE_SCORES.name(), "garbage-1", garbage);
             TestKafka.send(Topics.CANDIDATE_SCORES.name(), "bad-index", outOfRange);
             TestKafka.send(Topics.GENERATION_EVENTS.name(), "garbage-2", garbage);
@@ -158,6 +166,7 @@ class FanInTest {
                 .setStatus(StageStatus.STAGE_STATUS_FAILED).setError(failure).setTimestampMs(5).build().toByteArray();
         String app = "fan-in-failed";
         try (FanIn fanIn = FanIn.start(TestKafka.settings(app, state))) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             TestKafka.sendAll(List.of(req.record(0, 1f)));
             TestKafka.awaitDrained(app, INPUTS);
             TestKafka.send(Topics.GENERATION_EVENTS.name(), req.id(), failed);
@@ -181,6 +190,7 @@ class FanInTest {
         byte[] late = req.score(0, 1f).toBuilder()
                 .setContext(req.context().toBuilder().setDeadlineMs(deadline)).build().toByteArray();
         try (FanIn fanIn = FanIn.start(TestKafka.settings("fan-in-deadline", state))) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             TestKafka.send(Topics.CANDIDATE_SCORES.name(), req.id(), late);
             List<GenerationResult> got = results(Set.of(req.id()), 1);
             assertEquals(1, got.size());

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +49,7 @@ class JobStatusViewTest {
         Requests req = new Requests("status-ok", 3, 2);
         try (JobStatusView view = JobStatusView.start(TestKafka.settings("status-view-ok", state.resolve("view")));
                 FanIn fanIn = FanIn.start(TestKafka.settings("status-fan-in", state.resolve("fan-in")))) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             assertEquals(Optional.empty(), view.get(req.id()), "nothing seen yet");
 
             event(req.id(), Stage.STAGE_GATEWAY, StageStatus.STAGE_STATUS_QUEUED, 0, 0);
