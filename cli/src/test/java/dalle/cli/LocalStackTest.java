@@ -118,16 +118,18 @@ class LocalStackTest {
     }
 
     @Test
-    void aServiceThatExitsFailsUpWithItsExitCodeAndLogTail(@TempDir Path dir) throws Exception {
-        LocalStack stack = new LocalStack(dir);
+    void aServiceThatExitsWhileStartingIsReportedWithItsExitCodeAndLogTail(@TempDir Path dir) throws Exception {
+        Supervisor supervisor = new Supervisor(dir.resolve("pids"));
         int port = freePort();
-        IOException e = assertThrows(IOException.class, () -> stack.up(freePort(), bootstrap -> List.of(
-                health("broken", port, 0, 3, stack.logDir())), Duration.ofSeconds(30), Duration.ofSeconds(5)));
+        Supervisor.Started broken = supervisor.start(health("broken", port, 0, 3, dir));
+        IOException e = assertThrows(IOException.class,
+                () -> supervisor.awaitReady(List.of(broken), Duration.ofSeconds(30)));
         assertTrue(e.getMessage().startsWith("service broken exited with code 3 while starting; its log is "
-                + stack.logDir().resolve("broken.log") + "; its last lines:\n"
+                + dir.resolve("broken.log") + "; its last lines:\n"
                 + "  health server: loading the model for port " + port + "\n"
                 + "  health server: cannot load the model, giving up"), e.getMessage());
-        assertEquals(List.of(), stack.running());
+        assertEquals(Map.of("broken", Supervisor.StopOutcome.NOT_RUNNING), supervisor.stop(List.of("broken"),
+                Duration.ofSeconds(1)));
     }
 
     @Test
