@@ -37,7 +37,7 @@ import org.apache.kafka.streams.state.Stores;
  *                           bad records ---------------------------------------------> &lt;topic&gt;-dlq
  * </pre>
  *
- * <p>Records that are not a valid message (bytes, a key that is not the request id, a candidate index outside
+ * <p>Records that are not a valid message (bytes, a missing key or one that is not the request id, a candidate index outside
  * {@code [0, candidates)}, a candidate whose candidates/top_k contradict earlier ones) go to
  * {@code <topic>-dlq} with events.proto's dlq-* headers (stage STAGE_FAN_IN), in the same transaction, and
  * processing continues. FAILED events are repartitioned to candidate-scores' partition count so a request's

@@ -41,7 +41,7 @@ final class SourceParser<M> implements Processor<byte[], byte[], String, Item> {
 
     /**
      * @param topic the source topic
-     * @param requestId the message's request id (must equal the record key when there is one)
+     * @param requestId the message's request id (must equal the record key, which must be present)
      * @param check what is wrong with a parsed message, empty when it is usable
      * @param wrap the item of a usable message and its source record
      * @param deadLetter whether bad records go to {@code <topic>-dlq} (else they are skipped and logged)
@@ -72,9 +72,10 @@ final class SourceParser<M> implements Processor<byte[], byte[], String, Item> {
         M message = parsed.value();
         String id = requestId.apply(message);
         Optional<String> problem = id.isEmpty() ? Optional.of("request_id is empty")
-                : key != null && !key.equals(id)
-                        ? Optional.of("record key '" + key + "' differs from request_id '" + id + "'")
-                        : check.apply(message);
+                : key == null ? Optional.of("the record has no key (it must be the request id, so that all records"
+                        + " of a request share a partition)")
+                : !key.equals(id) ? Optional.of("record key '" + key + "' differs from request_id '" + id + "'")
+                : check.apply(message);
         if (problem.isPresent()) {
             reject(source, key, topic.name() + " record of request '" + id + "': " + problem.get());
             return;

@@ -123,11 +123,13 @@ class FanInTest {
         Requests ok = new Requests("after-garbage", 2, 1);
         byte[] garbage = {(byte) 0xFF, 0x00, 0x13, 0x37};
         byte[] outOfRange = new Requests("bad-index", 2, 1).score(2, 1f).toByteArray();
+        byte[] noKey = new Requests("no-key", 1, 1).score(0, 1f).toByteArray();
         String app = "fan-in-dlq";
         try (FanIn fanIn = FanIn.start(TestKafka.settings(app, state))) {
             assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
             TestKafka.send(Topics.CANDIDATE_SCORES.name(), "garbage-1", garbage);
             TestKafka.send(Topics.CANDIDATE_SCORES.name(), "bad-index", outOfRange);
+            TestKafka.send(Topics.CANDIDATE_SCORES.name(), null, noKey);
             TestKafka.send(Topics.GENERATION_EVENTS.name(), "garbage-2", garbage);
             TestKafka.sendAll(List.of(ok.record(1, 0.5f), ok.record(0, 0.25f)));
             List<GenerationResult> got = results(Set.of(ok.id()), 1);
@@ -135,16 +137,20 @@ class FanInTest {
             assertEquals(1, got.get(0).getImages(0).getCandidateIndex());
         }
         List<ConsumerRecord<byte[], byte[]>> scoresDlq = TestKafka.read("candidate-scores-dlq",
-                Set.of("garbage-1", "bad-index"), g -> g.size() >= 2, TestKafka.TIMEOUT);
-        assertEquals(2, scoresDlq.size());
+                Set.of("garbage-1", "bad-index", ""), null, TestKafka.TIMEOUT).stream()
+                .filter(r -> r.key() != null || java.util.Arrays.equals(noKey, r.value())).toList();
+        assertEquals(3, scoresDlq.size());
         for (ConsumerRecord<byte[], byte[]> r : scoresDlq) {
-            String key = new String(r.key(), StandardCharsets.UTF_8);
+            String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
             String reason = DeadLetters.header(r.headers(), DeadLetters.REASON);
             assertEquals("STAGE_FAN_IN", DeadLetters.header(r.headers(), DeadLetters.STAGE));
             assertEquals("candidate-scores", DeadLetters.header(r.headers(), DeadLetters.SOURCE_TOPIC));
             if (key.equals("garbage-1")) {
                 assertArrayEquals(garbage, r.value());
                 assertTrue(reason.startsWith("com.google.protobuf.InvalidProtocolBufferException"), reason);
+            } else if (key.isEmpty()) {
+                assertEquals("candidate-scores record of request 'no-key': the record has no key (it must be the "
+                        + "request id, so that all records of a request share a partition)", reason);
             } else {
                 assertArrayEquals(outOfRange, r.value());
                 assertEquals("candidate-scores record of request 'bad-index': candidate_index 2 is outside [0, 2)",

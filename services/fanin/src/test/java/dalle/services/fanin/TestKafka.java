@@ -86,7 +86,7 @@ final class TestKafka {
     }
 
     /**
-     * Committed records of {@code topic} whose key is one of {@code keys}, read from the beginning until
+     * Committed records of {@code topic} whose key is one of {@code keys} ("" stands for no key), read from the beginning until
      * {@code until} holds for what was read (null: until the end the topic had when reading began), or the
      * timeout.
      */
@@ -109,7 +109,7 @@ final class TestKafka {
             while (System.nanoTime() < deadline && !(until == null
                     ? tps.stream().allMatch(tp -> consumer.position(tp) >= ends.get(tp)) : until.test(got))) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (r.key() != null && keys.contains(new String(r.key(), StandardCharsets.UTF_8))) {
+                    if (keys.contains(r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8))) {
                         got.add(r);
                     }
                 }
