@@ -26,8 +26,10 @@ final class BrokerProcess {
     private final Path lib;
     private final List<String> jvmOptions;
     private final Duration startTimeout;
+    private final boolean detached;
 
-    BrokerProcess(Path dataDir, Path lib, List<String> jvmOptions, Duration startTimeout) {
+    BrokerProcess(Path dataDir, Path lib, List<String> jvmOptions, Duration startTimeout, boolean detached) {
+        this.detached = detached;
         this.dataDir = dataDir;
         this.lib = lib;
         this.jvmOptions = jvmOptions;
@@ -79,6 +81,9 @@ final class BrokerProcess {
     /** {@code java <options> -cp <lib>/* <mainClass> <args>} in the data folder, output appended to the log. */
     Process launch(Path log4j, String mainClass, List<String> args) throws IOException {
         List<String> command = new ArrayList<>();
+        if (detached && mainClass.equals("kafka.Kafka")) {
+            command.addAll(newSession());
+        }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("-Dlog4j2.configurationFile=" + log4j.toUri());
@@ -88,9 +93,25 @@ final class BrokerProcess {
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).directory(dataDir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()));
+        if (detached) {
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))); // no pipe to this JVM
+        }
         // Settings meant for Kafka's shell scripts, or for every JVM, must not leak into this one.
         pb.environment().keySet().removeIf(k -> k.startsWith("KAFKA_") || k.equals("JAVA_TOOL_OPTIONS"));
         return pb.start();
+    }
+
+    /**
+     * {@code setsid} (util-linux) when it is on this machine, so a detached broker leads a session of its own;
+     * nothing otherwise. A child of a JVM is no process-group leader, so setsid execs in place: same pid.
+     */
+    static List<String> newSession() {
+        for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin")) {
+            if (Files.isExecutable(Path.of(dir, "setsid"))) {
+                return List.of(Path.of(dir, "setsid").toString());
+            }
+        }
+        return List.of();
     }
 
     /**

@@ -55,8 +55,10 @@ public final class LocalKafka implements AutoCloseable {
         this.clusterId = clusterId;
         this.process = process;
         this.stopTimeout = b.stopTimeout;
-        this.shutdownHook = new Thread(this::stop, "local-kafka-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        this.shutdownHook = b.detached ? null : new Thread(this::stop, "local-kafka-shutdown");
+        if (shutdownHook != null) {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
     }
 
     /** A builder for a broker whose files live under {@code dataDir} (created if missing). */
@@ -111,7 +113,9 @@ public final class LocalKafka implements AutoCloseable {
     @Override
     public void close() {
         try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            if (shutdownHook != null) {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
         } catch (IllegalStateException shuttingDown) {
             // The JVM is exiting; the hook runs stop() itself.
         }
@@ -174,6 +178,7 @@ public final class LocalKafka implements AutoCloseable {
                 "-Djava.awt.headless=true");
         private Duration startTimeout = Duration.ofSeconds(90);
         private Duration stopTimeout = Duration.ofSeconds(30);
+        private boolean detached;
 
         private Builder(Path dataDir) {
             this.dataDir = Objects.requireNonNull(dataDir, "dataDir").toAbsolutePath();
@@ -203,6 +208,17 @@ public final class LocalKafka implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether the broker outlives this JVM (for {@code dalle up}): no shutdown hook stops it, and it runs in a
+         * session of its own ({@code setsid}, where available), so neither this JVM's exit nor the terminal's
+         * hang-up reaches it. {@link LocalKafka#close()} still stops it; otherwise stop it by {@link LocalKafka#pid()}.
+         * Default false: the broker stops with this JVM.
+         */
+        public Builder detached(boolean detached) {
+            this.detached = detached;
+            return this;
+        }
+
         /** How long {@link #start()} waits for the broker to be ready; default 90 s. */
         public Builder startTimeout(Duration timeout) {
             this.startTimeout = positive("startTimeout", timeout);
@@ -223,7 +239,7 @@ public final class LocalKafka implements AutoCloseable {
          */
         public LocalKafka start() throws IOException {
             BrokerProcess broker = new BrokerProcess(dataDir, kafkaLib != null ? kafkaLib : defaultKafkaLib(),
-                    jvmOptions, startTimeout);
+                    jvmOptions, startTimeout, detached);
             broker.checkKafkaLib();
             Files.createDirectories(dataDir);
             Path serverProperties = dataDir.resolve("server.properties");

@@ -1,0 +1,117 @@
+package dalle.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dalle up}: Kafka and the five services on this machine, running on after the command returns. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = {"Start a real Kafka broker (KRaft, own JVM) and the services (tokenizer, sampler, decoder, "
+                + "reranker, gateway), each its own process, detached: they keep running after this command.",
+                "Waits until each is ready, then prints the endpoints and examples. Stop with `dalle down`."})
+final class UpCommand implements Callable<Integer> {
+
+    /** The services' Quarkus jar inside a checkout. */
+    static final Path SERVICES_JAR = Path.of(System.getProperty("dalle.home", "."), "services", "app", "target",
+            "quarkus-app", "quarkus-run.jar");
+
+    @Spec CommandSpec spec;
+
+    @Mixin ModelOption model;
+
+    @Option(names = "--data", defaultValue = ".dalle/run", paramLabel = "DIR",
+            description = "Where the broker's data, logs, pid files and run.json live (default ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Option(names = "--kafka-port", defaultValue = "9092", paramLabel = "PORT",
+            description = "The broker's client port on 127.0.0.1 (default ${DEFAULT-VALUE}).")
+    int kafkaPort;
+
+    @Option(names = "--base-port", defaultValue = "8080", paramLabel = "PORT",
+            description = "First service port (default ${DEFAULT-VALUE}): HTTP on PORT+0..4 (gateway, tokenizer, "
+                    + "sampler, decoder, reranker), gRPC on PORT+10..14.")
+    int basePort;
+
+    @Option(names = "--services-jar", paramLabel = "JAR",
+            description = "The services' quarkus-run.jar (default: services/app/target/quarkus-app/quarkus-run.jar "
+                    + "of this checkout).")
+    Path servicesJar;
+
+    @Option(names = "--service-jvm-options", defaultValue = "-Xmx2g -Dai.djl.offline=true "
+            + "-Dai.djl.pytorch.num_threads=1", paramLabel = "OPTS",
+            description = "JVM options of each service, space-separated (default: ${DEFAULT-VALUE}).")
+    String serviceJvmOptions;
+
+    @Option(names = "--timeout", defaultValue = "180", paramLabel = "SECONDS",
+            description = "How long to wait for every service to be ready (default ${DEFAULT-VALUE} s).")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws IOException {
+        if (kafkaPort < 1 || kafkaPort > 65535) {
+            throw new IllegalArgumentException("--kafka-port " + kafkaPort + " is outside 1..65535");
+        }
+        if (timeoutSeconds < 1) {
+            throw new IllegalArgumentException("--timeout " + timeoutSeconds + " is below 1 second");
+        }
+        Path bundle = model.resolve();
+        Path jar = servicesJar != null ? servicesJar : SERVICES_JAR;
+        if (!Files.isRegularFile(jar)) {
+            throw new DalleCommand.UserError("no services jar at " + jar.toAbsolutePath() + ": build the services "
+                    + "with `mvn -B -q -DskipTests -pl services/app -am package`, or pass --services-jar JAR");
+        }
+        List<String> jvmOptions = Arrays.stream(serviceJvmOptions.strip().split("\\s+"))
+                .filter(s -> !s.isEmpty()).toList();
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        LocalStack stack = new LocalStack(data);
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("dalle up: starting Kafka and " + ServiceRoles.ROLES.size() + " services in " + stack.dataDir()
+                + " ...");
+        out.flush();
+        RunState state = stack.up(kafkaPort, bootstrap -> ServiceRoles.specs(java, jvmOptions, jar, bundle,
+                bootstrap, basePort, stack.logDir()), Duration.ofSeconds(timeoutSeconds), DownCommand.GRACE);
+        print(out, state, basePort);
+        out.flush();
+        return 0;
+    }
+
+    /** The endpoints and copy-paste examples (HTTP, gRPC, Kafka). */
+    static void print(PrintWriter out, RunState state, int basePort) {
+        out.println("dalle is up. Stop it with: dalle down --data " + state.dataDir());
+        out.printf("  %-10s %-46s %s%n", "kafka", state.kafka().bootstrap(), "log " + state.kafka().log());
+        for (RunState.Service s : state.services()) {
+            out.printf("  %-10s %-46s %s%n", s.name(), LocalStack.endpoints(s), "log " + s.log());
+        }
+        int http = ServiceRoles.httpPort(basePort, "gateway");
+        int grpc = ServiceRoles.grpcPort(basePort, "gateway");
+        String kafka = state.kafka().bootstrap();
+        out.println();
+        out.println("Web page:  http://localhost:" + http + "/");
+        out.println("HTTP (OpenAI Images API):");
+        out.println("  curl -s http://localhost:" + http + "/v1/images/generations -H 'Content-Type: application/json' \\");
+        out.println("    -d '{\"prompt\": \"a small red circle above a blue square\", \"n\": 2}'");
+        out.println("gRPC:");
+        out.println("  grpcurl -plaintext -d '{\"caption\": \"a small red circle above a blue square\", "
+                + "\"candidates\": 8, \"top_k\": 2}' \\");
+        out.println("    localhost:" + grpc + " dalle.v1.Gateway/Generate");
+        out.println("Kafka (protobuf values, dalle/v1/events.proto; key = request id):");
+        out.println("  echo 'request_id: \"req-1\" caption: \"a small red circle\" candidates: 8 top_k: 2' \\");
+        out.println("    | protoc -I proto/src/main/proto --encode=dalle.v1.GenerationRequest dalle/v1/events.proto"
+                + " > req-1.bin");
+        out.println("  kcat -P -b " + kafka + " -t generation-requests -k req-1 req-1.bin");
+        out.println("  kcat -C -b " + kafka + " -t generation-results -X isolation.level=read_committed -e "
+                + "-f '%k: %S bytes\\n'");
+        out.println("  (or any Kafka client: produce a GenerationRequest to generation-requests, consume "
+                + "generation-results)");
+    }
+}

@@ -1,0 +1,179 @@
+package dalle.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code dalle up/status/down} mechanics with a real broker and real child processes (a tiny HTTP health
+ * server standing in for the services).
+ */
+class LocalStackTest {
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static ServiceSpec health(String name, int port, long readyAfterMs, int exitCode, Path logs) {
+        return new ServiceSpec(name, HealthServer.command(port, readyAfterMs, exitCode),
+                URI.create("http://127.0.0.1:" + port + "/q/health/ready"), logs.resolve(name + ".log"),
+                Map.of("http", "http://127.0.0.1:" + port));
+    }
+
+    /** The session id of a process (field 6 of /proc/PID/stat): detached processes lead their own. */
+    private static long session(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[3]);
+    }
+
+    @Test
+    void upStartsDetachedBrokerAndServicesStatusListsThemDownStopsAll(@TempDir Path dir) throws Exception {
+        LocalStack stack = new LocalStack(dir);
+        int kafkaPort = freePort();
+        int a = freePort();
+        int b = freePort();
+        RunState state = stack.up(kafkaPort, bootstrap -> List.of(health("alpha", a, 0, -1, stack.logDir()),
+                health("beta", b, 1500, -1, stack.logDir())), Duration.ofSeconds(60), Duration.ofSeconds(10));
+
+        assertEquals("127.0.0.1:" + kafkaPort, state.kafka().bootstrap());
+        assertEquals(List.of("alpha", "beta"), state.services().stream().map(RunState.Service::name).toList());
+        assertEquals(state, RunState.read(dir).orElseThrow(), "run.json says what runs");
+        assertEquals(List.of("alpha", "beta", "kafka"), stack.supervisor().names());
+        long own = session(ProcessHandle.current().pid());
+        for (long pid : List.of(state.kafka().pid(), state.services().get(0).pid(), state.services().get(1).pid())) {
+            assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            assertEquals(pid, session(pid), "pid " + pid + " leads its own session (detached)");
+            assertNotEquals(own, session(pid));
+        }
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                state.kafka().bootstrap()))) {
+            assertTrue(admin.listTopics().names().get().containsAll(List.of("generation-requests",
+                    "candidate-scores-dlq")), "the registry's topics exist");
+        }
+
+        CliRun status = CliRun.dalle("status", "--data", dir.toString());
+        assertEquals(0, status.exit(), status.out() + status.err());
+        assertTrue(status.out().matches("(?s).*alpha\\s+\\d+\\s+ready\\s+http://127.0.0.1:" + a + ".*"), status.out());
+        assertTrue(status.out().matches("(?s).*kafka\\s+\\d+\\s+serving\\s+127.0.0.1:" + kafkaPort + ".*"),
+                status.out());
+
+        IOException again = assertThrows(IOException.class, () -> stack.up(kafkaPort, bs -> List.of(),
+                Duration.ofSeconds(5), Duration.ofSeconds(5)));
+        assertTrue(again.getMessage().startsWith("already running in " + dir.toAbsolutePath().normalize()
+                + ": alpha, beta, kafka"), again.getMessage());
+
+        CliRun down = CliRun.dalle("down", "--data", dir.toString());
+        assertEquals(0, down.exit(), down.err());
+        assertEquals(List.of("alpha      stopped", "beta       stopped", "kafka      stopped"),
+                down.out().lines().toList());
+        for (long pid : List.of(state.kafka().pid(), state.services().get(0).pid())) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "pid " + pid);
+        }
+        assertEquals(List.of(), stack.supervisor().names(), "pid files removed");
+        assertFalse(Files.exists(dir.resolve("run.json")));
+        CliRun none = CliRun.dalle("status", "--data", dir.toString());
+        assertEquals(1, none.exit());
+        assertTrue(none.out().startsWith("nothing runs in "), none.out());
+    }
+
+    @Test
+    void aServiceThatIsNeverReadyFailsUpNamingItWithItsLogAndEverythingIsStopped(@TempDir Path dir)
+            throws Exception {
+        LocalStack stack = new LocalStack(dir);
+        int ok = freePort();
+        int slow = freePort();
+        int kafkaPort = freePort();
+        IOException e = assertThrows(IOException.class, () -> stack.up(kafkaPort, bootstrap -> List.of(
+                health("quick", ok, 0, -1, stack.logDir()), health("sloth", slow, 600_000, -1, stack.logDir())),
+                Duration.ofSeconds(4), Duration.ofSeconds(5)));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("service sloth was not ready within 4 s (http://127.0.0.1:" + slow
+                + "/q/health/ready: HTTP 503); its log is " + stack.logDir().resolve("sloth.log")), m);
+        assertTrue(m.contains("health server: listening on " + slow), m);
+        assertTrue(m.endsWith("(everything started was stopped again; logs are in " + stack.dataDir() + ")"), m);
+        assertEquals(List.of(), stack.running());
+        assertEquals(Optional.empty(), RunState.read(dir));
+        assertTrue(Files.readString(stack.logDir().resolve("quick.log")).contains("listening on " + ok));
+    }
+
+    @Test
+    void aServiceThatExitsWhileStartingIsReportedWithItsExitCodeAndLogTail(@TempDir Path dir) throws Exception {
+        Supervisor supervisor = new Supervisor(dir.resolve("pids"));
+        int port = freePort();
+        Supervisor.Started broken = supervisor.start(health("broken", port, 0, 3, dir));
+        IOException e = assertThrows(IOException.class,
+                () -> supervisor.awaitReady(List.of(broken), Duration.ofSeconds(30)));
+        assertTrue(e.getMessage().startsWith("service broken exited with code 3 while starting; its log is "
+                + dir.resolve("broken.log") + "; its last lines:\n"
+                + "  health server: loading the model for port " + port + "\n"
+                + "  health server: cannot load the model, giving up"), e.getMessage());
+        assertEquals(Map.of("broken", Supervisor.StopOutcome.NOT_RUNNING), supervisor.stop(List.of("broken"),
+                Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void downKillsWhatIgnoresSigtermAndSkipsStalePidFiles(@TempDir Path dir) throws Exception {
+        Supervisor supervisor = new Supervisor(dir.resolve("pids"));
+        // A shell that ignores SIGTERM, detached like a service.
+        Supervisor.Started stubborn = supervisor.start(new ServiceSpec("stubborn",
+                List.of("/bin/sh", "-c", "trap '' TERM; echo started; while true; do sleep 0.1; done"),
+                URI.create("http://127.0.0.1:1/"), dir.resolve("stubborn.log"), Map.of()));
+        Files.writeString(supervisor.pidFile("ghost"), "999999999\n0\n");
+        Thread.sleep(300);
+        Map<String, Supervisor.StopOutcome> out = supervisor.stop(List.of("stubborn", "ghost"), Duration.ofMillis(700));
+        assertEquals(Map.of("stubborn", Supervisor.StopOutcome.KILLED, "ghost", Supervisor.StopOutcome.NOT_RUNNING),
+                out);
+        assertFalse(stubborn.process().isAlive());
+        assertEquals(List.of(), supervisor.names());
+    }
+
+    @Test
+    void upWithoutTheServicesJarSaysHowToBuildIt(@TempDir Path dir) {
+        CliRun r = CliRun.dalle("up", "--model", dir.toString(), "--data", dir.resolve("run").toString(),
+                "--services-jar", dir.resolve("nope.jar").toString());
+        assertEquals(2, r.exit());
+        assertEquals("dalle: no services jar at " + dir.resolve("nope.jar") + ": build the services with "
+                + "`mvn -B -q -DskipTests -pl services/app -am package`, or pass --services-jar JAR", r.err().strip());
+    }
+
+    @Test
+    void theRoleTableGivesEachServiceItsPortsAndTheGatewayItsUpstreams() {
+        List<ServiceSpec> specs = ServiceRoles.specs(Path.of("/j/bin/java"), List.of("-Xmx1g"), Path.of("/s/q.jar"),
+                Path.of("/m/tiny"), "127.0.0.1:9092", 8080, Path.of("/logs"));
+        assertEquals(List.of("tokenizer", "sampler", "decoder", "reranker", "gateway"),
+                specs.stream().map(ServiceSpec::name).toList());
+        ServiceSpec sampler = specs.get(1);
+        assertEquals(List.of("/j/bin/java", "-Xmx1g", "-Ddalle.roles=sampler", "-Dquarkus.http.port=8082",
+                "-Dquarkus.grpc.server.port=8092", "-Dkafka.bootstrap.servers=127.0.0.1:9092",
+                "-Ddalle.model=/m/tiny", "-jar", "/s/q.jar"), sampler.command());
+        assertEquals(URI.create("http://localhost:8082/q/health/ready"), sampler.readyUrl());
+        ServiceSpec gateway = specs.get(4);
+        assertTrue(gateway.command().containsAll(List.of("-Dquarkus.http.port=8080", "-Dquarkus.grpc.server.port=8090",
+                "-Ddalle.gateway.tokenizer=localhost:8091", "-Ddalle.gateway.reranker=localhost:8094")),
+                gateway.command().toString());
+        assertEquals(Path.of("/logs/gateway.log"), gateway.logFile());
+        assertThrows(IllegalArgumentException.class, () -> ServiceRoles.specs(Path.of("java"), List.of(),
+                Path.of("q.jar"), Path.of("m"), "127.0.0.1:9092", 65530, Path.of("l")));
+    }
+}
