@@ -57,7 +57,7 @@ public final class SharedKafka {
         return kafka.bootstrapServers();
     }
 
-    static KafkaProducer<byte[], byte[]> producer() {
+    public static KafkaProducer<byte[], byte[]> producer() {
         Properties c = new Properties();
         c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
         c.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -69,7 +69,7 @@ public final class SharedKafka {
      *
      * @throws AssertionError when they do not arrive within the timeout
      */
-    static List<ConsumerRecord<byte[], byte[]>> await(String topic, int count,
+    public static List<ConsumerRecord<byte[], byte[]>> await(String topic, int count,
             Predicate<ConsumerRecord<byte[], byte[]>> filter) {
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
