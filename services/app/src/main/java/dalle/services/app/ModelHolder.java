@@ -63,7 +63,7 @@ public class ModelHolder implements StageAccess {
     /** The bundle directory: dalle.model, else models/tiny (under dalle.home when set). */
     public static Path bundleDir(ServicesConfig config) {
         return config.model().map(Path::of)
-                .orElse(Path.of(System.getProperty("dalle.home", "."), "models", "tiny"));
+                .orElse(Path.of(config.home().orElse("."), "models", "tiny"));
     }
 
     void start(@Observes StartupEvent event) {

@@ -20,6 +20,12 @@ public interface ServicesConfig {
     /** The model bundle directory; absent = models/tiny (relative to dalle.home if set) when it exists. */
     Optional<String> model();
 
+    /**
+     * The dalle-jvm checkout or installation ({@code -Ddalle.home}, set by the launcher); the default bundle is
+     * models/tiny under it.
+     */
+    Optional<String> home();
+
     /** Sampler batching. */
     Sampler sampler();
 
@@ -67,6 +73,9 @@ public interface ServicesConfig {
         @WithName("max-poll-records")
         @WithDefault("64")
         int maxPollRecords();
+
+        /** The local broker's classpath ({@code dalle.kafka.lib}, read by dalle up and tests, not by the services). */
+        Optional<String> lib();
     }
 
     /** {@code dalle.gateway.*} */
