@@ -100,6 +100,35 @@ public final class SharedKafka {
         return out;
     }
 
+    /** How many records of {@code topic} match {@code filter}, reading everything there is now. */
+    public static int count(String topic, Predicate<ConsumerRecord<byte[], byte[]>> filter) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20);
+        int n = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (PartitionInfo p : consumer.partitionsFor(topic, TIMEOUT)) {
+                parts.add(new TopicPartition(topic, p.partition()));
+            }
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (System.nanoTime() < deadline
+                    && parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (filter.test(r)) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
+    }
+
     /** Test-resource config for a @QuarkusTest: the broker and the test bundle. */
     static Map<String, String> quarkusConfig() {
         return Map.of("kafka.bootstrap.servers", bootstrap(), "dalle.model", TestModel.dir().toString());

@@ -119,6 +119,26 @@ class KafkaStagesTest {
     }
 
     @Test
+    void aRequestPastItsDeadlineFailsWithDeadlineExceededAndIsNotTokenized() throws Exception {
+        try (KafkaProducer<byte[], byte[]> p = SharedKafka.producer()) {
+            p.send(record(Topics.GENERATION_REQUESTS.name(), "late-1", dalle.v1.GenerationRequest.newBuilder()
+                    .setRequestId("late-1").setCaption("a red circle").setCandidates(1)
+                    .setDeadlineMs(System.currentTimeMillis() - 1000).build().toByteArray())).get();
+            p.send(record(Topics.GENERATION_REQUESTS.name(), "late-after", dalle.v1.GenerationRequest.newBuilder()
+                    .setRequestId("late-after").setCaption("a red circle").setCandidates(1).build().toByteArray()))
+                    .get();
+        }
+        var events = SharedKafka.await(Topics.GENERATION_EVENTS.name(), 1, r -> key(r).equals("late-1"));
+        GenerationEvent e = GenerationEvent.parseFrom(events.get(0).value());
+        assertEquals(StageStatus.STAGE_STATUS_FAILED, e.getStatus());
+        assertEquals(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, e.getError().getCode());
+        // the record after it is tokenized, so the stage has passed the late one: it was never forwarded
+        SharedKafka.await(Topics.TOKENIZED_REQUESTS.name(), 1, r -> key(r).equals("late-after"));
+        assertEquals(0, SharedKafka.count(Topics.TOKENIZED_REQUESTS.name(), r -> key(r).equals("late-1")));
+        assertTrue(metrics.deadlineDroppedCount("tokenizer") >= 1);
+    }
+
+    @Test
     void aRequestFlowsThroughAllFourStagesWithTheInProcessImagesAndScores() throws Exception {
         try (KafkaProducer<byte[], byte[]> p = SharedKafka.producer()) {
             p.send(record(Topics.GENERATION_REQUESTS.name(), "chain-1", dalle.v1.GenerationRequest.newBuilder()
