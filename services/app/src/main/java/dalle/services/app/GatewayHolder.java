@@ -162,6 +162,34 @@ public class GatewayHolder implements GatewayService.Access {
         return executor;
     }
 
+    /**
+     * Runs a generation on the gateway's bounded executor (as gRPC Generate does) and waits for it.
+     *
+     * @throws StageException RESOURCE_EXHAUSTED when the executor and its queue are full
+     */
+    public dalle.v1.GenerateResponse generate(dalle.v1.GenerateRequest request) {
+        GatewayCore c = core();
+        java.util.concurrent.Future<dalle.v1.GenerateResponse> f;
+        try {
+            f = executor.submit(() -> c.generate(request, null, e -> { }));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
+                    "gateway is at its limit of concurrent generations; retry later");
+        }
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     void stop(@Observes ShutdownEvent event) {
         if (view != null) {
             view.close();

@@ -52,6 +52,7 @@ public class ModelHolder implements StageAccess {
         this.config = config;
         this.roles = Role.parse(config.roles());
         this.metrics = new StageMetrics(registry);
+        this.metrics.register(roles.stream().filter(Role::needsModel).map(Role::stage).toList());
         this.bootstrapServers = bootstrap;
     }
 
@@ -136,6 +137,17 @@ public class ModelHolder implements StageAccess {
 
     public StageMetrics metrics() {
         return metrics;
+    }
+
+    /** The Kafka stages whose consumer thread died, with why; empty when all run. */
+    public List<String> deadKafkaStages() {
+        List<String> dead = new ArrayList<>();
+        for (KafkaStage<?, ?> s : kafkaStages) {
+            if (s.failure() != null) {
+                dead.add(s.stage() + ": " + s.failure());
+            }
+        }
+        return dead;
     }
 
     @Override

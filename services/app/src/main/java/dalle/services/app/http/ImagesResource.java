@@ -37,7 +37,7 @@ public class ImagesResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Generate images for a prompt (OpenAI Images API)")
     public HttpApi.ImagesResponse generate(HttpApi.GenerationBody body) {
-        GenerateResponse r = gateway.core().generate(request(body, gateway.core().model()), null, e -> { });
+        GenerateResponse r = gateway.generate(request(body, gateway.core().model()));
         return new HttpApi.ImagesResponse(System.currentTimeMillis() / 1000, images(r.getImagesList()), r.getSeed(),
                 r.getRequestId(), r.getModel().getBundleVersion());
     }

@@ -60,6 +60,7 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile Throwable failure;
 
     /**
      * Starts consuming at once.
@@ -106,7 +107,8 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
             // closing
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            failure = e;
             LOG.errorf(e, "Kafka stage %s stopped", handler.stage());
         } finally {
             consumer.close();
@@ -225,6 +227,16 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
             }
             return true;
         }
+    }
+
+    /** The stage. */
+    public dalle.v1.Stage stage() {
+        return handler.stage();
+    }
+
+    /** Why the consumer thread died; null while it runs (or after a clean {@link #close()}). */
+    public Throwable failure() {
+        return failure;
     }
 
     @Override

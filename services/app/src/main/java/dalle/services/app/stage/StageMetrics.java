@@ -29,6 +29,21 @@ public final class StageMetrics {
         this.registry = registry;
     }
 
+    /** Registers the meters of {@code stages} at zero, so a scrape shows them before the first request. */
+    public void register(java.util.Collection<Stage> stages) {
+        for (Stage stage : stages) {
+            Timer.builder("dalle.stage.latency").tag("stage", name(stage)).register(registry);
+            Timer.builder("dalle.stage.queue").tag("stage", name(stage)).register(registry);
+            Counter.builder("dalle.deadline.dropped").tag("stage", name(stage)).register(registry);
+            Counter.builder("dalle.queue.rejected").tag("stage", name(stage)).register(registry);
+            if (stage == Stage.STAGE_SAMPLER) {
+                DistributionSummary.builder("dalle.sampler.batch.size").register(registry);
+                Counter.builder("dalle.sampler.image.tokens").register(registry);
+                Counter.builder("dalle.sampler.candidates").register(registry);
+            }
+        }
+    }
+
     public MeterRegistry registry() {
         return registry;
     }
