@@ -129,6 +129,12 @@ public final class GatewayCore {
             }
         }
         long t2 = System.nanoTime();
+        for (int i = 0; i < grids.length; i++) {
+            if (grids[i] == null) {
+                throw io.grpc.Status.INTERNAL.withDescription("the sampler ended its stream without candidate " + i
+                        + " of " + grids.length).asRuntimeException();
+            }
+        }
 
         List<Image> images = new ArrayList<>(r.candidates());
         for (int from = 0; from < r.candidates(); from += StageWork.MAX_BATCH) {

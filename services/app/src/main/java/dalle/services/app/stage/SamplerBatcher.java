@@ -73,7 +73,11 @@ public final class SamplerBatcher implements AutoCloseable {
 
         void fail(StageException e) {
             if (finished.compareAndSet(false, true)) {
-                listener.failed(e);
+                try {
+                    listener.failed(e);
+                } catch (RuntimeException ignored) {
+                    // the listener's own channel is gone (a cancelled call): nobody left to tell
+                }
             }
         }
     }
@@ -194,7 +198,15 @@ public final class SamplerBatcher implements AutoCloseable {
                 return;
             }
             if (!batch.isEmpty()) {
-                runBatch(batch);
+                try {
+                    runBatch(batch);
+                } catch (RuntimeException e) {
+                    // never let one batch stop the thread; runBatch already failed its requests
+                    for (Job j : batch) {
+                        j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_INTERNAL, "sampler batch failed: " + e,
+                                e));
+                    }
+                }
             }
         }
     }

@@ -105,6 +105,21 @@ class SamplerBatcherTest {
     }
 
     @Test
+    void aFullQueueRefusesTheNextRequestAndServesTheQueuedOne() throws Exception {
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        // A's 10 candidates wait up to 1 s for a full batch of 16, so the queue (16) is still holding them
+        try (SamplerBatcher b = batcher(16, Duration.ofSeconds(1), 16, metrics)) {
+            Collect a = new Collect(10);
+            b.submit(specs("a red circle", 1L, 10, SamplingParams.DEFAULT), null, a);
+            StageException e = assertThrows(StageException.class,
+                    () -> b.submit(specs("a blue square", 2L, 10, SamplingParams.DEFAULT), null, new Collect(10)));
+            assertEquals(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED, e.code());
+            assertEquals(10, a.done.get(60, TimeUnit.SECONDS).size());
+            assertEquals(10, metrics.sampledCandidates());
+        }
+    }
+
+    @Test
     void aRequestWhoseDeadlinePassesInTheQueueIsNeverSampled() throws Exception {
         StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
         try (SamplerBatcher b = batcher(64, Duration.ofMillis(300), 64, metrics)) {
