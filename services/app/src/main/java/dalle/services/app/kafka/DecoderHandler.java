@@ -1,0 +1,86 @@
+package dalle.services.app.kafka;
+
+import dalle.services.app.stage.FieldException;
+import dalle.services.app.stage.Requests;
+import dalle.services.app.stage.StageModel;
+import dalle.services.app.stage.StageWork;
+import dalle.services.common.TopicSpec;
+import dalle.services.common.Topics;
+import dalle.v1.CandidateImage;
+import dalle.v1.Image;
+import dalle.v1.ImageCodes;
+import dalle.v1.Stage;
+import dalle.v1.StageStatus;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * image-codes → candidate-images: the grids of a poll decoded together by the dVAE decoder; one RUNNING event per
+ * request and poll (candidates_done counts the poll's candidates of that request; the totals are the fan-in's).
+ */
+public final class DecoderHandler implements StageHandler<ImageCodes, DecoderHandler.Checked> {
+
+    /** A checked record and its codes. */
+    public record Checked(ImageCodes record, int[] codes) {
+    }
+
+    private final StageModel model;
+
+    public DecoderHandler(StageModel model) {
+        this.model = model;
+    }
+
+    @Override
+    public Stage stage() {
+        return Stage.STAGE_DECODER;
+    }
+
+    @Override
+    public TopicSpec<ImageCodes> input() {
+        return Topics.IMAGE_CODES;
+    }
+
+    @Override
+    public Checked prepare(ImageCodes r, long timestampMs) {
+        Requests.requestId("request_id", r.getRequestId());
+        int candidates = r.getContext().getCandidates();
+        if (r.getCandidateIndex() < 0 || r.getCandidateIndex() >= candidates) {
+            throw new FieldException("candidate_index", r.getCandidateIndex() + " is outside [0, context.candidates "
+                    + candidates + ")");
+        }
+        int[] codes = StageWork.codes("grid", r.getGrid(), model.info());
+        Contexts.check(r.getContext(), model, stage());
+        return new Checked(r, codes);
+    }
+
+    @Override
+    public String requestId(Checked c) {
+        return c.record().getRequestId();
+    }
+
+    @Override
+    public void process(List<Checked> records, Emitter out) {
+        List<int[]> grids = new ArrayList<>(records.size());
+        for (Checked c : records) {
+            grids.add(c.codes());
+        }
+        List<Image> images = StageWork.decode(model, grids);
+        Map<String, Integer> perRequest = new LinkedHashMap<>();
+        for (int i = 0; i < records.size(); i++) {
+            ImageCodes r = records.get(i).record();
+            out.send(Topics.CANDIDATE_IMAGES, r.getRequestId(), CandidateImage.newBuilder()
+                    .setRequestId(r.getRequestId()).setCandidateIndex(r.getCandidateIndex())
+                    .setContext(r.getContext()).setImage(images.get(i)).build());
+            perRequest.merge(r.getRequestId(), 1, Integer::sum);
+        }
+        for (Checked c : records) {
+            Integer n = perRequest.remove(c.record().getRequestId());
+            if (n != null) {
+                out.event(Contexts.event(c.record().getRequestId(), stage(), StageStatus.STAGE_STATUS_RUNNING, n,
+                        c.record().getContext().getCandidates(), "decoded " + n + " candidates in this batch"));
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dalle.services.app.kafka;
+
+import dalle.core.image.RgbImage;
+import dalle.services.app.stage.FieldException;
+import dalle.services.app.stage.Requests;
+import dalle.services.app.stage.StageModel;
+import dalle.services.app.stage.StageWork;
+import dalle.services.common.TopicSpec;
+import dalle.services.common.Topics;
+import dalle.v1.CandidateImage;
+import dalle.v1.CandidateScore;
+import dalle.v1.Stage;
+import dalle.v1.StageStatus;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * candidate-images → candidate-scores: a poll's images grouped by request (one caption each) and scored by the
+ * reranker against the context's padded text tokens; one RUNNING event per request and poll.
+ */
+public final class RerankerHandler implements StageHandler<CandidateImage, RerankerHandler.Checked> {
+
+    /** A checked record, its image read and its text tokens. */
+    public record Checked(CandidateImage record, RgbImage image, int[] text) {
+    }
+
+    private final StageModel model;
+
+    public RerankerHandler(StageModel model) {
+        this.model = model;
+    }
+
+    @Override
+    public Stage stage() {
+        return Stage.STAGE_RERANKER;
+    }
+
+    @Override
+    public TopicSpec<CandidateImage> input() {
+        return Topics.CANDIDATE_IMAGES;
+    }
+
+    @Override
+    public Checked prepare(CandidateImage r, long timestampMs) {
+        Requests.requestId("request_id", r.getRequestId());
+        int candidates = r.getContext().getCandidates();
+        if (r.getCandidateIndex() < 0 || r.getCandidateIndex() >= candidates) {
+            throw new FieldException("candidate_index", r.getCandidateIndex() + " is outside [0, context.candidates "
+                    + candidates + ")");
+        }
+        int[] text = Requests.textTokens("context.text_tokens", r.getContext().getTextTokensList(), model.info());
+        RgbImage image = StageWork.readImage("image", r.getImage(), model.bundle().clip().config().imageSize());
+        Contexts.check(r.getContext(), model, stage());
+        return new Checked(r, image, text);
+    }
+
+    @Override
+    public String requestId(Checked c) {
+        return c.record().getRequestId();
+    }
+
+    @Override
+    public void process(List<Checked> records, Emitter out) {
+        Map<String, List<Checked>> byRequest = new LinkedHashMap<>();
+        for (Checked c : records) {
+            byRequest.computeIfAbsent(c.record().getRequestId(), k -> new ArrayList<>()).add(c);
+        }
+        for (Map.Entry<String, List<Checked>> e : byRequest.entrySet()) {
+            List<Checked> group = e.getValue();
+            List<RgbImage> images = group.stream().map(Checked::image).toList();
+            float[] scores = StageWork.score(model, group.get(0).text(), images);
+            for (int i = 0; i < group.size(); i++) {
+                CandidateImage r = group.get(i).record();
+                out.send(Topics.CANDIDATE_SCORES, r.getRequestId(), CandidateScore.newBuilder()
+                        .setRequestId(r.getRequestId()).setCandidateIndex(r.getCandidateIndex())
+                        .setContext(r.getContext()).setScore(scores[i]).setImage(r.getImage()).build());
+            }
+            out.event(Contexts.event(e.getKey(), stage(), StageStatus.STAGE_STATUS_RUNNING, group.size(),
+                    group.get(0).record().getContext().getCandidates(),
+                    "scored " + group.size() + " candidates in this batch"));
+        }
+    }
+}

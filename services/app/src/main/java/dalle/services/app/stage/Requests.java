@@ -1,0 +1,131 @@
+package dalle.services.app.stage;
+
+import dalle.core.pipeline.GenerationRequest;
+import dalle.core.sampling.SamplingParams;
+import dalle.v1.ModelInfo;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+
+/**
+ * The limits of {@code dalle/v1/common.proto}, checked once for gRPC, Kafka and HTTP alike: each check throws a
+ * {@link FieldException} naming the field. Also resolves the documented defaults (0 = default).
+ */
+public final class Requests {
+
+    /** Candidates when a request says 0. */
+    public static final int DEFAULT_CANDIDATES = 16;
+    /** Largest top_k when a request says 0: min(4, candidates). */
+    public static final int DEFAULT_TOP_K = 4;
+    private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    private Requests() {
+    }
+
+    /** Caption: 1..1000 code points, not blank. */
+    public static String caption(String field, String caption) {
+        if (caption == null || caption.isBlank()) {
+            throw new FieldException(field, "must not be empty or blank");
+        }
+        int points = caption.codePointCount(0, caption.length());
+        if (points > GenerationRequest.MAX_CAPTION_CHARS) {
+            throw new FieldException(field, "has " + points + " characters, the limit is "
+                    + GenerationRequest.MAX_CAPTION_CHARS);
+        }
+        return caption;
+    }
+
+    /** Candidates: 0 = {@value #DEFAULT_CANDIDATES}, else 1..512. */
+    public static int candidates(String field, int candidates) {
+        if (candidates == 0) {
+            return DEFAULT_CANDIDATES;
+        }
+        if (candidates < 1 || candidates > GenerationRequest.MAX_CANDIDATES) {
+            throw new FieldException(field, candidates + " is outside 1.." + GenerationRequest.MAX_CANDIDATES);
+        }
+        return candidates;
+    }
+
+    /** top_k: 0 = min(4, candidates), else 1..candidates. */
+    public static int topK(String field, int topK, int candidates) {
+        if (topK == 0) {
+            return Math.min(DEFAULT_TOP_K, candidates);
+        }
+        if (topK < 1 || topK > candidates) {
+            throw new FieldException(field, topK + " is outside 1..candidates (" + candidates + ")");
+        }
+        return topK;
+    }
+
+    /** A request id: 1..64 characters of [A-Za-z0-9._-]. */
+    public static String requestId(String field, String id) {
+        if (id == null || !REQUEST_ID.matcher(id).matches()) {
+            throw new FieldException(field, "'" + id + "' is not 1..64 characters of [A-Za-z0-9._-]");
+        }
+        return id;
+    }
+
+    /**
+     * The seed of a request that has none: a stable hash of its id (FNV-1a 64 over the UTF-8 bytes), so a
+     * replayed record gives the same images.
+     */
+    public static long seedOf(String requestId) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : requestId.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+
+    /** The proto sampling settings as core's, defaults resolved; absent = the paper's defaults. */
+    public static SamplingParams params(String field, dalle.v1.SamplingParams p, ModelInfo model) {
+        if (p == null) {
+            return SamplingParams.DEFAULT;
+        }
+        float temperature = p.getTemperature();
+        if (temperature == 0f) {
+            temperature = 1f;
+        } else if (!(temperature >= 0.01f && temperature <= 10f)) {
+            throw new FieldException(field + ".temperature", temperature + " is outside 0.01..10 (0 = default 1)");
+        }
+        int topK = p.getTopK();
+        if (topK < 0) {
+            throw new FieldException(field + ".top_k", topK + " is negative (0 = off)");
+        }
+        if (model != null && topK >= model.getImageVocabSize()) {
+            topK = 0;
+        }
+        float topP = p.getTopP();
+        if (topP == 0f) {
+            topP = 1f;
+        } else if (!(topP > 0f && topP <= 1f)) {
+            throw new FieldException(field + ".top_p", topP + " is outside (0, 1] (0 = off)");
+        }
+        float guidance = p.getGuidanceScale();
+        if (!(guidance >= 0f && guidance <= 20f)) {
+            throw new FieldException(field + ".guidance_scale", guidance + " is outside 0..20 (0 or 1 = off)");
+        }
+        if (guidance == 0f) {
+            guidance = 1f;
+        }
+        return new SamplingParams(temperature, topK, topP, guidance);
+    }
+
+    /** Padded text tokens: exactly text_length ids, each in [0, text_vocab_size). */
+    public static int[] textTokens(String field, java.util.List<Integer> tokens, ModelInfo model) {
+        if (tokens.size() != model.getTextLength()) {
+            throw new FieldException(field, "has " + tokens.size() + " ids, the model reads exactly "
+                    + model.getTextLength() + " (TokenizeResponse.padded_ids)");
+        }
+        int[] out = new int[tokens.size()];
+        for (int i = 0; i < out.length; i++) {
+            int id = tokens.get(i);
+            if (id < 0 || id >= model.getTextVocabSize()) {
+                throw new FieldException(field + "[" + i + "]", id + " is outside [0, " + model.getTextVocabSize()
+                        + ")");
+            }
+            out[i] = id;
+        }
+        return out;
+    }
+}
