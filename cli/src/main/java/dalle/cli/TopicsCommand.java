@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 /** {@code dalle topics}: the pipeline's Kafka topics, from the one registry ({@link Topics}). */
 @Command(name = "topics", mixinStandardHelpOptions = true,
         description = "The pipeline's Kafka topics (the registry in dalle.services.common.Topics).",
-        subcommands = {TopicsCommand.Apply.class, TopicsCommand.ListTopics.class})
+        subcommands = {TopicsCommand.Apply.class, TopicsCommand.ListTopics.class, TopicsManifestCommand.class})
 final class TopicsCommand implements Runnable {
 
     @Spec CommandSpec spec;

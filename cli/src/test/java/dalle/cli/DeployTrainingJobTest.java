@@ -1,0 +1,136 @@
+package dalle.cli;
+
+import static dalle.cli.DeployTree.at;
+import static dalle.cli.DeployTree.container;
+import static dalle.cli.DeployTree.env;
+import static dalle.cli.DeployTree.list;
+import static dalle.cli.DeployTree.str;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dalle.cli.DeployTree.Doc;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deploy/training}: the workers are an Indexed Job behind a headless Service, share a checkpoint volume, and
+ * their launch script derives rank, peers and {@code --resume} the way the manifests promise.
+ */
+class DeployTrainingJobTest {
+
+    private final DeployTree tree = DeployTree.load();
+    private final Doc job = tree.all("Job", "training/").get(0);
+    private final Map<String, Object> pod = cast(at(job.map(), "spec", "template"));
+    private final Map<String, Object> worker = container(job);
+
+    @Test
+    void theJobIsIndexedWithCompletionsEqualToParallelismEqualToTheWorkersItLaunches() {
+        assertEquals(1, tree.all("Job", "").size(), "one training Job");
+        assertEquals("Indexed", at(job.map(), "spec", "completionMode"), job.toString());
+        Object completions = at(job.map(), "spec", "completions");
+        assertEquals(completions, at(job.map(), "spec", "parallelism"), job + ": completions == parallelism");
+        int workers = Integer.parseInt(env(worker, "DALLE_WORKERS"));
+        assertEquals(completions, workers, job + ": DALLE_WORKERS == completions");
+        int groups = Integer.parseInt(env(worker, "DALLE_GROUPS"));
+        assertTrue(groups >= 1 && workers % groups == 0, job + ": " + workers + " workers in " + groups + " groups");
+        assertEquals(job.name(), env(worker, "DALLE_JOB"), job + ": the hostnames are <job>-<index>");
+    }
+
+    @Test
+    void itsSubdomainIsTheHeadlessServiceThatSelectsItsPodsOnTheCollectivesPort() {
+        String subdomain = str(pod, "spec", "subdomain");
+        Doc svc = tree.find("Service", "training/", subdomain)
+                .orElseThrow(() -> new AssertionError(job + ": subdomain " + subdomain + " is no Service"));
+        assertEquals("None", str(svc.map(), "spec", "clusterIP"), svc + " must be headless");
+        assertEquals(true, at(svc.map(), "spec", "publishNotReadyAddresses"), svc + ": names before readiness");
+        Map<String, Object> selector = cast(at(svc.map(), "spec", "selector"));
+        Map<String, Object> labels = cast(at(pod, "metadata", "labels"));
+        assertTrue(labels.entrySet().containsAll(selector.entrySet()), svc + " selects " + selector + ", pods have "
+                + labels);
+        assertEquals(subdomain, env(worker, "DALLE_SERVICE"), job.toString());
+        String port = env(worker, "DALLE_PORT");
+        assertTrue(list(worker, "ports").stream().anyMatch(p -> port.equals(String.valueOf(p.get("containerPort")))),
+                job + ": container port " + port);
+        assertTrue(list(svc.map(), "spec", "ports").stream().anyMatch(p -> port.equals(String.valueOf(p.get("port")))),
+                svc + ": port " + port);
+    }
+
+    @Test
+    void aDeadWorkerRestartsTheRingFromTheSharedCheckpointVolume() {
+        assertEquals("Never", str(pod, "spec", "restartPolicy"), "podFailurePolicy needs restartPolicy Never");
+        int parallelism = (Integer) at(job.map(), "spec", "parallelism");
+        assertTrue((Integer) at(job.map(), "spec", "backoffLimit") >= parallelism,
+                job + ": one dead worker fails the whole ring, so backoffLimit must allow at least W failed pods");
+        List<Map<String, Object>> rules = list(job.map(), "spec", "podFailurePolicy", "rules");
+        assertTrue(rules.stream().anyMatch(r -> "Ignore".equals(r.get("action"))
+                && list(r, "onPodConditions").stream().anyMatch(c -> "DisruptionTarget".equals(c.get("type")))),
+                job + ": evictions and preemptions must not count as failures");
+        assertTrue(rules.stream().anyMatch(r -> "FailJob".equals(r.get("action"))
+                && ((List<?>) at(r, "onExitCodes", "values")).contains(2)), job + ": exit 2 (bad input) is final");
+
+        String claim = list(pod, "spec", "volumes").stream().filter(v -> v.get("persistentVolumeClaim") != null)
+                .map(v -> str(v, "persistentVolumeClaim", "claimName")).findFirst().orElseThrow();
+        Doc pvc = tree.find("PersistentVolumeClaim", "training/", claim)
+                .orElseThrow(() -> new AssertionError(job + ": claim " + claim + " is not in deploy/training"));
+        assertTrue(((List<?>) at(pvc.map(), "spec", "accessModes")).contains("ReadWriteMany"),
+                pvc + ": every worker mounts it");
+        assertEquals(List.of("/bin/sh", "/opt/dalle-train/train.sh"), at(worker, "command"), job.toString());
+    }
+
+    @Test
+    void theLaunchScriptGivesRankAndStablePeerNamesAndResumesWhenACheckpointExists(@TempDir Path dir)
+            throws IOException, InterruptedException {
+        Path script = dir.resolve("train.sh");
+        Files.writeString(script, str(tree.find("ConfigMap", "training/", "dalle-train-script").orElseThrow().map(),
+                "data", "train.sh"), StandardCharsets.UTF_8);
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path fake = bin.resolve("dalle");
+        Files.writeString(fake, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+        assertTrue(fake.toFile().setExecutable(true));
+        Path volume = Files.createDirectories(dir.resolve("checkpoints"));
+
+        List<String> first = launch(script, bin, volume, "2");
+        assertEquals(List.of("train", "prior", "--workers", "4", "--groups", "2", "--rank", "2", "--peers",
+                "dalle-train-0.dalle-train:7070,dalle-train-1.dalle-train:7070,dalle-train-2.dalle-train:7070,"
+                        + "dalle-train-3.dalle-train:7070",
+                "--dvae", volume + "/dvae", "--steps", "100000", "--checkpoint-every", "500",
+                "--out", volume + "/prior"), first.subList(1, first.size()));
+
+        Files.createDirectories(volume.resolve("prior/checkpoint"));
+        List<String> again = launch(script, bin, volume, "0");
+        assertEquals("--resume", again.get(again.size() - 1), "a restart continues from the checkpoint: " + again);
+        assertEquals("0", again.get(again.indexOf("--rank") + 1));
+    }
+
+    /** Runs the script as worker {@code rank} with the Job's env; returns its log line, then dalle's arguments. */
+    private List<String> launch(Path script, Path bin, Path volume, String rank)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", script.toString()).redirectErrorStream(true);
+        Map<String, String> e = pb.environment();
+        for (Map<String, Object> v : list(worker, "env")) {
+            e.put((String) v.get("name"), String.valueOf(v.get("value")));
+        }
+        e.put("JOB_COMPLETION_INDEX", rank);
+        e.put("DALLE_CHECKPOINTS", volume.toString());
+        e.put("PATH", bin + ":" + e.getOrDefault("PATH", "/usr/bin:/bin"));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        List<String> lines = out.lines().toList();
+        assertTrue(lines.get(0).startsWith("worker rank " + rank + " of 4"), out);
+        return lines;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Object o) {
+        return (Map<String, Object>) o;
+    }
+}
