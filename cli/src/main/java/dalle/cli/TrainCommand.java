@@ -123,6 +123,12 @@ final class TrainCommand implements Runnable {
     static final class DvaeRun implements Callable<Integer> {
         @Mixin TrainOptions c;
 
+        @Option(names = "--code-usage-weight", defaultValue = "0", paramLabel = "W",
+                description = {"Weight of a penalty on uneven code usage across the batch (wav2vec 2.0's diversity",
+                        "loss; not in the paper). 0 = the paper's objective (default ${DEFAULT-VALUE}); 0.5 kept",
+                        "150-240 codes in use on shapes where the paper's objective collapsed to a handful."})
+        float usageWeight;
+
         @Override
         public Integer call() throws Exception {
             return guarded(() -> {
@@ -143,7 +149,7 @@ final class TrainCommand implements Runnable {
                 try (NDManager manager = NDManager.newBaseManager();
                      DvaeTask task = new DvaeTask(manager, config, c.batches(config.imageSize()),
                              c.batch != null ? c.batch : 32, c.seed, schedules,
-                             c.optimizer(OptimizerSettings.dvaePaper()))) {
+                             c.optimizer(OptimizerSettings.dvaePaper()), usageWeight)) {
                     return train(c, "dvae", manager, task);
                 }
             });

@@ -11,5 +11,7 @@ import ai.djl.ndarray.NDArray;
  *     of the batch (nats per pixel-channel)
  * @param kl KL from the posterior softmax(logits) to the uniform prior over the codes, summed over
  *     the G·G grid positions and averaged over the batch (nats per image, unweighted)
+ * @param usage {@link GumbelSoftmax#codeUsageGap} of the batch (nats, unweighted); it enters
+ *     {@code total} only with a positive usage weight
  */
-public record DvaeLoss(NDArray total, NDArray reconstruction, NDArray kl) {}
+public record DvaeLoss(NDArray total, NDArray reconstruction, NDArray kl, NDArray usage) {}

@@ -59,4 +59,23 @@ public final class GumbelSoftmax {
         NDArray perElement = logQ.exp().mul(logQ.add((float) Math.log(k)));
         return perElement.reshape(logits.getShape().get(0), -1).sum(new int[] {1});
     }
+
+    /**
+     * How far the batch's average code distribution is from using every code equally:
+     * {@code ln K − H(q̄)}, with {@code q̄ = mean over batch and grid positions of softmax(logits)}.
+     * 0 when the codes are used uniformly on average, {@code ln K} when every position puts all
+     * its mass on one and the same code. Not part of the paper's ELB: it is the diversity penalty
+     * of wav2vec 2.0 (Baevski et al. 2020), which keeps a Gumbel-softmax codebook from collapsing
+     * when most positions look alike (see {@link Dvae#loss(NDArray, float, float, float, SplittableRandom)}).
+     *
+     * @param logits (B, K, G, G)
+     * @return a 0-d array in nats
+     */
+    public static NDArray codeUsageGap(NDArray logits) {
+        long k = logits.getShape().get(1);
+        // (B, K, G, G) -> (K, B, G, G) -> (K, B·G·G) -> (K)
+        NDArray mean = logits.softmax(1).transpose(1, 0, 2, 3).reshape(k, -1).mean(new int[] {1});
+        NDArray entropy = mean.mul(mean.clip(1e-12f, 1f).log()).sum().neg();
+        return entropy.neg().add((float) Math.log(k));
+    }
 }

@@ -20,12 +20,13 @@ import java.util.SplittableRandom;
  * τ, β and the learning rate following {@link DvaeSchedules} (each a fixed fraction of the step
  * budget, as in the paper's 3 M-update run) and the paper's AdamW and weight EMA
  * ({@link OptimizerSettings#dvaePaper()}). Logged parts: {@code reconstruction} (nats per
- * pixel-channel), {@code kl} (nats per image); schedule values {@code tau}, {@code beta}.
+ * pixel-channel), {@code kl} (nats per image), {@code usage} (the code-usage gap, nats); schedule values {@code tau}, {@code beta}.
  */
 public final class DvaeTask extends ModelTask<Dvae> {
 
     private final ExampleBatches data;
     private final DvaeSchedules schedules;
+    private final float usageWeight;
 
     /**
      * @param manager where the model's parameters live (the {@link Trainer}'s manager)
@@ -34,9 +35,22 @@ public final class DvaeTask extends ModelTask<Dvae> {
      */
     public DvaeTask(NDManager manager, DvaeConfig config, ExampleBatches data, int batchSize, long seed,
                     DvaeSchedules schedules, OptimizerSettings optimizer) {
+        this(manager, config, data, batchSize, seed, schedules, optimizer, 0f);
+    }
+
+    /**
+     * @param usageWeight weight of the code-usage penalty ({@link Dvae#loss(NDArray, float, float, float, SplittableRandom)});
+     *     0 is the paper's objective
+     */
+    public DvaeTask(NDManager manager, DvaeConfig config, ExampleBatches data, int batchSize, long seed,
+                    DvaeSchedules schedules, OptimizerSettings optimizer, float usageWeight) {
         super(Dvae.KIND, new Dvae(manager, config, seed), batchSize, optimizer);
+        if (!(usageWeight >= 0f)) {
+            throw new IllegalArgumentException("usage weight must be non-negative, got " + usageWeight);
+        }
         this.data = data;
         this.schedules = schedules;
+        this.usageWeight = usageWeight;
     }
 
     /** The paper's recipe scaled to short runs: {@link DvaeSchedules#tiny()}, {@link OptimizerSettings#dvaePaper()}. */
@@ -65,10 +79,11 @@ public final class DvaeTask extends ModelTask<Dvae> {
         NDArray images = RgbImage.stack(scope, batch.stream().map(Example::image).toList()); // (B, 3, S, S)
         float tau = schedules.tau(step, totalSteps);
         float beta = schedules.beta(step, totalSteps);
-        DvaeLoss loss = model.loss(images, tau, beta, rng);
+        DvaeLoss loss = model.loss(images, tau, beta, usageWeight, rng);
         Map<String, NDArray> parts = new LinkedHashMap<>();
         parts.put("reconstruction", loss.reconstruction());
         parts.put("kl", loss.kl());
+        parts.put("usage", loss.usage());
         Map<String, Float> schedule = new LinkedHashMap<>();
         schedule.put("tau", tau);
         schedule.put("beta", beta);
@@ -89,6 +104,7 @@ public final class DvaeTask extends ModelTask<Dvae> {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("optimizer", optimizer.toString());
         settings.put("schedules", schedules.toString());
+        settings.put("usageWeight", Float.toString(usageWeight));
         return settings;
     }
 

@@ -39,6 +39,45 @@ class GumbelSoftmaxTest {
     }
 
     @Test
+    void codeUsageGapIsZeroWhenEveryCodeIsUsedEquallyAndLnKWhenOneCodeTakesEverything() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            int k = 8;
+            // confident posteriors, but position p picks code p % K: over 2·4·4 positions each code is used 4 times
+            float[] spread = new float[2 * k * 4 * 4];
+            float[] collapsed = new float[spread.length];
+            for (int b = 0; b < 2; b++) {
+                for (int p = 0; p < 16; p++) {
+                    for (int c = 0; c < k; c++) {
+                        int i = (b * k + c) * 16 + p; // (B, K, G, G) with G·G = 16 positions
+                        spread[i] = c == p % k ? 30f : 0f;
+                        collapsed[i] = c == 3 ? 30f : 0f;
+                    }
+                }
+            }
+            Shape shape = new Shape(2, k, 4, 4);
+            assertEquals(0.0, GumbelSoftmax.codeUsageGap(manager.create(spread, shape)).getFloat(), 1e-4);
+            assertEquals(Math.log(k), GumbelSoftmax.codeUsageGap(manager.create(collapsed, shape)).getFloat(), 1e-4);
+            // uniform posteriors everywhere also use every code equally on average
+            assertEquals(0.0, GumbelSoftmax.codeUsageGap(manager.zeros(shape)).getFloat(), 1e-5);
+        }
+    }
+
+    @Test
+    void aPositiveUsageWeightAddsTheWeightedGapToTheTotalAndZeroLeavesThePapersObjective() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            DvaeConfig config = new DvaeConfig(16, 2, 8, 8, 1, 4);
+            Dvae dvae = new Dvae(manager, config, 3);
+            NDArray images = manager.randomUniform(0f, 1f, new Shape(2, 3, 16, 16));
+            DvaeLoss paper = dvae.loss(images, 1f, 2f, new SplittableRandom(9));
+            DvaeLoss weighted = dvae.loss(images, 1f, 2f, 0.5f, new SplittableRandom(9));
+            assertEquals(paper.total().getFloat(), dvae.loss(images, 1f, 2f, 0f, new SplittableRandom(9)).total().getFloat(), 0f);
+            assertEquals(paper.total().getFloat() + 0.5f * weighted.usage().getFloat(), weighted.total().getFloat(), 1e-5f);
+            assertTrue(weighted.usage().getFloat() > 0f);
+            assertThrows(IllegalArgumentException.class, () -> dvae.loss(images, 1f, 2f, -1f, new SplittableRandom(9)));
+        }
+    }
+
+    @Test
     void sampleAtTinyTemperatureIsNearlyOneHot() {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray logits = Module.normal(manager, new SplittableRandom(1), 1f, new Shape(4, 64, 8, 8));
