@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
 import dalle.core.nn.Conv2d;
 import dalle.core.nn.Module;
+import dalle.core.nn.Parameter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -40,6 +41,11 @@ public final class DvaeDecoder extends Module {
             in = out;
         }
         output = child("output", BottleneckBlock.conv(manager, rng, in, 2 * DvaeConfig.CHANNELS, 1));
+    }
+
+    /** The bias of the output 1×1 conv: 6 values, μ of R, G, B then ln b of R, G, B. */
+    Parameter outputBias() {
+        return output.parameters().get("bias");
     }
 
     /**

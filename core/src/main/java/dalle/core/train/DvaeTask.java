@@ -51,6 +51,10 @@ public final class DvaeTask extends ModelTask<Dvae> {
         this.data = data;
         this.schedules = schedules;
         this.usageWeight = usageWeight;
+        // the decoder's output biases start at the first batch's pixel statistics (see Dvae#fitOutputBiases)
+        try (NDManager first = manager.newSubManager()) {
+            model.fitOutputBiases(RgbImage.stack(first, data.batch(0, batchSize).stream().map(Example::image).toList()));
+        }
     }
 
     /** The paper's recipe scaled to short runs: {@link DvaeSchedules#tiny()}, {@link OptimizerSettings#dvaePaper()}. */

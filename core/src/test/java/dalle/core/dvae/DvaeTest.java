@@ -95,6 +95,32 @@ class DvaeTest {
     }
 
     @Test
+    void fittedOutputBiasesDecodeToTheDataMedianColourAndScale() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            DvaeConfig config = new DvaeConfig(16, 2, 8, 8, 1, 4);
+            Dvae dvae = new Dvae(m, config, 5);
+            // 90% black, 10% pure red: the median pixel is black in every channel
+            float[] px = new float[2 * 3 * 16 * 16];
+            for (int b = 0; b < 2; b++) {
+                for (int i = 0; i < 26; i++) {
+                    px[(b * 3) * 256 + i] = 1f; // red channel of the first 26 of 256 pixels
+                }
+            }
+            NDArray images = m.create(px, new Shape(2, 3, 16, 16));
+            dvae.fitOutputBiases(images);
+            float[] bias = dvae.parameters().get("decoder.output.bias").array().toFloatArray();
+            float black = (float) Math.log(LogitLaplace.EPSILON / (1 - LogitLaplace.EPSILON));
+            for (int c = 0; c < 3; c++) {
+                assertEquals(black, bias[c], 1e-4f, "μ bias of channel " + c);
+            }
+            // red: 26/256 of the values sit 2·|logit ε| away from the median; green and blue never leave it
+            assertEquals(Math.log(26.0 / 256 * 2 * Math.abs(black)), bias[3], 1e-3);
+            assertEquals(-5f, bias[4], 1e-4f);
+            assertEquals(-5f, bias[5], 1e-4f);
+        }
+    }
+
+    @Test
     void refusesImagesOfTheWrongSize() {
         try (NDManager step = manager.newSubManager()) {
             NDArray images = step.zeros(new Shape(1, 3, 32, 32));

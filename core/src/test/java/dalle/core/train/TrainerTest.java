@@ -29,7 +29,9 @@ class TrainerTest {
         double last = TinyRuns.mean(rows, "reconstruction", 5, true);
         System.out.printf("dVAE, 40 steps of 8: reconstruction %.3f -> %.3f nats/pixel-channel%n", first, last);
         assertEquals(40, rows.size());
-        assertTrue(last < first - 0.5, "reconstruction " + first + " -> " + last);
+        // the decoder's output biases start at the data's statistics, so the run starts low and still falls
+        assertTrue(first < -1.5, "fitted output biases should start near the data: " + first);
+        assertTrue(last < first - 0.03, "reconstruction " + first + " -> " + last);
     }
 
     @Test
