@@ -36,7 +36,7 @@ class RunOutputsTest {
         Map<Long, Map<String, Double>> rows = TinyRuns.metrics(out);
         assertEquals(12, rows.size());
         assertEquals(12, heard.size());
-        for (String key : List.of("loss", "reconstruction", "kl", "lr", "tau", "beta", "grad_norm", "steps_per_s",
+        for (String key : List.of("loss", "reconstruction", "kl", "usage", "lr", "tau", "beta", "grad_norm", "steps_per_s",
                 "wall_s")) {
             assertTrue(rows.get(12L).containsKey(key), "metrics line lacks " + key + ": " + rows.get(12L));
         }
@@ -45,7 +45,7 @@ class RunOutputsTest {
         // a chart with one panel per loss part
         BufferedImage chart = ImageIO.read(out.resolve(LossChart.FILE).toFile());
         assertEquals(LossChart.WIDTH, chart.getWidth());
-        assertEquals(3 * LossChart.PANEL_HEIGHT, chart.getHeight());
+        assertEquals(4 * LossChart.PANEL_HEIGHT, chart.getHeight()); // loss, reconstruction, kl, usage
         assertTrue(colours(chart) > 10, "the chart has drawing on it");
         // the final model is the EMA, loadable, and differs from the live weights of the last checkpoint
         Path model = out.resolve(Trainer.MODEL_DIR);
