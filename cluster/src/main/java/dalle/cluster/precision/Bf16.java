@@ -40,7 +40,7 @@ public final class Bf16 {
 
     /**
      * A new fp32 array on {@code manager} holding {@code x}'s values rounded to bf16 (through a
-     * float[] round trip; not differentiable, see {@link #straightThrough}).
+     * float[] round trip; outside any autograd graph).
      *
      * @throws IllegalArgumentException when {@code x} is not FLOAT32
      */
@@ -49,18 +49,5 @@ public final class Bf16 {
             throw new IllegalArgumentException("bf16 emulation rounds FLOAT32 arrays, not " + x.getDataType());
         }
         return manager.create(roundInPlace(x.toFloatArray()), x.getShape());
-    }
-
-    /**
-     * {@code x} rounded to bf16 in value, with the gradient of the identity (a straight-through
-     * estimator): {@code x + stopGradient(round(x) − x)}. The sum is exactly {@code round(x)}: the
-     * rounding error is exactly representable (Sterbenz), so adding it back rounds nowhere.
-     * Temporaries go to {@code x}'s manager.
-     */
-    public static NDArray straightThrough(NDArray x) {
-        NDManager m = x.getManager();
-        NDArray rounded = round(x, m);
-        NDArray error = rounded.sub(x.stopGradient());
-        return x.add(error);
     }
 }
