@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An update whose averaged result is not finite (an overflow on any worker reaches every worker
  * through the mean) reports {@code finite = false}; the caller skips it, and the error buffers and
- * Q stay as they were so the bad step leaves no trace.
+ * Q stay as they were so the bad step leaves no trace. With {@link PowerSgdConfig#exactSteps()} the
+ * first exchanges are exact all-reduces of everything (PyTorch's warm-up), counted in the bytes.
  *
  * <p>One instance per worker; all workers must be built from the same config and tensor list.
  * Not thread-safe. Error buffers and Q are per-run state to keep in checkpoints ({@link #state()}).
@@ -45,6 +46,8 @@ public final class PowerSgd implements GradientExchange {
     private final float[][] qs;       // per tensor (m×r); null when uncompressed
     private final int firstLength;
     private final int secondLength;
+    private final ExactAveraging exact = new ExactAveraging();
+    private long exchanges;
     private long sentBytes;
     private long denseBytes;
 
@@ -91,6 +94,11 @@ public final class PowerSgd implements GradientExchange {
         return plan;
     }
 
+    /** Exchanges done so far, exact ones included. */
+    public long exchanges() {
+        return exchanges;
+    }
+
     /** Bytes this worker has all-reduced so far. */
     public long totalSentBytes() {
         return sentBytes;
@@ -105,6 +113,12 @@ public final class PowerSgd implements GradientExchange {
     public ExchangeStats exchange(List<float[]> gradients, MeanReducer reducer) {
         if (gradients.size() != entries.size()) {
             throw new IllegalArgumentException(gradients.size() + " gradients for " + entries.size() + " tensors");
+        }
+        if (exchanges++ < config.exactSteps()) {
+            ExchangeStats stats = exact.exchange(gradients, reducer);
+            sentBytes += stats.sentBytes();
+            denseBytes += stats.denseBytes();
+            return stats;
         }
         float[][] ms = new float[entries.size()][];
         float[] first = new float[firstLength];
@@ -209,8 +223,12 @@ public final class PowerSgd implements GradientExchange {
         return out;
     }
 
-    /** Restores what {@link #state()} returned (same config and tensors). */
-    public void restore(Map<String, float[]> state) {
+    /**
+     * Restores what {@link #state()} returned (same config and tensors) and the number of exchanges
+     * done before it was taken (which decides whether the exact warm-up is over).
+     */
+    public void restore(Map<String, float[]> state, long exchangesDone) {
+        this.exchanges = exchangesDone;
         for (int t = 0; t < entries.size(); t++) {
             if (entries.get(t).compressed()) {
                 String n = entries.get(t).spec().name();

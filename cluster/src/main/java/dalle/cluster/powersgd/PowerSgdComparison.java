@@ -1,10 +1,8 @@
 package dalle.cluster.powersgd;
 
-import dalle.core.nn.Parameter;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Exact averaging against PowerSGD at several ranks on the same prior, data, workers and steps
@@ -30,22 +28,23 @@ public final class PowerSgdComparison {
     /**
      * Runs the baseline, then PowerSGD at each of {@code ranks}, printing one line per run to {@code out}.
      *
-     * @param q     fixed random Q (the paper) or warm start (PyTorch)
-     * @param kinds parameter roles compressed, see {@link PowerSgdConfig#compressedKinds()}
+     * @param powerSgd every PowerSGD setting but the rank, which each run replaces
      */
-    public static Report compare(SimulatedDataParallel.Settings settings, int[] ranks, PowerSgdConfig.QStart q,
-                                 Set<Parameter.Kind> kinds, PrintStream out) {
-        out.printf("powersgd vs exact averaging: %d workers x %d examples, %d updates, %s, width %d, %d layers,"
-                        + " Q %s, compressed kinds %s%n", settings.workers(), settings.microBatch(), settings.steps(),
-                "fresh synthetic data, " + settings.evalExamples() + " held out", settings.config().width(), settings.config().layers(), q,
-                kinds);
+    public static Report compare(SimulatedDataParallel.Settings settings, int[] ranks, PowerSgdConfig powerSgd,
+                                 PrintWriter out) {
+        out.printf("powersgd vs exact averaging: %d workers x %d examples, %d updates, peak lr %s, width %d,"
+                        + " %d layers; fresh synthetic examples, loss on %d held out%n", settings.workers(),
+                settings.microBatch(), settings.steps(), settings.peakLr(), settings.config().width(),
+                settings.config().layers(), settings.evalExamples());
+        out.printf("PowerSGD: Q %s, compressed kinds %s, first %d updates exact%n", powerSgd.q(),
+                powerSgd.compressedKinds(), powerSgd.exactSteps());
         out.printf("%-10s %11s %9s %15s %15s %9s %8s%n", "exchange", "final loss", "vs exact", "bytes sent",
                 "bytes dense", "fewer", "seconds");
         SimulatedDataParallel.Run exact = SimulatedDataParallel.train(settings, "exact", s -> new ExactAveraging());
         print(out, exact, 0);
         List<SimulatedDataParallel.Run> runs = new ArrayList<>();
         for (int rank : ranks) {
-            PowerSgdConfig config = PowerSgdConfig.paper(rank, settings.seed()).withQ(q).withCompressedKinds(kinds);
+            PowerSgdConfig config = powerSgd.withRank(rank);
             SimulatedDataParallel.Run run = SimulatedDataParallel.train(settings, "rank " + rank,
                     specs -> new PowerSgd(config, specs));
             runs.add(run);
@@ -54,7 +53,7 @@ public final class PowerSgdComparison {
         return new Report(exact, runs);
     }
 
-    private static void print(PrintStream out, SimulatedDataParallel.Run run, double gap) {
+    private static void print(PrintWriter out, SimulatedDataParallel.Run run, double gap) {
         out.printf("%-10s %11.4f %+8.2f%% %15d %15d %8.1fx %8.1f%n", run.label(), run.finalLoss(), 100 * gap,
                 run.sentBytes(), run.denseBytes(), run.compression(), run.seconds());
         out.flush();

@@ -17,9 +17,12 @@ import java.util.Set;
  * @param onlyWhenSaving  compress a matrix only when {@code r·(n + m) < n·m}, i.e. when P and Q are
  *                        smaller than the matrix; false compresses every eligible matrix, which the
  *                        full-rank parity check uses
+ * @param exactSteps      the first this many exchanges average exactly, uncompressed, and leave the
+ *                        error buffers at zero (PyTorch's {@code start_powerSGD_iter}: early training is
+ *                        the most sensitive to gradient error); 0 in the paper
  */
 public record PowerSgdConfig(int rank, QStart q, long seed, Set<Parameter.Kind> compressedKinds,
-                             boolean onlyWhenSaving) {
+                             boolean onlyWhenSaving, int exactSteps) {
 
     /** Where Q comes from at each update. */
     public enum QStart {
@@ -34,6 +37,9 @@ public record PowerSgdConfig(int rank, QStart q, long seed, Set<Parameter.Kind> 
             throw new IllegalArgumentException("PowerSGD rank " + rank + " must be at least 1");
         }
         java.util.Objects.requireNonNull(q, "q");
+        if (exactSteps < 0) {
+            throw new IllegalArgumentException("exact steps " + exactSteps + " must not be negative");
+        }
         compressedKinds = Set.copyOf(compressedKinds);
         for (Parameter.Kind k : compressedKinds) {
             if (k != Parameter.Kind.WEIGHT && k != Parameter.Kind.UNEMBEDDING) {
@@ -43,20 +49,31 @@ public record PowerSgdConfig(int rank, QStart q, long seed, Set<Parameter.Kind> 
         }
     }
 
-    /** The paper's setting at rank {@code rank}: fixed random Q, resblock weights only, only when it saves bytes. */
+    /**
+     * The paper's setting at rank {@code rank}: fixed random Q, resblock weights only, only when it saves
+     * bytes, compressed from the first update.
+     */
     public static PowerSgdConfig paper(int rank, long seed) {
-        return new PowerSgdConfig(rank, QStart.FIXED_RANDOM, seed, EnumSet.of(Parameter.Kind.WEIGHT), true);
+        return new PowerSgdConfig(rank, QStart.FIXED_RANDOM, seed, EnumSet.of(Parameter.Kind.WEIGHT), true, 0);
+    }
+
+    public PowerSgdConfig withRank(int r) {
+        return new PowerSgdConfig(r, q, seed, compressedKinds, onlyWhenSaving, exactSteps);
     }
 
     public PowerSgdConfig withQ(QStart start) {
-        return new PowerSgdConfig(rank, start, seed, compressedKinds, onlyWhenSaving);
+        return new PowerSgdConfig(rank, start, seed, compressedKinds, onlyWhenSaving, exactSteps);
     }
 
     public PowerSgdConfig withCompressedKinds(Set<Parameter.Kind> kinds) {
-        return new PowerSgdConfig(rank, q, seed, kinds, onlyWhenSaving);
+        return new PowerSgdConfig(rank, q, seed, kinds, onlyWhenSaving, exactSteps);
     }
 
     public PowerSgdConfig withOnlyWhenSaving(boolean only) {
-        return new PowerSgdConfig(rank, q, seed, compressedKinds, only);
+        return new PowerSgdConfig(rank, q, seed, compressedKinds, only, exactSteps);
+    }
+
+    public PowerSgdConfig withExactSteps(int steps) {
+        return new PowerSgdConfig(rank, q, seed, compressedKinds, onlyWhenSaving, steps);
     }
 }

@@ -217,6 +217,49 @@ class PowerSgdTest {
     }
 
     @Test
+    void theFirstExactStepsAverageExactlyAndCountDenseBytesThenCompressionStarts() {
+        List<TensorSpec> specs = List.of(new TensorSpec("w", Parameter.Kind.WEIGHT, new Shape(8, 8)));
+        PowerSgdConfig config = PowerSgdConfig.paper(1, 9).withExactSteps(2);
+        List<PowerSgd> ex = List.of(new PowerSgd(config, specs), new PowerSgd(config, specs));
+        SplittableRandom rng = new SplittableRandom(6);
+        try (LocalMeanReducers group = new LocalMeanReducers(2)) {
+            for (int step = 0; step < 3; step++) {
+                List<List<float[]>> grads = List.of(randomGradients(specs, rng), randomGradients(specs, rng));
+                float[] exact = mean(grads, 0);
+                ExchangeStats stats = group.exchange(ex, grads).get(0);
+                if (step < 2) {
+                    assertArrayEquals(exact, grads.get(0).get(0), 1e-6f);
+                    assertEquals(4L * 64, stats.sentBytes());
+                    assertArrayEquals(new float[64], ex.get(0).errorBuffer("w"), "no residual while exact");
+                } else {
+                    assertEquals(4L * (8 + 8), stats.sentBytes());
+                }
+            }
+        }
+        assertEquals(3, ex.get(0).exchanges());
+        assertEquals(4L * (64 + 64 + 16), ex.get(0).totalSentBytes());
+    }
+
+    @Test
+    void stateRestoresErrorBuffersAndQIntoAFreshCompressor() {
+        List<TensorSpec> specs = List.of(new TensorSpec("w", Parameter.Kind.WEIGHT, new Shape(6, 5)));
+        PowerSgdConfig config = PowerSgdConfig.paper(1, 9).withQ(PowerSgdConfig.QStart.WARM_START);
+        PowerSgd a = new PowerSgd(config, specs);
+        SplittableRandom rng = new SplittableRandom(3);
+        a.exchange(randomGradients(specs, rng), data -> { });
+        PowerSgd b = new PowerSgd(config, specs);
+        b.restore(a.state(), a.exchanges());
+        List<float[]> next = randomGradients(specs, rng);
+        List<float[]> copy = List.of(next.get(0).clone());
+        a.exchange(next, data -> { });
+        b.exchange(copy, data -> { });
+        assertArrayEquals(next.get(0), copy.get(0));
+        assertArrayEquals(a.errorBuffer("w"), b.errorBuffer("w"));
+        assertArrayEquals(a.q("w"), b.q("w"));
+        assertThrows(IllegalArgumentException.class, () -> b.restore(java.util.Map.of(), 0));
+    }
+
+    @Test
     void householderGivesOrthonormalColumnsSpanningTheInput() {
         int n = 50;
         int r = 4;
