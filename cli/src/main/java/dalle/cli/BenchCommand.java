@@ -14,13 +14,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code dalle bench sampler}: image tokens per second with and without the KV cache, same run. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
         description = {"Rerunnable benchmarks. Targets: sampler.",
                 "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
                 "recomputation (the baseline), at each batch size, on the same random-weight model in one run."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "TARGET", description = "What to benchmark: sampler.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "TARGET", description = "What to benchmark: sampler.")
     String target;
 
     @Option(names = "--preset", defaultValue = "tiny", description = "Model preset (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
@@ -37,7 +37,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!target.equals("sampler")) {
+        if (!"sampler".equals(target)) {
             throw new IllegalArgumentException("unknown benchmark target '" + target + "' (known: sampler)");
         }
         if (repeat < 1) {
