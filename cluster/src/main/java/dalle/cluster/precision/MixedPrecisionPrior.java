@@ -154,6 +154,10 @@ public final class MixedPrecisionPrior {
      * Temporaries go to a sub-manager of the prior's manager, closed before returning.
      */
     public Gradients lossAndGradients(NDArray text, NDArray image, BranchGradientTap tap) {
+        return lossAndGradients(text, image, tap, scaler::scale);
+    }
+
+    private Gradients lossAndGradients(NDArray text, NDArray image, BranchGradientTap tap, IntToFloat scaleOf) {
         dalle.core.nn.Gradients.zero(all);
         NDManager base = prior.manager();
         float loss;
@@ -169,7 +173,7 @@ public final class MixedPrecisionPrior {
                     masters.forEach((p, master) -> p.set(leaf(precision.toCompute(master, scope))));
                 }
                 try (GradientCollector gc = base.getEngine().newGradientCollector()) {
-                    loss = forwardBackward(text, image, scope, gc, tap);
+                    loss = forwardBackward(text, image, scope, gc, tap, scaleOf);
                     if (precision.converts()) {
                         gc.backward(toMasters(masters, scope));
                     }
@@ -180,7 +184,7 @@ public final class MixedPrecisionPrior {
         }
         boolean[] finite = new boolean[names.size()];
         for (int u = 0; u < finite.length; u++) {
-            finite[u] = unscaleAndCheck(resblockParams.get(u), scaler.scale(u));
+            finite[u] = unscaleAndCheck(resblockParams.get(u), scaleOf.at(u));
         }
         return new Gradients(loss, finite, unscaleAndCheck(rest, 1f));
     }
@@ -200,8 +204,40 @@ public final class MixedPrecisionPrior {
         return new Update(g.loss(), d);
     }
 
+    /**
+     * One update with standard dynamic loss scaling instead (the paper's point of comparison): every
+     * resblock's gradient is scaled by the one global scale and unscaled on leaving it, the update is
+     * skipped when any gradient is not finite, and {@code global}'s rules adapt the scale. The
+     * per-resblock scaler is neither read nor changed. (With the fp32 identity path, scaling each
+     * branch by S equals scaling the loss by S everywhere fp16 is used.)
+     *
+     * @return the loss, and a decision whose {@code shrunk} is empty: there is one scale
+     */
+    public Update stepWithLossScaler(NDArray text, NDArray image, AdamW optimizer, float lr,
+                                     DynamicLossScaler global, BranchGradientTap tap) {
+        float s = global.scale();
+        Gradients g = lossAndGradients(text, image, tap, u -> s);
+        boolean finite = g.restFinite();
+        for (boolean f : g.resblockFinite()) {
+            finite &= f;
+        }
+        boolean apply = global.update(finite);
+        if (apply) {
+            optimizer.step(lr);
+        } else {
+            optimizer.zeroGradients();
+        }
+        return new Update(g.loss(), new ResblockGradScaler.Decision(apply, new int[0]));
+    }
+
+    /** The scale of resblock u for one pass. */
+    @FunctionalInterface
+    private interface IntToFloat {
+        float at(int u);
+    }
+
     private float forwardBackward(NDArray text, NDArray image, NDManager scope, GradientCollector gc,
-                                  BranchGradientTap tap) {
+                                  BranchGradientTap tap, IntToFloat scaleOf) {
         NDArray embeddings = prior.embedStream(text, image);                    // (B, N, C) fp32
         int n = Math.toIntExact(embeddings.getShape().get(1));
         Map<AttentionMask.Type, NDArray> masks = new EnumMap<>(AttentionMask.Type.class);
@@ -226,7 +262,7 @@ public final class MixedPrecisionPrior {
         gc.backward(loss.total());
         NDArray g = gradientOf(x, scope);                                       // ∂loss/∂x_U, fp32
         for (int u = branches.size() - 1; u >= 0; u--) {
-            float s = scaler.scale(u);
+            float s = scaleOf.at(u);
             NDArray incoming = tap.apply(u, precision.toCompute(Scalars.mul(g, s), scope));
             gc.backward(branches.get(u).mul(incoming).sum());
             NDArray h = precision.toFp32(gradientOf(inputs.get(u), scope), scope); // s · J_uᵀ g

@@ -155,6 +155,37 @@ class MixedPrecisionPriorTest {
     }
 
     @Test
+    void withTheGlobalLossScalerAnOverflowHalvesTheOneScaleAndSkipsTheUpdate() {
+        try (NDManager manager = NDManager.newBaseManager(); NDManager data = manager.newSubManager()) {
+            DallePrior prior = new DallePrior(manager, MICRO, 3);
+            prior.setRequiresGradient(true);
+            AdamW opt = new AdamW(manager, prior.parameters(), 0.9f, 0.96f, 1e-8f, 0f);
+            ResblockGradScaler perResblock = new ResblockGradScaler(MixedPrecisionPrior.resblocks(2), 1);
+            MixedPrecisionPrior mp = new MixedPrecisionPrior(prior, ComputePrecision.FP16, perResblock);
+            DynamicLossScaler global = DynamicLossScaler.standard();
+            NDArray[] batch = new SyntheticStreams(MICRO, 5).batch(0, 4, data);
+            List<float[]> before = values(prior);
+            BranchGradientTap overflow = (u, g) -> {
+                NDArray poisoned = g.duplicate();
+                if (u == 1) {
+                    poisoned.set(new NDIndex("0, 0, 0"), Float.NaN);
+                }
+                return poisoned;
+            };
+
+            assertFalse(mp.stepWithLossScaler(batch[0], batch[1], opt, 1e-2f, global, overflow).decision().apply());
+            assertEquals(32768f, global.scale());
+            assertArrayEquals(perResblock.scales(), new ResblockGradScaler(4, 1).scales(), "per-resblock scales untouched");
+            List<float[]> after = values(prior);
+            for (int i = 0; i < before.size(); i++) {
+                assertArrayEquals(before.get(i), after.get(i));
+            }
+            assertTrue(mp.stepWithLossScaler(batch[0], batch[1], opt, 1e-2f, global, BranchGradientTap.NONE)
+                    .decision().apply(), "fp16 at scale 2^15 does not overflow on this model");
+        }
+    }
+
+    @Test
     void fp16AndEmulatedBf16TrainingEndWithin5PercentOfFp32() {
         float fp32 = train(ComputePrecision.FP32);
         float bf16 = train(ComputePrecision.BF16_EMULATED);
