@@ -136,7 +136,7 @@ public final class MixedPrecisionPrior {
      * @param resblockFinite per resblock: were its (unscaled) parameter gradients all finite
      * @param restFinite     were the embeddings' and the head's gradients finite
      */
-    public record Gradients(float loss, boolean[] resblockFinite, boolean restFinite) {
+    public record Backward(float loss, boolean[] resblockFinite, boolean restFinite) {
     }
 
     /**
@@ -153,12 +153,12 @@ public final class MixedPrecisionPrior {
      * Afterwards every parameter holds its true (unscaled) fp32 gradient, which replaces any earlier one.
      * Temporaries go to a sub-manager of the prior's manager, closed before returning.
      */
-    public Gradients lossAndGradients(NDArray text, NDArray image, BranchGradientTap tap) {
+    public Backward lossAndGradients(NDArray text, NDArray image, BranchGradientTap tap) {
         return lossAndGradients(text, image, tap, scaler::scale);
     }
 
-    private Gradients lossAndGradients(NDArray text, NDArray image, BranchGradientTap tap, IntToFloat scaleOf) {
-        dalle.core.nn.Gradients.zero(all);
+    private Backward lossAndGradients(NDArray text, NDArray image, BranchGradientTap tap, IntToFloat scaleOf) {
+        Gradients.zero(all);
         NDManager base = prior.manager();
         float loss;
         try (NDManager scope = base.newSubManager()) {
@@ -186,7 +186,7 @@ public final class MixedPrecisionPrior {
         for (int u = 0; u < finite.length; u++) {
             finite[u] = unscaleAndCheck(resblockParams.get(u), scaleOf.at(u));
         }
-        return new Gradients(loss, finite, unscaleAndCheck(rest, 1f));
+        return new Backward(loss, finite, unscaleAndCheck(rest, 1f));
     }
 
     /**
@@ -194,7 +194,7 @@ public final class MixedPrecisionPrior {
      * skipped update (gradients cleared).
      */
     public Update step(NDArray text, NDArray image, AdamW optimizer, float lr, BranchGradientTap tap) {
-        Gradients g = lossAndGradients(text, image, tap);
+        Backward g = lossAndGradients(text, image, tap);
         ResblockGradScaler.Decision d = scaler.update(g.resblockFinite(), g.restFinite());
         if (d.apply()) {
             optimizer.step(lr);
@@ -216,7 +216,7 @@ public final class MixedPrecisionPrior {
     public Update stepWithLossScaler(NDArray text, NDArray image, AdamW optimizer, float lr,
                                      DynamicLossScaler global, BranchGradientTap tap) {
         float s = global.scale();
-        Gradients g = lossAndGradients(text, image, tap, u -> s);
+        Backward g = lossAndGradients(text, image, tap, u -> s);
         boolean finite = g.restFinite();
         for (boolean f : g.resblockFinite()) {
             finite &= f;

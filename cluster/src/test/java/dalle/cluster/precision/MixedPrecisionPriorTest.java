@@ -47,7 +47,7 @@ class MixedPrecisionPriorTest {
 
             ResblockGradScaler scaler = new ResblockGradScaler(MixedPrecisionPrior.resblocks(4), 1);
             MixedPrecisionPrior mp = new MixedPrecisionPrior(prior, ComputePrecision.FP32, scaler);
-            MixedPrecisionPrior.Gradients g = mp.lossAndGradients(batch[0], batch[1], BranchGradientTap.NONE);
+            MixedPrecisionPrior.Backward g = mp.lossAndGradients(batch[0], batch[1], BranchGradientTap.NONE);
             List<float[]> blockwise = GradientArrays.read(params);
 
             assertEquals(ordinaryLoss, g.loss(), 1e-6f);
@@ -135,7 +135,7 @@ class MixedPrecisionPriorTest {
             }
 
             // The filter kept the overflow inside its resblock: every other gradient was finite
-            MixedPrecisionPrior.Gradients g = mp.lossAndGradients(batch[0], batch[1], overflow);
+            MixedPrecisionPrior.Backward g = mp.lossAndGradients(batch[0], batch[1], overflow);
             for (int u = 0; u < scales.length; u++) {
                 assertEquals(u != victim, g.resblockFinite()[u], mp.resblockNames().get(u));
             }
