@@ -5,13 +5,17 @@ import java.util.List;
 /** The uncompressed reference: every gradient all-reduced as is, in one buffer. */
 public final class ExactAveraging implements GradientExchange {
 
+    private float[] buffer = new float[0];  // reused while the total size stays the same
+
     @Override
     public ExchangeStats exchange(List<float[]> gradients, MeanReducer reducer) {
         int total = 0;
         for (float[] g : gradients) {
             total = Math.addExact(total, g.length);
         }
-        float[] buffer = new float[total];
+        if (buffer.length != total) {
+            buffer = new float[total];
+        }
         int off = 0;
         for (float[] g : gradients) {
             System.arraycopy(g, 0, buffer, off, g.length);

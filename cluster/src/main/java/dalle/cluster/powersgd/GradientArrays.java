@@ -56,8 +56,9 @@ public final class GradientArrays {
                             + " values, the parameter " + p.size());
                 }
                 NDArray value = tmp.create(v, p.array().getShape()).toType(p.array().getDataType(), false);
-                NDArray term = p.array().mul(value).sum();
-                term.attach(tmp);
+                NDArray product = p.array().mul(value);       // lands on the parameter's manager: move it
+                product.attach(tmp);
+                NDArray term = product.sum();
                 total = total == null ? term : total.add(term);
             }
             gc.backward(total);

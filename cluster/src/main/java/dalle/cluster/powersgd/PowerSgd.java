@@ -46,6 +46,9 @@ public final class PowerSgd implements GradientExchange {
     private final float[][] qs;       // per tensor (m×r); null when uncompressed
     private final int firstLength;
     private final int secondLength;
+    private final float[][] work;     // per compressed tensor: M = G + E, reused every exchange
+    private final float[] first;      // [P of every compressed tensor | every uncompressed gradient]
+    private final float[] second;     // [Q' of every compressed tensor]
     private final ExactAveraging exact = new ExactAveraging();
     private long exchanges;
     private long sentBytes;
@@ -57,22 +60,28 @@ public final class PowerSgd implements GradientExchange {
         this.entries = plan.entries();
         this.errors = new float[entries.size()][];
         this.qs = new float[entries.size()][];
-        int first = 0;
-        int second = 0;
+        int firstCount = 0;
+        int secondCount = 0;
         for (int t = 0; t < entries.size(); t++) {
             CompressionPlan.Entry e = entries.get(t);
             TensorSpec s = e.spec();
             if (e.compressed()) {
                 errors[t] = new float[s.size()];
                 qs[t] = randomQ(config.seed(), s.name(), s.columns(), e.rank());
-                first = Math.addExact(first, s.rows() * e.rank());
-                second = Math.addExact(second, s.columns() * e.rank());
+                firstCount = Math.addExact(firstCount, s.rows() * e.rank());
+                secondCount = Math.addExact(secondCount, s.columns() * e.rank());
             } else {
-                first = Math.addExact(first, s.size());
+                firstCount = Math.addExact(firstCount, s.size());
             }
         }
-        this.firstLength = first;
-        this.secondLength = second;
+        this.firstLength = firstCount;
+        this.secondLength = secondCount;
+        this.first = new float[firstCount];
+        this.second = new float[secondCount];
+        this.work = new float[entries.size()][];
+        for (int t = 0; t < entries.size(); t++) {
+            work[t] = entries.get(t).compressed() ? new float[entries.get(t).spec().size()] : null;
+        }
         LOG.info("PowerSGD rank {} ({}): {}", config.rank(), config.q(), plan.summary());
     }
 
@@ -120,8 +129,7 @@ public final class PowerSgd implements GradientExchange {
             denseBytes += stats.denseBytes();
             return stats;
         }
-        float[][] ms = new float[entries.size()][];
-        float[] first = new float[firstLength];
+        float[][] ms = work;
         int off = 0;
         for (int t = 0; t < entries.size(); t++) {
             CompressionPlan.Entry e = entries.get(t);
@@ -136,18 +144,16 @@ public final class PowerSgd implements GradientExchange {
                 off += g.length;
                 continue;
             }
-            float[] m = g.clone();
+            float[] m = ms[t];
             float[] err = errors[t];
             for (int i = 0; i < m.length; i++) {
-                m[i] += err[i];                                          // M = G + E
+                m[i] = g[i] + err[i];                                    // M = G + E
             }
-            ms[t] = m;
             LowRank.project(m, s.rows(), s.columns(), qs[t], e.rank(), first, off);  // P = M Q
             off += s.rows() * e.rank();
         }
         reducer.allReduceMean(first);
 
-        float[] second = new float[secondLength];
         int[] pOffsets = new int[entries.size()];
         off = 0;
         int off2 = 0;

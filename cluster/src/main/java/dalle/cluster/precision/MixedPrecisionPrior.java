@@ -308,7 +308,9 @@ public final class MixedPrecisionPrior {
         NDArray total = null;
         for (Map.Entry<Parameter, NDArray> e : masters.entrySet()) {
             NDArray g = precision.toFp32(gradientOf(e.getKey().array(), scope), scope);
-            NDArray term = e.getValue().mul(g).sum();
+            NDArray product = e.getValue().mul(g);             // lands on the master's manager: move it
+            product.attach(scope);
+            NDArray term = product.sum();
             total = total == null ? term : total.add(term);
         }
         return total;
