@@ -155,6 +155,29 @@ class MixedPrecisionPriorTest {
     }
 
     @Test
+    void updatesLeaveNoArraysOnTheModelsManager() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            DallePrior prior = new DallePrior(manager, MICRO, 3);
+            prior.setRequiresGradient(true);
+            AdamW opt = new AdamW(manager, prior.parameters(), 0.9f, 0.96f, 1e-8f, 0f);
+            MixedPrecisionPrior mp = new MixedPrecisionPrior(prior, ComputePrecision.FP16,
+                    new ResblockGradScaler(MixedPrecisionPrior.resblocks(2), 1));
+            SyntheticStreams data = new SyntheticStreams(MICRO, 5);
+            int before = -1;
+            for (int step = 0; step < 4; step++) {
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray[] batch = data.batch(4L * step, 4, scope);
+                    mp.step(batch[0], batch[1], opt, 1e-3f, BranchGradientTap.NONE);
+                }
+                if (step == 0) {
+                    before = manager.getManagedArrays().size();  // after the first update: masks cached
+                }
+            }
+            assertEquals(before, manager.getManagedArrays().size(), "arrays left on the model's manager");
+        }
+    }
+
+    @Test
     void withTheGlobalLossScalerAnOverflowHalvesTheOneScaleAndSkipsTheUpdate() {
         try (NDManager manager = NDManager.newBaseManager(); NDManager data = manager.newSubManager()) {
             DallePrior prior = new DallePrior(manager, MICRO, 3);
