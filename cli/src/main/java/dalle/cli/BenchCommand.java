@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code dalle bench sampler}: image tokens per second with and without the KV cache, same run. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Rerunnable benchmarks. Targets: sampler, collectives.",
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
+        description = {"Rerunnable benchmarks. Targets: sampler, collectives; subcommand: powersgd.",
                 "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
                 "recomputation (the baseline), at each batch size, on the same random-weight model in one run.",
                 "collectives: raw throughput of one loopback TCP stream, then ring all-reduce over loopback TCP",
@@ -27,7 +27,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "TARGET", description = "What to benchmark: sampler or collectives.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "TARGET",
+            description = "What to benchmark: sampler or collectives (or the powersgd subcommand).")
     String target;
 
     @Option(names = "--preset", defaultValue = "tiny", description = "Model preset (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
@@ -51,6 +52,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (target == null) {
+            throw new IllegalArgumentException("name a benchmark: sampler, collectives or powersgd");
+        }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
         }
