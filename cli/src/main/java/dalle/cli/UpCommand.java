@@ -21,6 +21,9 @@ import picocli.CommandLine.Spec;
                 "Waits until each is ready, then prints the endpoints and examples. Stop with `dalle down`."})
 final class UpCommand implements Callable<Integer> {
 
+    /** Where {@code dalle up} makes an untrained bundle when no trained one is there (under --data). */
+    static final String UNTRAINED = "untrained-tiny";
+
     /** The services' Quarkus jar inside a checkout. */
     static final Path SERVICES_JAR = Path.of(System.getProperty("dalle.home", "."), "services", "app", "target",
             "quarkus-app", "quarkus-run.jar");
@@ -57,14 +60,13 @@ final class UpCommand implements Callable<Integer> {
     int timeoutSeconds;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         if (kafkaPort < 1 || kafkaPort > 65535) {
             throw new IllegalArgumentException("--kafka-port " + kafkaPort + " is outside 1..65535");
         }
         if (timeoutSeconds < 1) {
             throw new IllegalArgumentException("--timeout " + timeoutSeconds + " is below 1 second");
         }
-        Path bundle = model.resolve();
         Path jar = servicesJar != null ? servicesJar : SERVICES_JAR;
         if (!Files.isRegularFile(jar)) {
             throw new DalleCommand.UserError("no services jar at " + jar.toAbsolutePath() + ": build the services "
@@ -75,14 +77,36 @@ final class UpCommand implements Callable<Integer> {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         LocalStack stack = new LocalStack(data);
         PrintWriter out = spec.commandLine().getOut();
+        Path bundle = bundle(model, stack.dataDir(), out);
+        Path home = Path.of(System.getProperty("dalle.home", "."));
         out.println("dalle up: starting Kafka and " + ServiceRoles.ROLES.size() + " services in " + stack.dataDir()
                 + " ...");
         out.flush();
         RunState state = stack.up(kafkaPort, bootstrap -> ServiceRoles.specs(java, jvmOptions, jar, bundle,
-                bootstrap, basePort, stack.logDir()), Duration.ofSeconds(timeoutSeconds), DownCommand.GRACE);
+                bootstrap, basePort, stack.logDir(), home, stack.dataDir().resolve("gateway-state")),
+                Duration.ofSeconds(timeoutSeconds), DownCommand.GRACE);
         print(out, state, basePort);
         out.flush();
         return 0;
+    }
+
+    /**
+     * The bundle to serve: the one named by --model / $DALLE_MODEL, else the shipped models/tiny, else an
+     * untrained tiny bundle made (once) under the data folder, said loudly: its images are noise.
+     */
+    static Path bundle(ModelOption model, Path dataDir, PrintWriter out) throws Exception {
+        if (model.named() || Files.isDirectory(ModelOption.SHIPPED)) {
+            return model.resolve();
+        }
+        Path untrained = dataDir.resolve(UNTRAINED);
+        out.println("dalle up: no trained bundle at " + ModelOption.SHIPPED.toAbsolutePath().normalize()
+                + " yet: serving an UNTRAINED bundle (" + untrained + "). Its images are NOISE until the shipped"
+                + " model lands (or pass --model DIR).");
+        out.flush();
+        if (!Files.exists(untrained.resolve(dalle.core.bundle.BundleManifest.FILE))) {
+            BundleCommand.untrainedShapes(untrained, 1, 1024, 20_000);
+        }
+        return untrained;
     }
 
     /** The endpoints and copy-paste examples (HTTP, gRPC, Kafka). */
