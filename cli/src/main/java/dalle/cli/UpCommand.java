@@ -99,8 +99,8 @@ final class UpCommand implements Callable<Integer> {
             return model.resolve();
         }
         Path untrained = dataDir.resolve(UNTRAINED);
-        out.println("dalle up: no trained bundle at " + ModelOption.SHIPPED.toAbsolutePath().normalize()
-                + " yet: serving an UNTRAINED bundle (" + untrained + "). Its images are NOISE until the shipped"
+        out.println("dalle: no trained bundle at " + ModelOption.SHIPPED.toAbsolutePath().normalize()
+                + " yet: the services serve an UNTRAINED bundle (" + untrained + "). Its images are NOISE until the shipped"
                 + " model lands (or pass --model DIR).");
         out.flush();
         if (!Files.exists(untrained.resolve(dalle.core.bundle.BundleManifest.FILE))) {
@@ -120,14 +120,16 @@ final class UpCommand implements Callable<Integer> {
         int grpc = ServiceRoles.grpcPort(basePort, "gateway");
         String kafka = state.kafka().bootstrap();
         out.println();
-        out.println("Web page:  http://localhost:" + http + "/");
         out.println("HTTP (OpenAI Images API):");
         out.println("  curl -s http://localhost:" + http + "/v1/images/generations -H 'Content-Type: application/json' \\");
         out.println("    -d '{\"prompt\": \"a small red circle above a blue square\", \"n\": 2}'");
-        out.println("gRPC:");
-        out.println("  grpcurl -plaintext -d '{\"caption\": \"a small red circle above a blue square\", "
-                + "\"candidates\": 8, \"top_k\": 2}' \\");
-        out.println("    localhost:" + grpc + " dalle.v1.Gateway/Generate");
+        out.println("  curl -s http://localhost:" + http + "/v1/jobs -H 'Content-Type: application/json' "
+                + "-d '{\"prompt\": \"a green triangle\", \"request_id\": \"job-1\"}'   # then:");
+        out.println("  curl -s http://localhost:" + http + "/v1/jobs/job-1");
+        out.println("gRPC (from the checkout: the server needs no reflection with -proto):");
+        out.println("  grpcurl -plaintext -import-path proto/src/main/proto -proto dalle/v1/gateway.proto \\");
+        out.println("    -d '{\"caption\": \"a small red circle above a blue square\", \"candidates\": 8, "
+                + "\"top_k\": 2}' localhost:" + grpc + " dalle.v1.Gateway/Generate");
         out.println("Kafka (protobuf values, dalle/v1/events.proto; key = request id):");
         out.println("  echo 'request_id: \"req-1\" caption: \"a small red circle\" candidates: 8 top_k: 2' \\");
         out.println("    | protoc -I proto/src/main/proto --encode=dalle.v1.GenerationRequest dalle/v1/events.proto"
@@ -135,6 +137,9 @@ final class UpCommand implements Callable<Integer> {
         out.println("  kcat -P -b " + kafka + " -t generation-requests -k req-1 req-1.bin");
         out.println("  kcat -C -b " + kafka + " -t generation-results -X isolation.level=read_committed -e "
                 + "-f '%k: %S bytes\\n'");
+        out.println("  kcat -C -b " + kafka + " -t generation-results -X isolation.level=read_committed -e -c 1 "
+                + "-f '%s' | protoc -I proto/src/main/proto --decode=dalle.v1.GenerationResult "
+                + "dalle/v1/events.proto | grep -v png");
         out.println("  (or any Kafka client: produce a GenerationRequest to generation-requests, consume "
                 + "generation-results)");
     }
