@@ -73,6 +73,14 @@ public final class ServicesStack implements AutoCloseable {
         return new ServicesStack(stack, state, made.get(0), basePort, readyTimeout);
     }
 
+    /**
+     * Stops whatever a stack (or {@code dalle up}) left running in {@code dataDir}, by its pid files, as
+     * {@code dalle down} does; nothing when nothing runs there.
+     */
+    public static void stopLeftovers(Path dataDir) throws IOException {
+        new LocalStack(dataDir).down(Duration.ofSeconds(10));
+    }
+
     /** A port free on the loopback interface now (for a broker or a base port's first port). */
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket()) {

@@ -49,7 +49,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The platform across processes, as users reach it: a real KRaft broker and the five services, each its own OS
@@ -62,7 +61,6 @@ class EndToEndTest {
     static final Duration RESULTS_TIMEOUT = Duration.ofSeconds(120);
     static final Duration SETTLE = Duration.ofSeconds(3);
 
-    @TempDir static Path dir;
     static Path bundle;
     static ServicesStack stack;
     static ManagedChannel gateway;
@@ -70,6 +68,7 @@ class EndToEndTest {
 
     @BeforeAll
     static void startStack() throws Exception {
+        Path dir = Stack.freshDir();
         bundle = dir.resolve("bundle");
         E2eBundle.write(bundle);
         stack = Stack.start(dir.resolve("run"), bundle);

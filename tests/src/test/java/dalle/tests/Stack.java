@@ -40,6 +40,23 @@ final class Stack {
                 JVM_OPTIONS, Duration.ofMinutes(4));
     }
 
+    /**
+     * {@code target/e2e}, emptied: the bundle, the broker's data and the services' logs ({@code run/logs}), kept
+     * after the run for reading when a test fails.
+     */
+    static Path freshDir() throws IOException {
+        Path dir = Path.of("target", "e2e").toAbsolutePath();
+        if (Files.exists(dir)) {
+            ServicesStack.stopLeftovers(dir.resolve("run")); // a run killed before its @AfterAll
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        return Files.createDirectories(dir);
+    }
+
     /** A base port whose 15 ports are free now (random in 20000..59999, seeded by the pid). */
     static int freeBasePort() throws IOException {
         SplittableRandom rng = new SplittableRandom(ProcessHandle.current().pid());
