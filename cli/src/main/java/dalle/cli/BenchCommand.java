@@ -15,20 +15,28 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code dalle bench sampler}: image tokens per second with and without the KV cache, same run. */
+/**
+ * {@code dalle bench sampler}: image tokens per second with and without the KV cache, same run;
+ * {@code collectives}: loopback all-reduce; {@code services}: the Kafka path of the services against the
+ * in-process Pipeline, and gRPC Generate latency ({@link ServicesBench}); {@code powersgd} (a subcommand):
+ * compressed vs exact gradient averaging.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
-        description = {"Rerunnable benchmarks. Targets: sampler, collectives; subcommand: powersgd.",
+        description = {"Rerunnable benchmarks. Targets: sampler, collectives, services; subcommand: powersgd.",
                 "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
                 "recomputation (the baseline), at each batch size, on the same random-weight model in one run.",
                 "collectives: raw throughput of one loopback TCP stream, then ring all-reduce over loopback TCP",
                 "among --workers threads (each with its own sockets) at each of --sizes: algbw, busbw =",
-                "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run."})
+                "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run.",
+                "services: images/s of --requests requests x --candidates through Kafka and the five services on",
+                "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
+                "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "TARGET",
-            description = "What to benchmark: sampler or collectives (or the powersgd subcommand).")
+            description = "What to benchmark: sampler, collectives or services (or the powersgd subcommand).")
     String target;
 
     @Option(names = "--preset", defaultValue = "tiny", description = "Model preset (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
@@ -50,10 +58,26 @@ final class BenchCommand implements Callable<Integer> {
             description = "collectives: bytes per worker, with KiB/MiB/GiB suffixes (default ${DEFAULT-VALUE}).")
     List<String> sizes;
 
+    @Option(names = "--requests", defaultValue = "20", description = "services: requests per path (default ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--candidates", defaultValue = "8", description = "services: candidates per request (default ${DEFAULT-VALUE}).")
+    int candidates;
+
+    @Option(names = "--top-k", defaultValue = "2", description = "services: images returned per request (default ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--data", defaultValue = ".dalle/run", paramLabel = "DIR",
+            description = "services: the `dalle up` data folder to use when its stack runs; else the bench's own "
+                    + "stack lives in DIR/bench (default ${DEFAULT-VALUE}).")
+    java.nio.file.Path data;
+
+    @picocli.CommandLine.Mixin ModelOption model;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         if (target == null) {
-            throw new IllegalArgumentException("name a benchmark: sampler, collectives or powersgd");
+            throw new IllegalArgumentException("name a benchmark: sampler, collectives, services or powersgd");
         }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
@@ -61,8 +85,11 @@ final class BenchCommand implements Callable<Integer> {
         return switch (target) {
             case "sampler" -> sampler();
             case "collectives" -> CollectivesBenchReport.run(spec.commandLine().getOut(), workers, sizes, repeat);
+            case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
+                    .run(data, model, UpCommand.SERVICES_JAR, List.of("-Xmx2g", "-Dai.djl.offline=true",
+                            "-Dai.djl.pytorch.num_threads=1"));
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target
-                    + "' (known: sampler, collectives)");
+                    + "' (known: sampler, collectives, services)");
         };
     }
 

@@ -79,24 +79,43 @@ final class BundleCommand implements Runnable {
                     corpus.add(shapes.caption(i).text());
                 }
             }
-            BpeTokenizer tokenizer = BpeTokenizer.train(corpus, vocab);
-            try (NDManager manager = NDManager.newBaseManager()) {
-                Dvae dvae = new Dvae(manager, DvaeConfig.tiny(), seed);
-                DallePrior prior = new DallePrior(manager, PriorConfig.tiny(tokenizer.vocabSize(), tokenizer.padId()),
-                        seed + 1);
-                ContrastiveScorer clip = new ContrastiveScorer(manager,
-                        ClipConfig.tiny(tokenizer.vocabSize(), tokenizer.padId()), seed + 2);
-                BundleManifest m = ModelBundle.save(out, "untrained-tiny", preset,
-                        "UNTRAINED: random weights (seed " + seed + "), tokenizer trained on " + corpus.size()
-                                + " captions; for testing the mechanics only",
-                        tokenizer, dvae, prior, clip, SafeTensors.Storage.F32);
-                System.err.printf("bundle %s written (tokenizer %d tokens; prior %,d, dVAE %,d, reranker %,d parameters)%n",
-                        m.version(), tokenizer.vocabSize(), prior.parameterCount(), dvae.parameterCount(),
-                        clip.parameterCount());
-            }
+            untrained(out, seed, vocab, corpus);
             System.out.println(out);
             return 0;
         }
+    }
+
+    /**
+     * Writes an untrained tiny bundle: a BPE tokenizer of {@code vocab} tokens trained on {@code corpus} and
+     * randomly initialised models (seeds {@code seed}, +1, +2). Its images are noise.
+     */
+    static BundleManifest untrained(Path out, long seed, int vocab, List<String> corpus) throws Exception {
+        BpeTokenizer tokenizer = BpeTokenizer.train(corpus, vocab);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Dvae dvae = new Dvae(manager, DvaeConfig.tiny(), seed);
+            DallePrior prior = new DallePrior(manager, PriorConfig.tiny(tokenizer.vocabSize(), tokenizer.padId()),
+                    seed + 1);
+            ContrastiveScorer clip = new ContrastiveScorer(manager,
+                    ClipConfig.tiny(tokenizer.vocabSize(), tokenizer.padId()), seed + 2);
+            BundleManifest m = ModelBundle.save(out, "untrained-tiny", "tiny",
+                    "UNTRAINED: random weights (seed " + seed + "), tokenizer trained on " + corpus.size()
+                            + " captions; for testing the mechanics only",
+                    tokenizer, dvae, prior, clip, SafeTensors.Storage.F32);
+            System.err.printf("bundle %s written (tokenizer %d tokens; prior %,d, dVAE %,d, reranker %,d parameters)%n",
+                    m.version(), tokenizer.vocabSize(), prior.parameterCount(), dvae.parameterCount(),
+                    clip.parameterCount());
+            return m;
+        }
+    }
+
+    /** An untrained tiny bundle with the tokenizer trained on {@code captions} shapes captions of {@code seed}. */
+    static BundleManifest untrainedShapes(Path out, long seed, int vocab, int captions) throws Exception {
+        ShapesDataset shapes = ShapesDataset.train(seed, ShapesDataset.DEFAULT_RESOLUTION);
+        List<String> corpus = new ArrayList<>(captions);
+        for (long i = 0; i < captions; i++) {
+            corpus.add(shapes.caption(i).text());
+        }
+        return untrained(out, seed, vocab, corpus);
     }
 
     @Command(name = "assemble", mixinStandardHelpOptions = true,

@@ -14,6 +14,12 @@ final class ModelOption {
             description = "Model bundle directory (default: $DALLE_MODEL, else the shipped models/tiny).")
     Path model;
 
+    /** Whether a bundle was named ({@code --model} or $DALLE_MODEL) rather than left to the default. */
+    boolean named() {
+        String env = System.getenv("DALLE_MODEL");
+        return model != null || (env != null && !env.isBlank());
+    }
+
     Path resolve() {
         if (model != null) {
             return model;

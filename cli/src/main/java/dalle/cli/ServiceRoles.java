@@ -27,6 +27,14 @@ final class ServiceRoles {
     static final String KAFKA_PROPERTY = "kafka.bootstrap.servers";
     /** The model bundle folder. */
     static final String MODEL_PROPERTY = "dalle.model";
+    /** The checkout / installation (the services resolve models/tiny under it). */
+    static final String HOME_PROPERTY = "dalle.home";
+    /** The gateway's Kafka Streams state folder (fan-in and status view). */
+    static final String GATEWAY_STATE_PROPERTY = "dalle.gateway.state-dir";
+    /** A process's stable identity in the stage consumer groups (static membership: quick restarts). */
+    static final String KAFKA_INSTANCE_PROPERTY = "dalle.kafka.instance-id";
+    /** The gateway's stable identity in the Streams groups (static membership: quick restarts). */
+    static final String GATEWAY_INSTANCE_PROPERTY = "dalle.gateway.instance-id";
     /** The readiness endpoint (SmallRye Health). */
     static final String READY_PATH = "/q/health/ready";
     /** Per upstream role, the gateway's property holding that role's gRPC address ({@code host:port}). */
@@ -41,10 +49,10 @@ final class ServiceRoles {
 
     private static Map<String, String> upstreams() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("tokenizer", "dalle.gateway.tokenizer");
-        m.put("sampler", "dalle.gateway.sampler");
-        m.put("decoder", "dalle.gateway.decoder");
-        m.put("reranker", "dalle.gateway.reranker");
+        m.put("tokenizer", "dalle.gateway.tokenizer-address");
+        m.put("sampler", "dalle.gateway.sampler-address");
+        m.put("decoder", "dalle.gateway.decoder-address");
+        m.put("reranker", "dalle.gateway.reranker-address");
         return java.util.Collections.unmodifiableMap(m);
     }
 
@@ -76,9 +84,11 @@ final class ServiceRoles {
      * @param bootstrap Kafka bootstrap servers
      * @param basePort the first port (see the class comment)
      * @param logDir where each service's {@code <role>.log} goes
+     * @param home the checkout ({@code dalle.home})
+     * @param gatewayState the gateway's Kafka Streams state folder
      */
     static List<ServiceSpec> specs(Path java, List<String> jvmOptions, Path jar, Path model, String bootstrap,
-            int basePort, Path logDir) {
+            int basePort, Path logDir, Path home, Path gatewayState) {
         if (basePort < 1024 || basePort + PORT_SPAN > 65535) {
             throw new IllegalArgumentException("--base-port " + basePort + " is outside 1024.." + (65535 - PORT_SPAN));
         }
@@ -94,7 +104,13 @@ final class ServiceRoles {
             cmd.add(property(GRPC_PORT_PROPERTY, Integer.toString(grpc)));
             cmd.add(property(KAFKA_PROPERTY, bootstrap));
             cmd.add(property(MODEL_PROPERTY, model.toAbsolutePath().toString()));
+            cmd.add(property(HOME_PROPERTY, home.toAbsolutePath().normalize().toString()));
+            if (!role.equals("gateway")) {
+                cmd.add(property(KAFKA_INSTANCE_PROPERTY, "dalle-up-" + role + "-" + grpc));
+            }
             if (role.equals("gateway")) {
+                cmd.add(property(GATEWAY_STATE_PROPERTY, gatewayState.toAbsolutePath().toString()));
+                cmd.add(property(GATEWAY_INSTANCE_PROPERTY, "dalle-up-gateway-" + grpc));
                 GATEWAY_UPSTREAM_PROPERTIES.forEach((upstream, prop) ->
                         cmd.add(property(prop, "localhost:" + grpcPort(basePort, upstream))));
             }

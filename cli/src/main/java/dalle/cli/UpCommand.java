@@ -21,6 +21,9 @@ import picocli.CommandLine.Spec;
                 "Waits until each is ready, then prints the endpoints and examples. Stop with `dalle down`."})
 final class UpCommand implements Callable<Integer> {
 
+    /** Where {@code dalle up} makes an untrained bundle when no trained one is there (under --data). */
+    static final String UNTRAINED = "untrained-tiny";
+
     /** The services' Quarkus jar inside a checkout. */
     static final Path SERVICES_JAR = Path.of(System.getProperty("dalle.home", "."), "services", "app", "target",
             "quarkus-app", "quarkus-run.jar");
@@ -57,14 +60,13 @@ final class UpCommand implements Callable<Integer> {
     int timeoutSeconds;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         if (kafkaPort < 1 || kafkaPort > 65535) {
             throw new IllegalArgumentException("--kafka-port " + kafkaPort + " is outside 1..65535");
         }
         if (timeoutSeconds < 1) {
             throw new IllegalArgumentException("--timeout " + timeoutSeconds + " is below 1 second");
         }
-        Path bundle = model.resolve();
         Path jar = servicesJar != null ? servicesJar : SERVICES_JAR;
         if (!Files.isRegularFile(jar)) {
             throw new DalleCommand.UserError("no services jar at " + jar.toAbsolutePath() + ": build the services "
@@ -75,14 +77,36 @@ final class UpCommand implements Callable<Integer> {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         LocalStack stack = new LocalStack(data);
         PrintWriter out = spec.commandLine().getOut();
+        Path bundle = bundle(model, stack.dataDir(), out);
+        Path home = Path.of(System.getProperty("dalle.home", "."));
         out.println("dalle up: starting Kafka and " + ServiceRoles.ROLES.size() + " services in " + stack.dataDir()
                 + " ...");
         out.flush();
         RunState state = stack.up(kafkaPort, bootstrap -> ServiceRoles.specs(java, jvmOptions, jar, bundle,
-                bootstrap, basePort, stack.logDir()), Duration.ofSeconds(timeoutSeconds), DownCommand.GRACE);
+                bootstrap, basePort, stack.logDir(), home, stack.dataDir().resolve("gateway-state")),
+                Duration.ofSeconds(timeoutSeconds), DownCommand.GRACE);
         print(out, state, basePort);
         out.flush();
         return 0;
+    }
+
+    /**
+     * The bundle to serve: the one named by --model / $DALLE_MODEL, else the shipped models/tiny, else an
+     * untrained tiny bundle made (once) under the data folder, said loudly: its images are noise.
+     */
+    static Path bundle(ModelOption model, Path dataDir, PrintWriter out) throws Exception {
+        if (model.named() || Files.isDirectory(ModelOption.SHIPPED)) {
+            return model.resolve();
+        }
+        Path untrained = dataDir.resolve(UNTRAINED);
+        out.println("dalle: no trained bundle at " + ModelOption.SHIPPED.toAbsolutePath().normalize()
+                + " yet: the services serve an UNTRAINED bundle (" + untrained + "). Its images are NOISE until the shipped"
+                + " model lands (or pass --model DIR).");
+        out.flush();
+        if (!Files.exists(untrained.resolve(dalle.core.bundle.BundleManifest.FILE))) {
+            BundleCommand.untrainedShapes(untrained, 1, 1024, 20_000);
+        }
+        return untrained;
     }
 
     /** The endpoints and copy-paste examples (HTTP, gRPC, Kafka). */
@@ -96,14 +120,16 @@ final class UpCommand implements Callable<Integer> {
         int grpc = ServiceRoles.grpcPort(basePort, "gateway");
         String kafka = state.kafka().bootstrap();
         out.println();
-        out.println("Web page:  http://localhost:" + http + "/");
         out.println("HTTP (OpenAI Images API):");
         out.println("  curl -s http://localhost:" + http + "/v1/images/generations -H 'Content-Type: application/json' \\");
         out.println("    -d '{\"prompt\": \"a small red circle above a blue square\", \"n\": 2}'");
-        out.println("gRPC:");
-        out.println("  grpcurl -plaintext -d '{\"caption\": \"a small red circle above a blue square\", "
-                + "\"candidates\": 8, \"top_k\": 2}' \\");
-        out.println("    localhost:" + grpc + " dalle.v1.Gateway/Generate");
+        out.println("  curl -s http://localhost:" + http + "/v1/jobs -H 'Content-Type: application/json' "
+                + "-d '{\"prompt\": \"a green triangle\", \"request_id\": \"job-1\"}'   # then:");
+        out.println("  curl -s http://localhost:" + http + "/v1/jobs/job-1");
+        out.println("gRPC (from the checkout: the server needs no reflection with -proto):");
+        out.println("  grpcurl -plaintext -import-path proto/src/main/proto -proto dalle/v1/gateway.proto \\");
+        out.println("    -d '{\"caption\": \"a small red circle above a blue square\", \"candidates\": 8, "
+                + "\"top_k\": 2}' localhost:" + grpc + " dalle.v1.Gateway/Generate");
         out.println("Kafka (protobuf values, dalle/v1/events.proto; key = request id):");
         out.println("  echo 'request_id: \"req-1\" caption: \"a small red circle\" candidates: 8 top_k: 2' \\");
         out.println("    | protoc -I proto/src/main/proto --encode=dalle.v1.GenerationRequest dalle/v1/events.proto"
@@ -111,6 +137,9 @@ final class UpCommand implements Callable<Integer> {
         out.println("  kcat -P -b " + kafka + " -t generation-requests -k req-1 req-1.bin");
         out.println("  kcat -C -b " + kafka + " -t generation-results -X isolation.level=read_committed -e "
                 + "-f '%k: %S bytes\\n'");
+        out.println("  kcat -C -b " + kafka + " -t generation-results -X isolation.level=read_committed -e -c 1 "
+                + "-f '%s' | protoc -I proto/src/main/proto --decode=dalle.v1.GenerationResult "
+                + "dalle/v1/events.proto | grep -v png");
         out.println("  (or any Kafka client: produce a GenerationRequest to generation-requests, consume "
                 + "generation-results)");
     }

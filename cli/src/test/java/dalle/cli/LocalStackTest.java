@@ -160,20 +160,44 @@ class LocalStackTest {
     @Test
     void theRoleTableGivesEachServiceItsPortsAndTheGatewayItsUpstreams() {
         List<ServiceSpec> specs = ServiceRoles.specs(Path.of("/j/bin/java"), List.of("-Xmx1g"), Path.of("/s/q.jar"),
-                Path.of("/m/tiny"), "127.0.0.1:9092", 8080, Path.of("/logs"));
+                Path.of("/m/tiny"), "127.0.0.1:9092", 8080, Path.of("/logs"), Path.of("/home"), Path.of("/state"));
         assertEquals(List.of("tokenizer", "sampler", "decoder", "reranker", "gateway"),
                 specs.stream().map(ServiceSpec::name).toList());
         ServiceSpec sampler = specs.get(1);
         assertEquals(List.of("/j/bin/java", "-Xmx1g", "-Ddalle.roles=sampler", "-Dquarkus.http.port=8082",
                 "-Dquarkus.grpc.server.port=8092", "-Dkafka.bootstrap.servers=127.0.0.1:9092",
-                "-Ddalle.model=/m/tiny", "-jar", "/s/q.jar"), sampler.command());
+                "-Ddalle.model=/m/tiny", "-Ddalle.home=/home", "-Ddalle.kafka.instance-id=dalle-up-sampler-8092", "-jar", "/s/q.jar"), sampler.command());
         assertEquals(URI.create("http://localhost:8082/q/health/ready"), sampler.readyUrl());
         ServiceSpec gateway = specs.get(4);
         assertTrue(gateway.command().containsAll(List.of("-Dquarkus.http.port=8080", "-Dquarkus.grpc.server.port=8090",
-                "-Ddalle.gateway.tokenizer=localhost:8091", "-Ddalle.gateway.reranker=localhost:8094")),
+                "-Ddalle.gateway.tokenizer-address=localhost:8091", "-Ddalle.gateway.reranker-address=localhost:8094",
+                "-Ddalle.gateway.state-dir=/state", "-Ddalle.gateway.instance-id=dalle-up-gateway-8090")),
                 gateway.command().toString());
         assertEquals(Path.of("/logs/gateway.log"), gateway.logFile());
         assertThrows(IllegalArgumentException.class, () -> ServiceRoles.specs(Path.of("java"), List.of(),
-                Path.of("q.jar"), Path.of("m"), "127.0.0.1:9092", 65530, Path.of("l")));
+                Path.of("q.jar"), Path.of("m"), "127.0.0.1:9092", 65530, Path.of("l"), Path.of("h"), Path.of("s")));
+    }
+
+    @Test
+    void everyPropertyDalleUpSetsIsAKeyOfTheServicesConfiguration() throws Exception {
+        // the services' application.properties lists every dalle.* key with its default (ServicesConfig)
+        java.util.Properties app = new java.util.Properties();
+        try (var in = java.nio.file.Files.newInputStream(Path.of("..", "services", "app", "src", "main", "resources",
+                "application.properties"))) {
+            app.load(in);
+        }
+        List<String> set = new java.util.ArrayList<>(ServiceRoles.GATEWAY_UPSTREAM_PROPERTIES.values());
+        set.addAll(List.of(ServiceRoles.ROLES_PROPERTY, ServiceRoles.HTTP_PORT_PROPERTY,
+                ServiceRoles.GRPC_PORT_PROPERTY, ServiceRoles.KAFKA_PROPERTY));
+        for (String key : set) {
+            assertTrue(app.containsKey(key), key + " is not a key of services/app's application.properties");
+        }
+        // the optional keys (no default) are documented in the services README's configuration table
+        String readme = java.nio.file.Files.readString(Path.of("..", "services", "app", "README.md"));
+        for (String key : List.of(ServiceRoles.MODEL_PROPERTY, ServiceRoles.HOME_PROPERTY,
+                ServiceRoles.GATEWAY_STATE_PROPERTY, ServiceRoles.GATEWAY_INSTANCE_PROPERTY,
+                ServiceRoles.KAFKA_INSTANCE_PROPERTY)) {
+            assertTrue(readme.contains("`" + key + "`"), key + " is not in services/app/README.md");
+        }
     }
 }

@@ -90,6 +90,19 @@ public record RgbImage(int width, int height, float[] chw) {
         }
     }
 
+    /**
+     * The image as its 8-bit encoding reads back: every value clamped, rounded to a multiple of 1/255 as
+     * {@link #toPng()} stores it, and divided by 255 as {@link #from(BufferedImage)} reads it. Idempotent; equal,
+     * value for value, to {@code RgbImage.from(ImageIO.read(png))} of this image's PNG.
+     */
+    public RgbImage quantized8() {
+        float[] q = new float[chw.length];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = to8(chw[i]) / 255f;
+        }
+        return new RgbImage(width, height, q);
+    }
+
     private static int to8(float v) {
         return Math.round(Math.max(0f, Math.min(1f, v)) * 255f);
     }

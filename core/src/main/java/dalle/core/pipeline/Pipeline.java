@@ -18,16 +18,22 @@ import java.util.Objects;
  *
  * <p>Each stage is a public method so that the services call exactly the same code: a stage
  * is written once here and reached in-process, over gRPC and over Kafka with the same result.
- * Work is chunked ({@link #SAMPLE_BATCH} candidates per sampling batch, {@link #DECODE_BATCH}
- * images per decode/score batch) to bound memory; since every candidate has its own RNG
- * stream, chunking does not change any result.
+ * Work is chunked ({@link #SAMPLE_BATCH} candidates per sampling batch) to bound memory; since
+ * every candidate has its own RNG stream, chunking does not change any result. Decoding and
+ * scoring run one image per forward pass ({@link #DECODE_BATCH}): a batched matrix product can
+ * differ in the last bit with the batch's size and the image's position in it, and the services
+ * batch whatever a Kafka poll brings, so only a batch of one gives every path the same bytes and
+ * the same scores.
  */
 public final class Pipeline {
 
     /** Candidates sampled together in one batched decoding loop. */
     public static final int SAMPLE_BATCH = 64;
-    /** Images decoded or scored per forward pass. */
-    public static final int DECODE_BATCH = 32;
+    /**
+     * Images decoded or scored per forward pass: one, so that a candidate's image and score do not depend on
+     * which other images shared its batch (measured: a score moved by one ulp between batch sizes 5 and 1).
+     */
+    public static final int DECODE_BATCH = 1;
 
     /** Progress of a running generation: {@code done} of {@code total} units of {@code stage}. */
     @FunctionalInterface
@@ -125,7 +131,11 @@ public final class Pipeline {
         return out;
     }
 
-    /** Stage 4: the reranker's score of each image against the caption's text slots. */
+    /**
+     * Stage 4: the reranker's score of each image against the caption's text slots. Images are scored as their
+     * 8-bit encoding ({@link RgbImage#quantized8()}), which is what a service receives as PNG: in-process,
+     * gRPC and Kafka generations therefore give the same scores and the same order, not only the same PNGs.
+     */
     public float[] score(int[] text, List<RgbImage> images, Progress progress) {
         int clipLength = bundle.clip().config().textLength();
         int[] clipText = text.length == clipLength ? text : java.util.Arrays.copyOf(text, clipLength);
@@ -136,7 +146,8 @@ public final class Pipeline {
         for (int from = 0; from < images.size(); from += DECODE_BATCH) {
             int to = Math.min(images.size(), from + DECODE_BATCH);
             try (NDManager step = bundle.manager().newSubManager()) {
-                float[] s = bundle.clip().score(clipText, RgbImage.stack(step, images.subList(from, to)));
+                List<RgbImage> chunk = images.subList(from, to).stream().map(RgbImage::quantized8).toList();
+                float[] s = bundle.clip().score(clipText, RgbImage.stack(step, chunk));
                 System.arraycopy(s, 0, scores, from, s.length);
             }
             progress.update("rerank", to, images.size());

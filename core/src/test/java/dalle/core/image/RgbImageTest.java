@@ -25,6 +25,21 @@ class RgbImageTest {
     }
 
     @Test
+    void quantisedValuesEqualThePngReadBackAndQuantisingTwiceChangesNothing() throws Exception {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+        float[] v = new float[3 * 5 * 3];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (rng.nextDouble() * 1.4 - 0.2); // some outside [0, 1], clamped like the PNG
+        }
+        RgbImage img = new RgbImage(5, 3, v);
+        RgbImage q = img.quantized8();
+        RgbImage back = RgbImage.from(ImageIO.read(new ByteArrayInputStream(img.toPng())));
+        assertArrayEquals(back.chw(), q.chw(), 0f);
+        assertArrayEquals(q.chw(), q.quantized8().chw(), 0f);
+        assertArrayEquals(img.toPng(), q.toPng());
+    }
+
+    @Test
     void grayscaleLevelsAreReadAsStoredNotBrightened() {
         BufferedImage gray = new BufferedImage(2, 1, BufferedImage.TYPE_BYTE_GRAY);
         gray.getRaster().setSample(0, 0, 0, 128);

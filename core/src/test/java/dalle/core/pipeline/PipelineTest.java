@@ -70,6 +70,37 @@ class PipelineTest {
     }
 
     @Test
+    void scoresAreThoseOfTheDecodedPngsAsAServiceReadsThem() throws Exception {
+        try (ModelBundle bundle = ModelBundle.load(bundleDir)) {
+            Pipeline pipeline = new Pipeline(bundle);
+            Generation g = pipeline.generate(GenerationRequest.of("a blue square", 5, 5, 3));
+            int[] text = pipeline.tokenize("a blue square");
+            List<dalle.core.image.RgbImage> fromPng = new ArrayList<>();
+            // read back in ranked order and scored one by one: another order and other batches than generate's
+            List<Candidate> byIndex = g.ranked();
+            for (Candidate c : byIndex) {
+                fromPng.add(dalle.core.image.RgbImage.from(javax.imageio.ImageIO.read(
+                        new java.io.ByteArrayInputStream(c.image().toPng()))));
+            }
+            float[] rescored = new float[fromPng.size()];
+            for (int i = 0; i < rescored.length; i++) {
+                rescored[i] = pipeline.score(text, fromPng.subList(i, i + 1), Pipeline.Progress.NONE)[0];
+            }
+            for (int i = 0; i < rescored.length; i++) {
+                assertEquals(byIndex.get(i).score(), rescored[i], 0f, "candidate " + byIndex.get(i).index()
+                        + ": the in-process score is the score of its PNG, bit for bit");
+            }
+            List<int[]> codes = byIndex.stream().map(Candidate::codes).toList();
+            List<dalle.core.image.RgbImage> decodedAgain = pipeline.decode(codes.subList(1, codes.size()),
+                    Pipeline.Progress.NONE);
+            for (int i = 1; i < codes.size(); i++) {
+                assertArrayEquals(byIndex.get(i).image().chw(), decodedAgain.get(i - 1).chw(), 0f,
+                        "decoding does not depend on the other grids decoded with it");
+            }
+        }
+    }
+
+    @Test
     void aCandidateDoesNotDependOnHowManyOthersWereRequested() {
         try (ModelBundle bundle = ModelBundle.load(bundleDir)) {
             Pipeline pipeline = new Pipeline(bundle);

@@ -10,7 +10,8 @@ import dalle.core.transformer.PriorConfig;
 import dalle.services.app.gateway.GatewayCore;
 import dalle.services.app.gateway.GatewayService;
 import dalle.services.app.gateway.Jobs;
-import dalle.services.app.gateway.KafkaJobView;
+import dalle.services.app.gateway.GatewayStreams;
+import dalle.services.app.gateway.StreamsJobView;
 import dalle.services.app.stage.Role;
 import dalle.services.app.stage.StageException;
 import dalle.services.common.Topics;
@@ -35,8 +36,9 @@ import org.jboss.logging.Logger;
 
 /**
  * The gateway role's parts: channels to the stages, {@link GatewayCore}, the bounded executor of running
- * generations and, with Kafka on, {@link Jobs} over a {@link KafkaJobView}. The gateway reads the bundle's sizes
- * from its manifest and configs (no weights), to check requests and report ModelInfo.
+ * generations and, with Kafka on, the fan-in and the request-status view ({@link GatewayStreams}, Kafka Streams
+ * apps of services/fanin) with {@link Jobs} reading the view. The gateway reads the bundle's sizes from its
+ * manifest and configs (no weights), to check requests and report ModelInfo.
  */
 @Singleton
 public class GatewayHolder implements GatewayService.Access {
@@ -46,18 +48,21 @@ public class GatewayHolder implements GatewayService.Access {
     private final ServicesConfig config;
     private final boolean enabled;
     private final String bootstrapServers;
+    private final int grpcPort;
     private volatile ModelInfo info;
     private volatile String state = "not started";
     private dalle.services.app.gateway.StageClients clients;
     private GatewayCore core;
     private ThreadPoolExecutor executor;
     private KafkaProducer<String, GenerationRequest> producer;
-    private KafkaJobView view;
+    private GatewayStreams streams;
     private Jobs jobs;
 
     public GatewayHolder(ServicesConfig config,
-            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap) {
+            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
+            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort) {
         this.config = config;
+        this.grpcPort = grpcPort;
         this.enabled = Role.parse(config.roles()).contains(Role.GATEWAY);
         this.bootstrapServers = bootstrap;
     }
@@ -83,8 +88,12 @@ public class GatewayHolder implements GatewayService.Access {
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             producer = new KafkaProducer<>(p, new StringSerializer(),
                     Topics.GENERATION_REQUESTS.valueSerde().serializer());
-            view = new KafkaJobView(bootstrapServers);
-            jobs = new Jobs(producer, view);
+            String instance = g.instanceId().orElseGet(() -> hostName() + "-" + grpcPort);
+            Path stateDir = g.stateDir().map(Path::of).orElseGet(() ->
+                    Path.of(System.getProperty("java.io.tmpdir"), "dalle-gateway-" + instance));
+            streams = new GatewayStreams(bootstrapServers, stateDir, instance, g.fanInApplicationId(),
+                    g.statusViewApplicationId());
+            jobs = new Jobs(producer, new StreamsJobView(streams::view));
         }
         try {
             model();
@@ -124,17 +133,30 @@ public class GatewayHolder implements GatewayService.Access {
         return enabled;
     }
 
-    /** Whether the gateway can serve (it knows the bundle). */
+    /** Whether the gateway can serve: it knows the bundle and, with Kafka on, its Streams apps are RUNNING. */
     public boolean ready() {
         try {
-            return model() != null;
+            return model() != null && (streams == null || streams.running());
         } catch (StageException e) {
             return false;
         }
     }
 
+    /** The bundle's state, then the Streams apps' state (with Kafka on). */
     public String state() {
-        return state;
+        return streams == null ? state : state + "; " + streams.state();
+    }
+
+    private static String hostName() {
+        String h = System.getenv("HOSTNAME");
+        if (h != null && !h.isBlank()) {
+            return h.strip();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
     }
 
     @Override
@@ -191,8 +213,8 @@ public class GatewayHolder implements GatewayService.Access {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (view != null) {
-            view.close();
+        if (streams != null) {
+            streams.close();
         }
         if (producer != null) {
             producer.close();

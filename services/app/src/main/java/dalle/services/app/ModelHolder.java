@@ -110,18 +110,19 @@ public class ModelHolder implements StageAccess {
 
     private void startKafka(StageRuntime rt) {
         int n = config.kafka().maxPollRecords();
+        var id = config.kafka().instanceId();
         if (roles.contains(Role.TOKENIZER)) {
-            kafkaStages.add(new KafkaStage<>(bootstrapServers, new TokenizerHandler(rt.model()), metrics, n));
+            kafkaStages.add(new KafkaStage<>(bootstrapServers, new TokenizerHandler(rt.model()), metrics, n, id));
         }
         if (roles.contains(Role.SAMPLER)) {
             kafkaStages.add(new KafkaStage<>(bootstrapServers, new SamplerHandler(rt), metrics,
-                    config.kafka().samplerMaxPollRecords()));
+                    config.kafka().samplerMaxPollRecords(), id));
         }
         if (roles.contains(Role.DECODER)) {
-            kafkaStages.add(new KafkaStage<>(bootstrapServers, new DecoderHandler(rt.model()), metrics, n));
+            kafkaStages.add(new KafkaStage<>(bootstrapServers, new DecoderHandler(rt.model()), metrics, n, id));
         }
         if (roles.contains(Role.RERANKER)) {
-            kafkaStages.add(new KafkaStage<>(bootstrapServers, new RerankerHandler(rt.model()), metrics, n));
+            kafkaStages.add(new KafkaStage<>(bootstrapServers, new RerankerHandler(rt.model()), metrics, n, id));
         }
     }
 

@@ -74,6 +74,15 @@ public interface ServicesConfig {
         @WithDefault("64")
         int maxPollRecords();
 
+        /**
+         * This process's stable identity in the stage consumer groups: {@code group.instance.id} =
+         * {@code <instance-id>-<stage>} (static membership), so a restarted process, even one killed, takes its
+         * partitions back at once. Unique per process, the same across its restarts; absent = dynamic membership
+         * (a killed member's partitions wait for its 45 s session timeout).
+         */
+        @WithName("instance-id")
+        Optional<String> instanceId();
+
         /** The local broker's classpath ({@code dalle.kafka.lib}, read by dalle up and tests, not by the services). */
         Optional<String> lib();
     }
@@ -105,5 +114,32 @@ public interface ServicesConfig {
         /** Generations running at once; more wait in a queue of the same size, then RESOURCE_EXHAUSTED. */
         @WithDefault("8")
         int concurrency();
+
+        /**
+         * Local state (RocksDB) of the fan-in and the status view; absent = {@code dalle-gateway-<instance id>}
+         * under {@code java.io.tmpdir}. State lost with the folder is rebuilt from its changelog topics.
+         */
+        @WithName("state-dir")
+        Optional<String> stateDir();
+
+        /**
+         * This gateway's stable identity in the Streams groups ({@code group.instance.id} prefix), the same across
+         * restarts and different between gateways; absent = {@code <HOSTNAME>-<gRPC port>}.
+         */
+        @WithName("instance-id")
+        Optional<String> instanceId();
+
+        /** The fan-in's Kafka Streams application id; gateways with the same id split the requests. */
+        @WithName("fan-in-application-id")
+        @WithDefault("dalle-fan-in")
+        String fanInApplicationId();
+
+        /**
+         * The status view's application id. Replicas sharing it each answer GetJob for their own partitions; a
+         * replica with an id of its own answers for every request.
+         */
+        @WithName("status-view-application-id")
+        @WithDefault("dalle-status-view")
+        String statusViewApplicationId();
     }
 }

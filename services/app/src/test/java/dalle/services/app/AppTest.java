@@ -116,7 +116,7 @@ class AppTest {
     }
 
     @Test
-    void aJobIsQueuedOnKafkaAndItsProgressIsVisible() throws Exception {
+    void aJobIsQueuedOnKafkaAndSucceedsThroughTheGatewaysFanIn() throws Exception {
         HttpResponse<String> r = post("/v1/jobs", "{\"prompt\":\"a green triangle\",\"n\":1,\"candidates\":2,"
                 + "\"request_id\":\"app-job-1\"}");
         assertEquals(202, r.statusCode(), r.body());
@@ -126,19 +126,21 @@ class AppTest {
             var stub = GatewayGrpc.newBlockingStub(channel);
             long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             Job job = stub.getJob(GetJobRequest.newBuilder().setJobId("app-job-1").build());
-            // no fan-in runs here: the job is RUNNING once the stages report; the reranker is the last stage
-            while (System.nanoTime() < end && !(job.getState() == JobState.JOB_STATE_RUNNING
-                    && job.getProgress().getStage() == dalle.v1.Stage.STAGE_RERANKER)) {
+            // the gateway hosts the fan-in: the job ends SUCCEEDED with its top-1 image, read from the status view
+            while (System.nanoTime() < end && job.getState() != JobState.JOB_STATE_SUCCEEDED
+                    && job.getState() != JobState.JOB_STATE_FAILED) {
                 Thread.sleep(200);
                 job = stub.getJob(GetJobRequest.newBuilder().setJobId("app-job-1").build());
             }
-            assertEquals(JobState.JOB_STATE_RUNNING, job.getState(), job.toString());
-            assertEquals(dalle.v1.Stage.STAGE_RERANKER, job.getProgress().getStage());
+            assertEquals(JobState.JOB_STATE_SUCCEEDED, job.getState(), job.toString());
+            assertEquals(1, job.getResult().getImagesCount());
         } finally {
             channel.shutdownNow();
         }
         assertEquals(404, get("/v1/jobs/no-such-job").statusCode());
-        assertEquals(200, get("/v1/jobs/app-job-1").statusCode());
+        HttpResponse<String> done = get("/v1/jobs/app-job-1");
+        assertEquals(200, done.statusCode());
+        assertEquals("succeeded", JSON.readTree(done.body()).get("state").asText(), done.body());
     }
 
     @Test

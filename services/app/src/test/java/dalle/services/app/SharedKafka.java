@@ -131,6 +131,11 @@ public final class SharedKafka {
 
     /** Test-resource config for a @QuarkusTest: the broker and the test bundle. */
     static Map<String, String> quarkusConfig() {
-        return Map.of("kafka.bootstrap.servers", bootstrap(), "dalle.model", TestModel.dir().toString());
+        try {
+            return Map.of("kafka.bootstrap.servers", bootstrap(), "dalle.model", TestModel.dir().toString(),
+                    "dalle.gateway.state-dir", java.nio.file.Files.createTempDirectory("dalle-gateway-").toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

@@ -21,7 +21,9 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * <p>A null value (a tombstone) serializes and deserializes as null, as Kafka expects; {@link #parse} reports
  * it as a failure, since no pipeline topic carries tombstones. Unknown fields (from a newer producer) are kept,
- * not rejected.
+ * not rejected; but a KNOWN field number on the wire with another wire type than its declared type (e.g. a
+ * length-delimited {@code candidates}, or another message's bytes whose field numbers collide) is a failure:
+ * protobuf would silently keep it as an unknown field and leave the field at its default.
  *
  * @param <T> the message type
  */
@@ -86,11 +88,68 @@ public final class ProtoSerde<T extends Message> implements Serializer<T>, Deser
             return new Parsed.Failed<>(reason, new SerializationException(reason));
         }
         try {
-            return new Parsed.Ok<>(parser.parseFrom(data));
+            T message = parser.parseFrom(data);
+            java.util.Optional<String> wrong = wrongWireType(message, "");
+            if (wrong.isPresent()) {
+                String reason = data.length + " bytes are not a valid " + type.getSimpleName() + ": "
+                        + wrong.get();
+                return new Parsed.Failed<>(reason, new SerializationException(reason));
+            }
+            return new Parsed.Ok<>(message);
         } catch (InvalidProtocolBufferException e) {
             return new Parsed.Failed<>(data.length + " bytes are not a valid " + type.getSimpleName() + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The first field (depth first, with its path) that arrived with a wire type other than its declaration's,
+     * so that protobuf kept it among the unknown fields.
+     */
+    static java.util.Optional<String> wrongWireType(com.google.protobuf.Message m, String prefix) {
+        var descriptor = m.getDescriptorForType();
+        for (var e : m.getUnknownFields().asMap().entrySet()) {
+            var field = descriptor.findFieldByNumber(e.getKey());
+            if (field != null) {
+                return java.util.Optional.of("field " + e.getKey() + " (" + prefix + field.getName() + ", "
+                        + field.getType().name().toLowerCase(java.util.Locale.ROOT) + ") has the wrong wire type "
+                        + wireTypes(e.getValue()));
+            }
+        }
+        for (var f : m.getAllFields().entrySet()) {
+            if (f.getKey().getJavaType() != com.google.protobuf.Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+                continue;
+            }
+            java.util.List<?> values = f.getKey().isRepeated() ? (java.util.List<?>) f.getValue()
+                    : java.util.List.of(f.getValue());
+            for (Object v : values) {
+                var nested = wrongWireType((com.google.protobuf.Message) v, prefix + f.getKey().getName() + ".");
+                if (nested.isPresent()) {
+                    return nested;
+                }
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static String wireTypes(com.google.protobuf.UnknownFieldSet.Field f) {
+        java.util.List<String> kinds = new java.util.ArrayList<>();
+        if (!f.getVarintList().isEmpty()) {
+            kinds.add("varint");
+        }
+        if (!f.getFixed32List().isEmpty()) {
+            kinds.add("fixed32");
+        }
+        if (!f.getFixed64List().isEmpty()) {
+            kinds.add("fixed64");
+        }
+        if (!f.getLengthDelimitedList().isEmpty()) {
+            kinds.add("length-delimited");
+        }
+        if (!f.getGroupList().isEmpty()) {
+            kinds.add("group");
+        }
+        return String.join("/", kinds);
     }
 
     @Override

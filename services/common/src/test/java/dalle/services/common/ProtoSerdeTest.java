@@ -67,6 +67,41 @@ class ProtoSerdeTest {
     }
 
     @Test
+    void aKnownFieldWithTheWrongWireTypeFailsButAnUnknownFieldNumberIsKept() throws Exception {
+        ProtoSerde<GenerationRequest> serde = ProtoSerde.of(GenerationRequest.class);
+        // field 3 (candidates, int32) sent length-delimited: protobuf alone would keep it as an unknown field
+        byte[] wrong = com.google.protobuf.ByteString.copyFromUtf8("abc").toByteArray();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        var coded = com.google.protobuf.CodedOutputStream.newInstance(out);
+        coded.writeString(1, "req-1");
+        coded.writeString(2, "a red circle");
+        coded.writeByteArray(3, wrong);
+        coded.flush();
+        Parsed<GenerationRequest> p = serde.parse(out.toByteArray());
+        Parsed.Failed<GenerationRequest> failed = assertInstanceOf(Parsed.Failed.class, p);
+        assertTrue(failed.reason().contains("field 3 (candidates, int32) has the wrong wire type length-delimited"),
+                failed.reason());
+
+        // a nested message's field too: params.temperature (float, field 1 of SamplingParams) as a varint
+        java.io.ByteArrayOutputStream nestedOut = new java.io.ByteArrayOutputStream();
+        var nested = com.google.protobuf.CodedOutputStream.newInstance(nestedOut);
+        nested.writeString(2, "a red circle");
+        nested.writeByteArray(6, new byte[] {0x08, 0x05});
+        nested.flush();
+        Parsed.Failed<GenerationRequest> nestedFailed = assertInstanceOf(Parsed.Failed.class,
+                serde.parse(nestedOut.toByteArray()));
+        assertTrue(nestedFailed.reason().contains("(params."), nestedFailed.reason());
+
+        // a field number the schema does not know (a newer producer's) is kept
+        java.io.ByteArrayOutputStream newer = new java.io.ByteArrayOutputStream();
+        var n = com.google.protobuf.CodedOutputStream.newInstance(newer);
+        n.writeString(2, "a red circle");
+        n.writeInt32(99, 7);
+        n.flush();
+        assertInstanceOf(Parsed.Ok.class, serde.parse(newer.toByteArray()));
+    }
+
+    @Test
     void deserializeThrowsSerializationExceptionNamingTheTopic() {
         ProtoSerde<GenerationRequest> serde = ProtoSerde.of(GenerationRequest.class);
         SerializationException e = assertThrows(SerializationException.class,

@@ -4,15 +4,19 @@ import dalle.v1.Job;
 import java.util.Optional;
 
 /**
- * Where GetJob reads a job's state. Today {@link KafkaJobView} (an in-memory view fed from generation-events and
- * generation-results); the Kafka Streams status store of {@code services/fanin} can replace it behind this
- * interface.
+ * Where GetJob reads a job's state: the swap point between the gateway and the store behind it. Today
+ * {@link StreamsJobView}, over the Kafka Streams request-status view of {@code services/fanin} (state in Kafka).
  */
 public interface JobStatusView {
 
     /** Notes a job the gateway has just written to generation-requests (QUEUED until its first event). */
     void accepted(String jobId, long submittedAtMs);
 
-    /** The job's current state; empty for an unknown id. */
+    /**
+     * The job's current state; empty for an unknown id.
+     *
+     * @throws dalle.services.app.stage.StageException UNAVAILABLE while the store cannot be queried (starting,
+     *     rebalancing)
+     */
     Optional<Job> job(String jobId);
 }

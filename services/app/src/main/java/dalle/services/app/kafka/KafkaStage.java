@@ -70,6 +70,19 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
      */
     public KafkaStage(String bootstrapServers, StageHandler<I, P> handler, StageMetrics metrics,
             int maxPollRecords) {
+        this(bootstrapServers, handler, metrics, maxPollRecords, java.util.Optional.empty());
+    }
+
+    /**
+     * Starts consuming at once, as a static group member when {@code instanceId} is given.
+     *
+     * @param instanceId this process's stable identity: the consumer's {@code group.instance.id} is
+     *     {@code <instanceId>-<stage>}, so a process restarted (even after SIGKILL) within the session timeout
+     *     takes its partitions back at once instead of waiting for the old member to expire; it must be unique per
+     *     process and the same across its restarts
+     */
+    public KafkaStage(String bootstrapServers, StageHandler<I, P> handler, StageMetrics metrics,
+            int maxPollRecords, java.util.Optional<String> instanceId) {
         this.handler = handler;
         this.metrics = metrics;
         String stage = handler.stage().name().substring("STAGE_".length()).toLowerCase(java.util.Locale.ROOT);
@@ -81,6 +94,7 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
         c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
         c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
         c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
+        instanceId.ifPresent(id -> c.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id + "-" + stage));
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

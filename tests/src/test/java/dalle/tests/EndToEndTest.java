@@ -1,0 +1,299 @@
+package dalle.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.CodedOutputStream;
+import dalle.cli.ServicesStack;
+import dalle.core.bundle.ModelBundle;
+import dalle.core.pipeline.Candidate;
+import dalle.core.pipeline.Generation;
+import dalle.core.pipeline.Pipeline;
+import dalle.services.common.DeadLetters;
+import dalle.services.common.Parsed;
+import dalle.services.common.Topics;
+import dalle.v1.GatewayGrpc;
+import dalle.v1.GenerateProgress;
+import dalle.v1.GenerateRequest;
+import dalle.v1.GenerateResponse;
+import dalle.v1.GenerationRequest;
+import dalle.v1.GenerationResult;
+import dalle.v1.ImageCodes;
+import dalle.v1.RankedImage;
+import dalle.v1.SampleRequest;
+import dalle.v1.SamplerGrpc;
+import dalle.v1.TokenizeRequest;
+import dalle.v1.TokenizerGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The platform across processes, as users reach it: a real KRaft broker and the five services, each its own OS
+ * process started from the packaged quarkus-app with {@code dalle up}'s command lines, serving an untrained bundle
+ * written here; clients are a plain KafkaProducer/KafkaConsumer and grpc-java stubs. The stack starts once for
+ * all the nested classes.
+ */
+class EndToEndTest {
+
+    static final Duration RESULTS_TIMEOUT = Duration.ofSeconds(120);
+    static final Duration SETTLE = Duration.ofSeconds(3);
+
+    static Path bundle;
+    static ServicesStack stack;
+    static ManagedChannel gateway;
+    static KafkaProducer<String, byte[]> producer;
+
+    @BeforeAll
+    static void startStack() throws Exception {
+        Path dir = Stack.freshDir();
+        bundle = dir.resolve("bundle");
+        E2eBundle.write(bundle);
+        stack = Stack.start(dir.resolve("run"), bundle);
+        gateway = channel("gateway");
+        producer = Topic.producer(stack.bootstrap());
+    }
+
+    @AfterAll
+    static void stopStack() throws Exception {
+        if (producer != null) {
+            producer.close();
+        }
+        if (gateway != null) {
+            gateway.shutdownNow();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    static ManagedChannel channel(String role) {
+        return ManagedChannelBuilder.forAddress("localhost", stack.grpcPort(role)).usePlaintext()
+                .maxInboundMessageSize(64 << 20).build();
+    }
+
+    static byte[] request(String id, String caption, int candidates, int topK, long seed) {
+        return GenerationRequest.newBuilder().setRequestId(id).setCaption(caption).setCandidates(candidates)
+                .setTopK(topK).setSeed(seed).build().toByteArray();
+    }
+
+    /** The results of {@code ids}, exactly one each, none failed, each with {@code k} images. */
+    static Map<String, List<ConsumerRecord<String, byte[]>>> awaitResults(Set<String> ids, int k) {
+        Map<String, List<ConsumerRecord<String, byte[]>>> results = Topic.read(stack.bootstrap(),
+                Topics.GENERATION_RESULTS.name(), ids, RESULTS_TIMEOUT, SETTLE);
+        Set<String> missing = new LinkedHashSet<>(ids);
+        missing.removeAll(results.keySet());
+        assertTrue(missing.isEmpty(), "no result for " + missing);
+        for (var e : results.entrySet()) {
+            assertEquals(1, e.getValue().size(), "exactly one result for " + e.getKey());
+            GenerationResult r = parse(e.getValue().get(0));
+            assertFalse(r.hasError(), e.getKey() + " failed: " + r.getError());
+            assertEquals(e.getKey(), r.getRequestId());
+            assertEquals(k, r.getImagesCount(), e.getKey() + " has top-k images");
+        }
+        return results;
+    }
+
+    static GenerationResult parse(ConsumerRecord<String, byte[]> r) {
+        return ((Parsed.Ok<GenerationResult>) Topics.GENERATION_RESULTS.parse(r.value())).value();
+    }
+
+    @Nested
+    class KafkaPath {
+
+        @Test
+        void twentyRequestsFromAPlainProducerComeBackExactlyOnceWithTopKImages() {
+            Set<String> ids = new LinkedHashSet<>();
+            for (int i = 0; i < 20; i++) {
+                String id = "plain-" + i;
+                ids.add(id);
+                Topic.send(producer, Topics.GENERATION_REQUESTS.name(), id,
+                        request(id, "a small red circle above a blue square", 4, 2, i));
+            }
+            awaitResults(ids, 2);
+        }
+
+        @Test
+        void theSamplerKilledWithSigkillMidwayAndRestartedLosesAndDuplicatesNothing() throws Exception {
+            Set<String> ids = new LinkedHashSet<>();
+            for (int i = 0; i < 10; i++) {
+                String id = "killed-" + i;
+                ids.add(id);
+                Topic.send(producer, Topics.GENERATION_REQUESTS.name(), id, request(id, "a green triangle", 4, 2, i));
+            }
+            // Given the sampler has started on the first ten (its first output is on image-codes)
+            Topic.awaitAny(stack.bootstrap(), Topics.IMAGE_CODES.name(), k -> k.startsWith("killed-"),
+                    Duration.ofSeconds(60));
+            // When it is killed (no shutdown, nothing committed after this instant) and ten more arrive meanwhile
+            stack.kill("sampler");
+            for (int i = 10; i < 20; i++) {
+                String id = "killed-" + i;
+                ids.add(id);
+                Topic.send(producer, Topics.GENERATION_REQUESTS.name(), id, request(id, "a green triangle", 4, 2, i));
+            }
+            stack.restart("sampler");
+            // Then every request has exactly one result (redelivered candidates are not counted twice)
+            awaitResults(ids, 2);
+        }
+
+        @Test
+        void badRecordsGoToTheDeadLetterTopicWithAReasonWhileValidOnesAroundThemComplete() throws Exception {
+            Map<String, byte[]> bad = new java.util.LinkedHashMap<>();
+            bad.put("bad-bytes", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01});
+            bad.put("bad-empty-caption", request("bad-empty-caption", "", 4, 2, 1));
+            bad.put("bad-n-negative", request("bad-n-negative", "a red square", -1, 1, 1));
+            bad.put("bad-n-above-limit", request("bad-n-above-limit", "a red square", 513, 2, 1));
+            bad.put("bad-wire-type", wrongWireType("bad-wire-type"));
+            bad.put("bad-other-message", ImageCodes.newBuilder().setRequestId("bad-other-message")
+                    .setCandidateIndex(3).build().toByteArray());
+            Map<String, String> reasons = Map.of("bad-bytes", "InvalidProtocolBufferException",
+                    "bad-empty-caption", "caption", "bad-n-negative", "candidates",
+                    "bad-n-above-limit", "candidates", "bad-wire-type", "candidates",
+                    "bad-other-message", "wrong wire type");
+            Set<String> valid = new LinkedHashSet<>();
+            int i = 0;
+            for (var e : bad.entrySet()) {
+                String before = "around-" + i++;
+                valid.add(before);
+                Topic.send(producer, Topics.GENERATION_REQUESTS.name(), before, request(before, "a blue circle", 2, 1, i));
+                Topic.send(producer, Topics.GENERATION_REQUESTS.name(), e.getKey(), e.getValue());
+            }
+            String last = "around-" + i;
+            valid.add(last);
+            Topic.send(producer, Topics.GENERATION_REQUESTS.name(), last, request(last, "a blue circle", 2, 1, i));
+
+            var dead = Topic.read(stack.bootstrap(), Topics.deadLetterTopic(Topics.GENERATION_REQUESTS.name()), bad.keySet(),
+                    RESULTS_TIMEOUT, Duration.ZERO);
+            for (var e : bad.entrySet()) {
+                List<ConsumerRecord<String, byte[]>> records = dead.get(e.getKey());
+                assertTrue(records != null && !records.isEmpty(), e.getKey() + " is not in the dead-letter topic");
+                ConsumerRecord<String, byte[]> r = records.get(0);
+                assertArrayEquals(e.getValue(), r.value(), "dead-lettered unchanged");
+                Header reason = r.headers().lastHeader(DeadLetters.REASON);
+                assertTrue(reason != null, e.getKey() + " has no " + DeadLetters.REASON + " header");
+                String text = new String(reason.value(), StandardCharsets.UTF_8);
+                assertTrue(text.contains(reasons.get(e.getKey())), e.getKey() + ": " + text);
+            }
+            awaitResults(valid, 1);
+        }
+
+        /** A GenerationRequest whose candidates (int32, field 3) arrives length-delimited. */
+        private static byte[] wrongWireType(String id) throws Exception {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            CodedOutputStream c = CodedOutputStream.newInstance(out);
+            c.writeString(1, id);
+            c.writeString(2, "a red square");
+            c.writeByteArray(3, "eight".getBytes(StandardCharsets.UTF_8));
+            c.flush();
+            return out.toByteArray();
+        }
+    }
+
+    @Nested
+    class EveryPath {
+
+        @Test
+        void theSameCaptionAndSeedGiveTheSamePngsScoresAndOrderInProcessOverGrpcAndOverKafka() throws Exception {
+            String caption = "a large yellow square left of a small red circle";
+            int n = 6;
+            int k = 3;
+            long seed = 20260101L;
+            Generation local;
+            try (ModelBundle b = ModelBundle.load(bundle)) {
+                local = new Pipeline(b).generate(dalle.core.pipeline.GenerationRequest.of(caption, n, k, seed));
+            }
+            GenerateResponse grpc = GatewayGrpc.newBlockingStub(gateway).withDeadlineAfter(120, TimeUnit.SECONDS)
+                    .generate(GenerateRequest.newBuilder().setCaption(caption).setCandidates(n).setTopK(k)
+                            .setSeed(seed).build());
+            Topic.send(producer, Topics.GENERATION_REQUESTS.name(), "same-1", request("same-1", caption, n, k, seed));
+            GenerationResult kafka = parse(awaitResults(Set.of("same-1"), k).get("same-1").get(0));
+
+            assertSame("gRPC Generate", local.top(), grpc.getImagesList());
+            assertSame("the Kafka path", local.top(), kafka.getImagesList());
+        }
+
+        private void assertSame(String path, List<Candidate> expected, List<RankedImage> actual) {
+            assertEquals(expected.size(), actual.size(), path);
+            for (int i = 0; i < expected.size(); i++) {
+                Candidate c = expected.get(i);
+                RankedImage r = actual.get(i);
+                assertEquals(i + 1, r.getRank(), path);
+                assertEquals(c.index(), r.getCandidateIndex(), path + ": candidate at rank " + (i + 1));
+                assertEquals(c.score(), r.getScore(), 0f, path + ": score at rank " + (i + 1) + " (bit for bit)");
+                assertArrayEquals(c.image().toPng(), r.getImage().getPng().toByteArray(),
+                        path + ": PNG bytes at rank " + (i + 1));
+            }
+        }
+    }
+
+    @Nested
+    class Grpc {
+
+        @Test
+        void generateStreamReportsProgressBeforeItsResult() {
+            Iterator<GenerateProgress> it = GatewayGrpc.newBlockingStub(gateway)
+                    .withDeadlineAfter(120, TimeUnit.SECONDS).generateStream(GenerateRequest.newBuilder()
+                            .setCaption("a purple circle").setCandidates(4).setTopK(2).setSeed(5).build());
+            List<GenerateProgress> updates = new ArrayList<>();
+            it.forEachRemaining(updates::add);
+            assertTrue(updates.size() >= 2, "progress and a result: " + updates.size());
+            GenerateProgress last = updates.get(updates.size() - 1);
+            assertTrue(last.hasResult(), "the last message is the result");
+            assertEquals(2, last.getResult().getImagesCount());
+            assertTrue(updates.subList(0, updates.size() - 1).stream().allMatch(GenerateProgress::hasEvent),
+                    "every message before the result is progress");
+            assertEquals(1, updates.stream().filter(GenerateProgress::hasResult).count(), "one result");
+        }
+
+        @Test
+        void aOneMillisecondDeadlineIsDeadlineExceededAndTheSamplerDoesNotSpendTheWork() throws Exception {
+            int samplerHttp = stack.httpPort("sampler");
+            double before = Stack.metric(samplerHttp, "dalle_sampler_candidates_total");
+            StatusRuntimeException viaGateway = assertThrows(StatusRuntimeException.class, () ->
+                    GatewayGrpc.newBlockingStub(gateway).withDeadlineAfter(1, TimeUnit.MILLISECONDS)
+                            .generate(GenerateRequest.newBuilder().setCaption("a red circle").setCandidates(64)
+                                    .setTopK(1).setSeed(1).build()));
+            assertEquals(Status.Code.DEADLINE_EXCEEDED, viaGateway.getStatus().getCode());
+
+            ManagedChannel tokenizer = channel("tokenizer");
+            ManagedChannel sampler = channel("sampler");
+            try {
+                var padded = TokenizerGrpc.newBlockingStub(tokenizer).withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .tokenize(TokenizeRequest.newBuilder().setCaption("a red circle").build()).getPaddedIdsList();
+                StatusRuntimeException direct = assertThrows(StatusRuntimeException.class, () ->
+                        SamplerGrpc.newBlockingStub(sampler).withDeadlineAfter(1, TimeUnit.MILLISECONDS)
+                                .sample(SampleRequest.newBuilder().addAllTextTokens(padded).setCandidates(64)
+                                        .setSeed(1).build()).forEachRemaining(c -> { }));
+                assertEquals(Status.Code.DEADLINE_EXCEEDED, direct.getStatus().getCode());
+            } finally {
+                tokenizer.shutdownNow();
+                sampler.shutdownNow();
+            }
+            Thread.sleep(500); // anything still queued would be sampled by now
+            assertEquals(before, Stack.metric(samplerHttp, "dalle_sampler_candidates_total"),
+                    "no candidate of the late requests was sampled");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dalle.tests;
+
+import dalle.cli.ServicesStack;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The stack under test: {@code dalle up}'s broker and five service processes ({@link ServicesStack}) on
+ * {@link E2eBundle}, with free ports. The services jar is services/app's packaged quarkus-app
+ * ({@code dalle.services.jar}, set by the pom).
+ */
+final class Stack {
+
+    /** Service JVMs: small heaps, one libtorch thread; the sampler takes 2 requests per poll, so a kill lands mid-work. */
+    static final List<String> JVM_OPTIONS = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Ddalle.kafka.sampler-max-poll-records=2");
+
+    private Stack() {
+    }
+
+    static ServicesStack start(Path dir, Path bundle) throws IOException {
+        Path jar = Path.of(System.getProperty("dalle.services.jar",
+                "../services/app/target/quarkus-app/quarkus-run.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("no services jar at " + jar.toAbsolutePath() + ": build it with "
+                    + "`mvn -B -q -DskipTests -pl services/app -am package` (mvn verify does)");
+        }
+        return ServicesStack.start(dir, bundle, jar, ServicesStack.freePort(), freeBasePort(),
+                JVM_OPTIONS, Duration.ofMinutes(4));
+    }
+
+    /**
+     * {@code target/e2e}, emptied: the bundle, the broker's data and the services' logs ({@code run/logs}), kept
+     * after the run for reading when a test fails.
+     */
+    static Path freshDir() throws IOException {
+        Path dir = Path.of("target", "e2e").toAbsolutePath();
+        if (Files.exists(dir)) {
+            ServicesStack.stopLeftovers(dir.resolve("run")); // a run killed before its @AfterAll
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        return Files.createDirectories(dir);
+    }
+
+    /** A base port whose 15 ports are free now (random in 20000..59999, seeded by the pid). */
+    static int freeBasePort() throws IOException {
+        SplittableRandom rng = new SplittableRandom(ProcessHandle.current().pid());
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base = 20_000 + rng.nextInt(40_000);
+            if (allFree(base, 15)) {
+                return base;
+            }
+        }
+        throw new IOException("no 15 free ports found for the services");
+    }
+
+    private static boolean allFree(int base, int count) {
+        for (int p = base; p < base + count; p++) {
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A counter's value in a Prometheus scrape of {@code http://localhost:port/q/metrics}. */
+    static double metric(int httpPort, String line) throws IOException, InterruptedException {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + httpPort + "/q/metrics")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        for (String l : r.body().split("\n")) {
+            if (l.startsWith(line + " ")) {
+                return Double.parseDouble(l.substring(line.length() + 1).strip());
+            }
+        }
+        throw new AssertionError("no metric '" + line + "' in the scrape of port " + httpPort);
+    }
+}
