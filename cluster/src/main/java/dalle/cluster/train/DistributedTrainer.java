@@ -132,7 +132,7 @@ public final class DistributedTrainer implements AutoCloseable {
             identity.put("precision", precision.name());
             Files.createDirectories(out);
             if (resume && ShardCheckpoint.exists(out)) {
-                restore();
+                restoreEverywhere();
             }
             metrics = groups.world().rank() == 0 ? new MetricsFile(out.resolve("metrics.jsonl"), step) : null;
         } catch (IOException | RuntimeException e) {
@@ -286,6 +286,25 @@ public final class DistributedTrainer implements AutoCloseable {
         Path dir = ShardCheckpoint.write(out, groups.world(), tensors, m);
         if (metrics != null) {
             listener.onCheckpoint(step, dir);
+        }
+    }
+
+    /** Every worker restores its shard; if any refuses, all fail (instead of waiting on it in a collective). */
+    private void restoreEverywhere() {
+        RuntimeException refused = null;
+        try {
+            restore();
+        } catch (RuntimeException e) {
+            refused = e;
+        }
+        float[] refusals = {refused != null ? 1 : 0};
+        groups.world().allReduceSum(refusals);
+        if (refused != null) {
+            throw refused;
+        }
+        if (refusals[0] > 0) {
+            throw new CheckpointException(ShardCheckpoint.resumable(out), (int) refusals[0]
+                    + " other worker(s) refused this checkpoint (their messages say why)");
         }
     }
 

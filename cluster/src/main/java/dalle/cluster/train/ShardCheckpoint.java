@@ -137,19 +137,7 @@ public final class ShardCheckpoint {
      */
     public static Manifest readManifest(Path dir, int workers, int groups, long seed, Map<String, String> expected) {
         Path file = dir.resolve(MANIFEST);
-        Manifest m;
-        try {
-            m = Checkpoints.GSON.fromJson(Files.readString(file), Manifest.class);
-        } catch (IOException | JsonParseException e) {
-            throw new CheckpointException(file, "malformed checkpoint manifest: " + e.getMessage(), e);
-        }
-        if (m == null || m.identity() == null || m.files() == null) {
-            throw new CheckpointException(file, "malformed checkpoint manifest: identity or files missing");
-        }
-        if (m.format() != FORMAT) {
-            throw new CheckpointException(file, "unsupported manifest format " + m.format() + " (this build reads "
-                    + FORMAT + ")");
-        }
+        Manifest m = parse(dir);
         if (m.workers() != workers || m.groups() != groups) {
             throw new CheckpointException(file, "the checkpoint was written by " + m.workers() + " workers in "
                     + m.groups() + " groups; this run has " + workers + " workers in " + groups + " groups");
@@ -164,9 +152,40 @@ public final class ShardCheckpoint {
                         + " is " + then + ", this run's is " + e.getValue());
             }
         }
-        if (m.files().size() != workers) {
-            throw new CheckpointException(file, "the manifest lists " + m.files().size() + " shards for " + workers
-                    + " workers");
+        return m;
+    }
+
+    /**
+     * The resumable checkpoint of {@code out}, its manifest parsed and every shard's hash checked (what
+     * the coordinator does before restarting workers from it).
+     *
+     * @throws CheckpointException naming the file and the reason
+     */
+    public static Manifest verify(Path out) {
+        Path dir = resumable(out);
+        Manifest m = parse(dir);
+        verifyShards(dir, m);
+        return m;
+    }
+
+    private static Manifest parse(Path dir) {
+        Path file = dir.resolve(MANIFEST);
+        Manifest m;
+        try {
+            m = Checkpoints.GSON.fromJson(Files.readString(file), Manifest.class);
+        } catch (IOException | JsonParseException e) {
+            throw new CheckpointException(file, "malformed checkpoint manifest: " + e.getMessage(), e);
+        }
+        if (m == null || m.identity() == null || m.files() == null) {
+            throw new CheckpointException(file, "malformed checkpoint manifest: identity or files missing");
+        }
+        if (m.format() != FORMAT) {
+            throw new CheckpointException(file, "unsupported manifest format " + m.format() + " (this build reads "
+                    + FORMAT + ")");
+        }
+        if (m.files().size() != m.workers()) {
+            throw new CheckpointException(file, "the manifest lists " + m.files().size() + " shards for "
+                    + m.workers() + " workers");
         }
         return m;
     }
