@@ -22,7 +22,9 @@ import picocli.CommandLine.Parameters;
                 "recomputation (the baseline), at each batch size, on the same random-weight model in one run.",
                 "collectives: raw throughput of one loopback TCP stream, then ring all-reduce over loopback TCP",
                 "among --workers threads (each with its own sockets) at each of --sizes: algbw, busbw =",
-                "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run."})
+                "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run.",
+                "train-sharded: median step time of sharded prior training with --workers in-process workers",
+                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps)."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -49,6 +51,21 @@ final class BenchCommand implements Callable<Integer> {
             description = "collectives: bytes per worker, with KiB/MiB/GiB suffixes (default ${DEFAULT-VALUE}).")
     List<String> sizes;
 
+    @Option(names = "--train-batch", defaultValue = "16", description = "train-sharded: global batch (default ${DEFAULT-VALUE}).")
+    int trainBatch;
+
+    @Option(names = "--train-steps", defaultValue = "10", description = "train-sharded: timed steps (default ${DEFAULT-VALUE}).")
+    int trainSteps;
+
+    private int trainSharded() {
+        try {
+            dalle.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return 0;
+    }
+
     @Override
     public Integer call() {
         if (repeat < 1) {
@@ -57,8 +74,9 @@ final class BenchCommand implements Callable<Integer> {
         return switch (target) {
             case "sampler" -> sampler();
             case "collectives" -> CollectivesBenchReport.run(spec.commandLine().getOut(), workers, sizes, repeat);
+            case "train-sharded" -> trainSharded();
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target
-                    + "' (known: sampler, collectives)");
+                    + "' (known: sampler, collectives, train-sharded)");
         };
     }
 
