@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
  * compressed vs exact gradient averaging.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
-        description = {"Rerunnable benchmarks. Targets: sampler, collectives, services; subcommand: powersgd.",
+        description = {"Rerunnable benchmarks. Targets: sampler, collectives, services, train-sharded; subcommand: powersgd.",
                 "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
                 "recomputation (the baseline), at each batch size, on the same random-weight model in one run.",
                 "collectives: raw throughput of one loopback TCP stream, then ring all-reduce over loopback TCP",
@@ -30,13 +30,15 @@ import picocli.CommandLine.Parameters;
                 "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run.",
                 "services: images/s of --requests requests x --candidates through Kafka and the five services on",
                 "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
-                "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own."})
+                "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own.",
+                "train-sharded: median step time of sharded prior training with --workers in-process workers",
+                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps)."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "TARGET",
-            description = "What to benchmark: sampler, collectives or services (or the powersgd subcommand).")
+            description = "What to benchmark: sampler, collectives, services or train-sharded (or the powersgd subcommand).")
     String target;
 
     @Option(names = "--preset", defaultValue = "tiny", description = "Model preset (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
@@ -74,10 +76,25 @@ final class BenchCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin ModelOption model;
 
+    @Option(names = "--train-batch", defaultValue = "16", description = "train-sharded: global batch (default ${DEFAULT-VALUE}).")
+    int trainBatch;
+
+    @Option(names = "--train-steps", defaultValue = "10", description = "train-sharded: timed steps (default ${DEFAULT-VALUE}).")
+    int trainSteps;
+
+    private int trainSharded() {
+        try {
+            dalle.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return 0;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (target == null) {
-            throw new IllegalArgumentException("name a benchmark: sampler, collectives, services or powersgd");
+            throw new IllegalArgumentException("name a benchmark: sampler, collectives, services, train-sharded or powersgd");
         }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
@@ -88,8 +105,9 @@ final class BenchCommand implements Callable<Integer> {
             case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
                     .run(data, model, UpCommand.SERVICES_JAR, List.of("-Xmx2g", "-Dai.djl.offline=true",
                             "-Dai.djl.pytorch.num_threads=1"));
+            case "train-sharded" -> trainSharded();
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target
-                    + "' (known: sampler, collectives, services)");
+                    + "' (known: sampler, collectives, services, train-sharded)");
         };
     }
 

@@ -43,7 +43,8 @@ import picocli.CommandLine.Option;
         description = {"Train one of the three models; then combine them with 'dalle bundle assemble'.",
                 "Order: dvae, then prior (on the dVAE's codes), then clip (any time). Each run writes DIR/model/,",
                 "DIR/metrics.jsonl, DIR/loss.png and checkpoints (DIR/checkpoint/) that --resume continues exactly."},
-        subcommands = {TrainCommand.DvaeRun.class, TrainCommand.PriorRun.class, TrainCommand.ClipRun.class})
+        subcommands = {TrainCommand.DvaeRun.class, TrainCommand.PriorRun.class, TrainCommand.ClipRun.class,
+                TrainWorkerCommand.class})
 final class TrainCommand implements Runnable {
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -180,10 +181,13 @@ final class TrainCommand implements Runnable {
 
         @Mixin TokenizerChoice choice;
 
+        @Mixin DistributedOptions distributed;
+
         @Override
         public Integer call() throws Exception {
             return guarded(() -> {
                 c.refuseExistingRun();
+                distributed.check();
                 Path dvaeDir = modelDir(dvae);
                 DvaeConfig dc = Dvae.readConfig(dvaeDir);
                 Files.createDirectories(c.out);
@@ -215,6 +219,11 @@ final class TrainCommand implements Runnable {
                                         + " this machine, not '" + c.preset + "'");
                             };
                     PriorConfig config = PriorTask.fit(sizes, tok, dc.codebookSize(), dc.gridSize());
+                    if (distributed.distributed()) {
+                        return distributed.train(c, config, c.batch != null ? c.batch : 32,
+                                new WarmupCosine(c.lr != null ? c.lr : PriorTask.PAPER_LR, WarmupCosine.DEFAULT_WARMUP,
+                                        0.1f), c.optimizer(OptimizerSettings.priorPaper()));
+                    }
                     try (PriorTask task = new PriorTask(manager, config, codes, tok, c.batch != null ? c.batch : 32,
                             c.seed, new WarmupCosine(c.lr != null ? c.lr : PriorTask.PAPER_LR,
                                     WarmupCosine.DEFAULT_WARMUP, 0.1f),

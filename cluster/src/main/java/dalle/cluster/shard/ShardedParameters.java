@@ -196,6 +196,34 @@ public final class ShardedParameters {
         }
     }
 
+    /**
+     * A live view of this worker's slice of one parameter: elements {@code [offset, offset + value.length)}
+     * of the flattened array (the tail past {@code length} is padding, always 0). The arrays ARE the
+     * sharded state: a gradient exchange, clipping or a checkpoint restore writes them in place.
+     *
+     * @param length elements of the full parameter
+     * @param offset where this shard starts in the flattened, padded parameter
+     */
+    public record ShardView(String name, Parameter.Kind kind, Shape shape, int length, int offset, float[] value,
+                            float[] m, float[] v, float[] grad) {}
+
+    /** Every shard this worker holds, in parameter order (live arrays, see {@link ShardView}). */
+    public List<ShardView> views() {
+        List<ShardView> out = new ArrayList<>(shards.size());
+        int rank = group.rank();
+        shards.values().forEach(s -> out.add(new ShardView(s.name, s.parameter.kind(), s.shape, s.length,
+                rank * s.shardLength, s.value, s.m, s.v, s.grad)));
+        return out;
+    }
+
+    /** Sets the number of updates applied (AdamW's bias correction), when restoring a checkpoint. */
+    public void restoreSteps(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("update count must be non-negative, got " + steps);
+        }
+        t = steps;
+    }
+
     /** The full current value of one parameter (collective: every worker must call it). */
     public float[] gatherValue(String name) {
         Shard s = shards.get(name);

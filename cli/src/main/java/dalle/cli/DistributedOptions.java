@@ -1,0 +1,103 @@
+package dalle.cli;
+
+import dalle.cluster.train.Coordinator;
+import dalle.cluster.train.DistributedRun;
+import dalle.cluster.train.PrecisionPolicy;
+import dalle.cluster.train.PriorWorker;
+import dalle.core.train.OptimizerSettings;
+import dalle.core.train.PriorTask;
+import dalle.core.train.Trainer;
+import dalle.core.train.WarmupCosine;
+import dalle.core.transformer.PriorConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code dalle train prior --workers W --groups G ...}: W worker processes on this machine in G
+ * groups, sharded inside a group, exchanging gradients between groups, restarted from the last
+ * checkpoint when one dies ({@link Coordinator}).
+ */
+final class DistributedOptions {
+
+    @Option(names = "--workers", defaultValue = "1", paramLabel = "W",
+            description = "Worker processes on this machine; > 1 trains sharded (default ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--groups", defaultValue = "1", paramLabel = "G",
+            description = "Groups (\\\"machines\\\") of W/G workers: sharding inside, gradient exchange between (default ${DEFAULT-VALUE}).")
+    int groups;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16|fp16",
+            description = "Arithmetic of the workers (only fp32 is wired in yet) (default ${DEFAULT-VALUE}).")
+    String precision;
+
+    @Option(names = "--powersgd-rank", defaultValue = "0", paramLabel = "R",
+            description = "PowerSGD rank between groups; 0 = exact mean (only 0 is wired in yet) (default ${DEFAULT-VALUE}).")
+    int powerSgdRank;
+
+    @Option(names = "--max-restarts", defaultValue = "3", hidden = true,
+            description = "Restarts after worker deaths before giving up (default ${DEFAULT-VALUE}).")
+    int maxRestarts;
+
+    boolean distributed() {
+        return workers > 1 || groups > 1;
+    }
+
+    /** Refuses what this build cannot run before any data is prepared. */
+    void check() {
+        try {
+            PrecisionPolicy.named(precision);
+        } catch (IllegalArgumentException e) {
+            throw new DalleCommand.UserError(e.getMessage());
+        }
+        if (powerSgdRank > 0) {
+            throw new DalleCommand.UserError("--powersgd-rank " + powerSgdRank + " is not wired into the distributed"
+                    + " trainer yet (only 0 = exact mean between groups)");
+        }
+        if (workers < 1 || groups < 1 || workers % groups != 0) {
+            throw new DalleCommand.UserError("--workers " + workers + " must be a positive multiple of --groups " + groups);
+        }
+    }
+
+    /** Writes DIR/run.json and runs the workers to the end; DIR already holds codes.bin and tokenizer.json. */
+    int train(TrainOptions c, PriorConfig config, int batch, WarmupCosine schedule, OptimizerSettings optimizer)
+            throws IOException, InterruptedException {
+        DistributedRun run;
+        try {
+            run = new DistributedRun(config, batch, c.steps, c.seed, schedule, optimizer, PriorTask.PAPER_BPE_DROPOUT,
+                    workers, groups, c.checkpointEvery, precision, powerSgdRank);
+        } catch (IllegalArgumentException e) {
+            throw new DalleCommand.UserError(e.getMessage());
+        }
+        if (!Files.isRegularFile(c.out.resolve(PriorWorker.TOKENIZER))) {
+            throw new DalleCommand.UserError("no " + PriorWorker.TOKENIZER + " in " + c.out + " for the workers");
+        }
+        run.save(c.out);
+        System.err.printf("prior: %d workers in %d group(s) of %d, global batch %d (%d per worker), %d steps, seed %d,"
+                        + " %s, exchange %s -> %s%n", workers, groups, run.groupSize(), batch, run.workerBatch(), c.steps,
+                c.seed, precision, powerSgdRank == 0 ? "exact mean" : "PowerSGD rank " + powerSgdRank, c.out);
+        Coordinator coordinator = new Coordinator(workerCommand(), c.out, workers, maxRestarts, System.err::println);
+        try {
+            coordinator.run(c.resume);
+        } catch (IllegalStateException e) {
+            throw new DalleCommand.UserError(e.getMessage());
+        }
+        System.out.println(c.out.resolve(Trainer.MODEL_DIR));
+        return 0;
+    }
+
+    /** This JVM's java, memory limit, libtorch thread count and classpath, then {@code train worker}. */
+    private static List<String> workerCommand() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx" + Math.max(256, Runtime.getRuntime().maxMemory() / (1 << 20) / 2) + "m");
+        cmd.add("-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "1"));
+        cmd.add("-Dai.djl.offline=true");
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DalleCommand.class.getName(), "train", "worker"));
+        return cmd;
+    }
+}

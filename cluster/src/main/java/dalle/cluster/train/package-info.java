@@ -1,0 +1,9 @@
+/**
+ * Distributed training of the transformer prior: {@link dalle.cluster.train.DistributedTrainer} (one
+ * worker's loop: sharded forward/backward, reduce-scatter, exchange between groups, sharded AdamW),
+ * {@link dalle.cluster.train.ShardCheckpoint} (per-worker shards + a manifest committed last), and
+ * {@link dalle.cluster.train.Coordinator} (launches worker processes, restarts them from the last
+ * checkpoint when one dies). Compression between groups and mixed precision plug in through
+ * {@link dalle.cluster.train.GradientExchange} and {@link dalle.cluster.train.PrecisionPolicy}.
+ */
+package dalle.cluster.train;
