@@ -163,13 +163,14 @@ class EndToEndTest {
             Map<String, byte[]> bad = new java.util.LinkedHashMap<>();
             bad.put("bad-bytes", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01});
             bad.put("bad-empty-caption", request("bad-empty-caption", "", 4, 2, 1));
+            bad.put("bad-n-zero", request("bad-n-zero", "a red square", 0, 1, 1));
             bad.put("bad-n-negative", request("bad-n-negative", "a red square", -1, 1, 1));
             bad.put("bad-n-above-limit", request("bad-n-above-limit", "a red square", 513, 2, 1));
             bad.put("bad-wire-type", wrongWireType("bad-wire-type"));
             bad.put("bad-other-message", ImageCodes.newBuilder().setRequestId("bad-other-message")
                     .setCandidateIndex(3).build().toByteArray());
             Map<String, String> reasons = Map.of("bad-bytes", "InvalidProtocolBufferException",
-                    "bad-empty-caption", "caption", "bad-n-negative", "candidates",
+                    "bad-empty-caption", "caption", "bad-n-zero", "candidates", "bad-n-negative", "candidates",
                     "bad-n-above-limit", "candidates", "bad-wire-type", "candidates",
                     "bad-other-message", "wrong wire type");
             Set<String> valid = new LinkedHashSet<>();

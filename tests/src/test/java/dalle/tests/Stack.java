@@ -82,8 +82,12 @@ final class Stack {
 
     /** A counter's value in a Prometheus scrape of {@code http://localhost:port/q/metrics}. */
     static double metric(int httpPort, String line) throws IOException, InterruptedException {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + httpPort + "/q/metrics")).GET().build(),
+        // HTTP/1.1 and a timeout: the JDK client's default h2c upgrade attempt hung for minutes against a
+        // busy Quarkus server in CI, and a test must fail, not wait forever
+        HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(java.time.Duration.ofSeconds(10)).build().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + httpPort + "/q/metrics")).timeout(java.time.Duration.ofSeconds(30))
+                .GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         for (String l : r.body().split("\n")) {
             if (l.startsWith(line + " ")) {

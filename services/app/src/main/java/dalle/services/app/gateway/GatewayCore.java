@@ -74,7 +74,7 @@ public final class GatewayCore {
         String id = r.getRequestId().isEmpty() ? UUID.randomUUID().toString()
                 : Requests.requestId("request_id", r.getRequestId());
         String caption = Requests.caption("caption", r.getCaption());
-        int candidates = Requests.candidates("candidates", r.getCandidates());
+        int candidates = Requests.candidates("candidates", r.hasCandidates(), r.getCandidates());
         int topK = Requests.topK("top_k", r.getTopK(), candidates);
         Requests.params("params", r.hasParams() ? r.getParams() : null, info);
         int size = r.getSize();

@@ -40,7 +40,7 @@ public final class TokenizerHandler implements StageHandler<GenerationRequest, T
     public Checked prepare(GenerationRequest r, long timestampMs) {
         Requests.requestId("request_id", r.getRequestId());
         Requests.caption("caption", r.getCaption());
-        int candidates = Requests.candidates("candidates", r.getCandidates());
+        int candidates = Requests.candidates("candidates", r.hasCandidates(), r.getCandidates());
         int topK = Requests.topK("top_k", r.getTopK(), candidates);
         Requests.params("params", r.hasParams() ? r.getParams() : null, model.info());
         if (r.hasDeadlineMs() && Deadlines.fromEpochMs(r.getDeadlineMs()).isExpired()) {

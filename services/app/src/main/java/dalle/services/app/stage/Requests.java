@@ -34,11 +34,16 @@ public final class Requests {
         return caption;
     }
 
-    /** Candidates: 0 = {@value #DEFAULT_CANDIDATES}, else 1..512. */
+    /**
+     * Candidates of a request whose field is {@code optional}: absent = {@value #DEFAULT_CANDIDATES},
+     * present = 1..512 (an explicit 0 is an error, not the default).
+     */
+    public static int candidates(String field, boolean present, int candidates) {
+        return present ? candidates(field, candidates) : DEFAULT_CANDIDATES;
+    }
+
+    /** Candidates given explicitly: 1..512. */
     public static int candidates(String field, int candidates) {
-        if (candidates == 0) {
-            return DEFAULT_CANDIDATES;
-        }
         if (candidates < 1 || candidates > GenerationRequest.MAX_CANDIDATES) {
             throw new FieldException(field, candidates + " is outside 1.." + GenerationRequest.MAX_CANDIDATES);
         }
