@@ -1,0 +1,155 @@
+package dalle.cluster.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dalle.cluster.comm.Groups;
+import dalle.cluster.comm.InProcessCollectives;
+import dalle.cluster.powersgd.PowerSgdConfig;
+import dalle.cluster.shard.ShardedParameters.ShardView;
+import dalle.core.nn.Parameter;
+import dalle.core.tokenizer.BpeTokenizer;
+import dalle.core.train.CodeCache;
+import dalle.core.train.TrainingListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** PowerSGD between two groups of two sharded workers, through the {@link DistributedTrainer}. */
+class ShardPowerSgdTest {
+
+    static final int WORKERS = 4;
+    static final int GROUPS = 2;
+    static final int STEPS = 20;
+    static final int BATCH = 8;
+    static final long SEED = 13;
+
+    static BpeTokenizer tokenizer;
+    static CodeCache codes;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void data() {
+        tokenizer = TinyPriorRun.tokenizer();
+        codes = TinyPriorRun.codes();
+    }
+
+    static DistributedRun run(int powerSgdRank, int checkpointEvery) {
+        DistributedRun r = TinyPriorRun.run(tokenizer, BATCH, STEPS, SEED, WORKERS, GROUPS, checkpointEvery, 0f);
+        return new DistributedRun(r.config(), r.globalBatch(), r.steps(), r.seed(), r.schedule(), r.optimizer(),
+                r.bpeDropout(), r.workers(), r.groups(), r.checkpointEvery(), r.precision(), powerSgdRank);
+    }
+
+    /** Every worker's result of training {@code run} in {@code out} until {@code until} steps. */
+    static List<DistributedTrainer.Result> train(DistributedRun run, Path out, long until, boolean resume,
+                                                 Function<Groups, Function<List<ShardView>, GradientExchange>> exchange) {
+        return InProcessCollectives.runOnThreads(run.workers(), world -> {
+            Groups g = Groups.machines(world, run.groupSize());
+            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer, exchange.apply(g),
+                    PrecisionPolicy.FP32, resume, TrainingListener.NONE)) {
+                return t.run(until);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    static List<Float> losses(DistributedTrainer.Result r) {
+        List<Float> out = new ArrayList<>();
+        r.steps().forEach(s -> out.add(s.loss()));
+        return out;
+    }
+
+    @Test
+    void fullRankPowerSgdBetweenTwoGroupsGivesTheExactMeansLosses() {
+        DistributedRun run = run(0, 1000);
+        List<Float> exact = losses(train(run, tmp.resolve("exact"), STEPS, false,
+                g -> shards -> GradientExchange.exactMean(g.replica())).get(0));
+        // every weight and the unembedding compressed, at a rank no smaller than any slice's side
+        PowerSgdConfig full = PowerSgdConfig.paper(1000, SEED).withOnlyWhenSaving(false)
+                .withCompressedKinds(EnumSet.of(Parameter.Kind.WEIGHT, Parameter.Kind.UNEMBEDDING));
+        List<DistributedTrainer.Result> results = train(run, tmp.resolve("full-rank"), STEPS, false,
+                g -> shards -> new ShardPowerSgd(g.replica(), full, shards));
+        for (DistributedTrainer.Result r : results) {
+            List<Float> curve = losses(r);
+            assertEquals(STEPS, curve.size());
+            for (int i = 0; i < STEPS; i++) {
+                float e = exact.get(i);
+                assertEquals(e, curve.get(i), 1e-4 * Math.abs(e), "loss at step " + (i + 1) + "; exact " + exact
+                        + " vs full-rank PowerSGD " + curve);
+            }
+        }
+        assertTrue(exact.get(STEPS - 1) < 0.9 * exact.get(0), "the runs learned: " + exact);
+    }
+
+    @Test
+    void rankTwoPowerSgdLowersTheLossAndSendsFewerBytesThanTheDenseMean() throws IOException {
+        DistributedRun run = run(2, 1000);
+        Path out = tmp.resolve("rank2");
+        List<DistributedTrainer.Result> results = train(run, out, STEPS, false,
+                g -> shards -> PriorWorker.exchange(run, g, shards));
+        DistributedTrainer.Result r = results.get(0);
+        List<Float> curve = losses(r);
+        assertTrue(curve.get(STEPS - 1) < 0.9 * curve.get(0), "loss fell: " + curve);
+        assertTrue(r.sentBytes() > 0 && r.sentBytes() < r.denseBytes(), r.sentBytes() + " of " + r.denseBytes());
+        for (DistributedTrainer.StepRecord s : r.steps()) {
+            assertTrue(s.sentBytes() > 0 && s.sentBytes() < s.denseBytes(), s.toString());
+        }
+        // metrics.jsonl carries the per-update bytes; the totals are their sums
+        long sent = 0;
+        long dense = 0;
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonObject row = JsonParser.parseString(line).getAsJsonObject();
+            sent += row.get("sent_bytes").getAsLong();
+            dense += row.get("dense_bytes").getAsLong();
+        }
+        assertEquals(r.sentBytes(), sent);
+        assertEquals(r.denseBytes(), dense);
+        System.out.printf("rank 2, W=%d G=%d: losses %s; %s%n", WORKERS, GROUPS, curve,
+                PriorWorker.traffic("powersgd-r2", r));
+    }
+
+    @Test
+    void aPowerSgdRunResumedFromItsCheckpointEndsWithTheUninterruptedLoss() {
+        DistributedRun run = run(2, 1000);
+        Function<Groups, Function<List<ShardView>, GradientExchange>> powerSgd =
+                g -> shards -> PriorWorker.exchange(run, g, shards);
+        DistributedTrainer.Result whole = train(run, tmp.resolve("whole"), STEPS, false, powerSgd).get(0);
+
+        Path out = tmp.resolve("resumed");
+        train(run, out, STEPS / 2, false, powerSgd);
+        // the checkpoint holds error buffers that are not zero: dropping them would change the run
+        ShardCheckpoint.Manifest m = ShardCheckpoint.verify(out);
+        assertEquals(STEPS / 2, m.step());
+        Map<String, float[]> shard = ShardCheckpoint.readShard(ShardCheckpoint.resumable(out), m, 0);
+        double errors = 0;
+        for (Map.Entry<String, float[]> e : shard.entrySet()) {
+            if (e.getKey().startsWith("exchange.") && e.getKey().endsWith(".error")) {
+                for (float x : e.getValue()) {
+                    errors += Math.abs(x);
+                }
+            }
+        }
+        assertTrue(errors > 0, "no PowerSGD error buffer in the checkpoint: " + shard.keySet());
+
+        DistributedTrainer.Result second = train(run, out, STEPS, true, powerSgd).get(0);
+        assertEquals(STEPS / 2, second.steps().size());
+        float expected = whole.lastLoss();
+        assertEquals(expected, second.lastLoss(), 1e-6 * Math.abs(expected));
+        assertEquals(whole.sentBytes(), second.sentBytes(), "byte totals survive the resume");
+        assertEquals(whole.denseBytes(), second.denseBytes());
+    }
+}
