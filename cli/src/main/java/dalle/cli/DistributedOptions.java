@@ -32,7 +32,7 @@ final class DistributedOptions {
     int groups;
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16|fp16",
-            description = "Arithmetic of the workers (only fp32 is wired in yet) (default ${DEFAULT-VALUE}).")
+            description = "Arithmetic of the workers: fp32, or bf16 (emulated: resblock weights and their gradients rounded, fp32 masters); fp16 is not wired in yet (default ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--powersgd-rank", defaultValue = "0", paramLabel = "R",

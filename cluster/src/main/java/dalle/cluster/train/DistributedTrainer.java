@@ -34,11 +34,11 @@ import java.util.function.Function;
 /**
  * One worker of a distributed prior run (PAPER.md, "Distributed optimisation"). Each update:
  * <pre>
- *   gather      all-gather every parameter inside the shard group (ZeRO-3)
+ *   gather      all-gather every parameter inside the shard group (ZeRO-3), as the precision policy casts it
  *   forward     PriorTask's loss on this worker's slice of the global batch, then backward
  *   reduce      reduce-scatter the gradients inside the shard group: each shard gets the group mean
  *   exchange    {@link GradientExchange} across the replica group (exact mean, or {@link ShardPowerSgd})
- *   unscale     {@link PrecisionPolicy} (fp32: nothing)
+ *   unscale     {@link PrecisionPolicy} (fp32: nothing; bf16: {@link Bf16Emulated})
  *   clip        global norm from every shard (all-reduce in the shard group), the paper's clip
  *   step        sharded AdamW (+ a sharded weight EMA), unless the loss or a gradient was not finite
  * </pre>
@@ -231,7 +231,7 @@ public final class DistributedTrainer implements AutoCloseable {
         float lr = task.learningRate(s, run.steps());
         SplittableRandom rng = rank == 0 ? Seeds.forStep(run.seed(), s)
                 : new SplittableRandom(Seeds.mix(run.seed(), s * w + rank, WORKER_STREAM));
-        sharded.gatherAll();
+        precision.gather(sharded, views);
         float[] shared = new float[4]; // loss, text, image (summed over workers), bad-update count
         AUTOGRAD.lock();
         try (NDManager scope = manager.newSubManager();

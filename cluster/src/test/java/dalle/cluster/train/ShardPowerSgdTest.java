@@ -6,18 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dalle.cluster.comm.Groups;
-import dalle.cluster.comm.InProcessCollectives;
 import dalle.cluster.powersgd.PowerSgdConfig;
 import dalle.cluster.shard.ShardedParameters.ShardView;
 import dalle.core.nn.Parameter;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
-import dalle.core.train.TrainingListener;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -47,37 +43,24 @@ class ShardPowerSgdTest {
         codes = TinyPriorRun.codes();
     }
 
-    static DistributedRun run(int powerSgdRank, int checkpointEvery) {
-        DistributedRun r = TinyPriorRun.run(tokenizer, BATCH, STEPS, SEED, WORKERS, GROUPS, checkpointEvery, 0f);
-        return new DistributedRun(r.config(), r.globalBatch(), r.steps(), r.seed(), r.schedule(), r.optimizer(),
-                r.bpeDropout(), r.workers(), r.groups(), r.checkpointEvery(), r.precision(), powerSgdRank);
+    static DistributedRun run(int powerSgdRank) {
+        return TinyPriorRun.run(tokenizer, BATCH, STEPS, SEED, WORKERS, GROUPS, 1000, 0f, "fp32", powerSgdRank);
     }
 
-    /** Every worker's result of training {@code run} in {@code out} until {@code until} steps. */
     static List<DistributedTrainer.Result> train(DistributedRun run, Path out, long until, boolean resume,
                                                  Function<Groups, Function<List<ShardView>, GradientExchange>> exchange) {
-        return InProcessCollectives.runOnThreads(run.workers(), world -> {
-            Groups g = Groups.machines(world, run.groupSize());
-            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer, exchange.apply(g),
-                    PrecisionPolicy.FP32, resume, TrainingListener.NONE)) {
-                return t.run(until);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        return TinyPriorRun.train(run, out, until, resume, codes, tokenizer, exchange);
     }
 
     static List<Float> losses(DistributedTrainer.Result r) {
-        List<Float> out = new ArrayList<>();
-        r.steps().forEach(s -> out.add(s.loss()));
-        return out;
+        return TinyPriorRun.losses(r);
     }
 
     @Test
     void fullRankPowerSgdBetweenTwoGroupsGivesTheExactMeansLosses() {
-        DistributedRun run = run(0, 1000);
+        DistributedRun run = run(0);
         List<Float> exact = losses(train(run, tmp.resolve("exact"), STEPS, false,
-                g -> shards -> GradientExchange.exactMean(g.replica())).get(0));
+                TinyPriorRun.exact()).get(0));
         // every weight and the unembedding compressed, at a rank no smaller than any slice's side
         PowerSgdConfig full = PowerSgdConfig.paper(1000, SEED).withOnlyWhenSaving(false)
                 .withCompressedKinds(EnumSet.of(Parameter.Kind.WEIGHT, Parameter.Kind.UNEMBEDDING));
@@ -97,7 +80,7 @@ class ShardPowerSgdTest {
 
     @Test
     void rankTwoPowerSgdLowersTheLossAndSendsFewerBytesThanTheDenseMean() throws IOException {
-        DistributedRun run = run(2, 1000);
+        DistributedRun run = run(2);
         Path out = tmp.resolve("rank2");
         List<DistributedTrainer.Result> results = train(run, out, STEPS, false,
                 g -> shards -> PriorWorker.exchange(run, g, shards));
@@ -124,7 +107,7 @@ class ShardPowerSgdTest {
 
     @Test
     void aPowerSgdRunResumedFromItsCheckpointEndsWithTheUninterruptedLoss() {
-        DistributedRun run = run(2, 1000);
+        DistributedRun run = run(2);
         Function<Groups, Function<List<ShardView>, GradientExchange>> powerSgd =
                 g -> shards -> PriorWorker.exchange(run, g, shards);
         DistributedTrainer.Result whole = train(run, tmp.resolve("whole"), STEPS, false, powerSgd).get(0);
