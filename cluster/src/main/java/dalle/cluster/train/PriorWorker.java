@@ -64,7 +64,7 @@ public final class PriorWorker {
      * the paper's PowerSGD ({@link ShardPowerSgd#paper}: fixed random Q, seeded by the run's seed) on
      * this worker's shards.
      */
-    static GradientExchange exchange(DistributedRun run, Groups groups, List<ShardView> shards) {
+    public static GradientExchange exchange(DistributedRun run, Groups groups, List<ShardView> shards) {
         if (run.powerSgdRank() > 0) {
             return ShardPowerSgd.paper(groups.replica(), run.powerSgdRank(), run.seed(), shards);
         }

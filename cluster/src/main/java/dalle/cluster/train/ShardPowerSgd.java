@@ -9,8 +9,10 @@ import dalle.cluster.powersgd.PowerSgdConfig;
 import dalle.cluster.powersgd.TensorSpec;
 import dalle.cluster.shard.ShardedParameters.ShardView;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -50,7 +52,7 @@ public final class ShardPowerSgd implements GradientExchange {
     private static final String DENSE = "dense_bytes";
 
     /** Where one shard's real elements sit in the matrix view handed to PowerSGD. */
-    private record Slice(int view, int realLength, int at, float[] buffer) {}
+    private record Slice(int realLength, int at, float[] buffer) {}
 
     private final Collectives replicas;
     private final PowerSgd powerSgd;
@@ -111,16 +113,19 @@ public final class ShardPowerSgd implements GradientExchange {
                 specs.add(e.spec());
             }
             float[] buffer = new float[l[2]];
-            slices.add(new Slice(buffers.size(), l[0], l[1], buffer));
+            slices.add(new Slice(l[0], l[1], buffer));
             buffers.add(buffer);
         }
         this.powerSgd = specs.isEmpty() ? null : new PowerSgd(config, specs);
         this.denseBytesPerExchange = 4 * dense;
-        this.name = "powersgd-r" + config.rank() + "-" + config.q().name().toLowerCase(java.util.Locale.ROOT)
+        this.name = "powersgd-r" + config.rank() + "-" + config.q().name().toLowerCase(Locale.ROOT)
                 + (config.onlyWhenSaving() ? "" : "-all");
     }
 
-    /** The exchange the paper runs: fixed random Q, resblock weights compressed when it saves bytes. */
+    /**
+     * The exchange the paper runs ({@link PowerSgdConfig#paper}): fixed random Q drawn from {@code seed} and
+     * each parameter's name, WEIGHT matrices compressed at {@code rank} when that saves bytes, the rest exact.
+     */
     public static ShardPowerSgd paper(Collectives replicas, int rank, long seed, List<ShardView> shards) {
         return new ShardPowerSgd(replicas, PowerSgdConfig.paper(rank, seed), shards);
     }
@@ -135,6 +140,11 @@ public final class ShardPowerSgd implements GradientExchange {
         return name;
     }
 
+    /** Exchanges done so far (updates, counting those of earlier sessions after a {@link #restore}). */
+    public long exchanges() {
+        return exchanges;
+    }
+
     @Override
     public void exchange(List<ShardView> shards) {
         if (shards.size() != slices.size()) {
@@ -147,7 +157,7 @@ public final class ShardPowerSgd implements GradientExchange {
         for (int i = 0; i < shards.size(); i++) {
             Slice s = slices.get(i);
             if (s != null) {
-                java.util.Arrays.fill(s.buffer(), 0f);
+                Arrays.fill(s.buffer(), 0f);
                 System.arraycopy(shards.get(i).grad(), 0, s.buffer(), s.at(), s.realLength());
             }
         }

@@ -3,9 +3,11 @@ package dalle.cluster.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dalle.cluster.comm.Groups;
+import dalle.cluster.comm.InProcessCollectives;
 import dalle.cluster.powersgd.PowerSgdConfig;
 import dalle.cluster.shard.ShardedParameters.ShardView;
 import dalle.core.nn.Parameter;
@@ -134,5 +136,29 @@ class ShardPowerSgdTest {
         assertEquals(expected, second.lastLoss(), 1e-6 * Math.abs(expected));
         assertEquals(whole.sentBytes(), second.sentBytes(), "byte totals survive the resume");
         assertEquals(whole.denseBytes(), second.denseBytes());
+    }
+
+    @Test
+    void aSliceCutAcrossRowsIsExchangedExactlyAtFullRankAndItsPaddingStaysZero() {
+        // a (5, 4) weight in groups of 3: shard 2 holds flat [14, 21), six real values and one of padding,
+        // i.e. the last two cells of row 3 and all of row 4
+        Shape shape = new Shape(5, 4);
+        PowerSgdConfig full = PowerSgdConfig.paper(8, 1).withOnlyWhenSaving(false);
+        float[][] grads = {{1, -2, 3, 0.5f, 4, -1, 0}, {-3, 2, 1, 1.5f, 0, 5, 0}};
+        List<float[]> out = InProcessCollectives.runOnThreads(2, replicas -> {
+            float[] g = grads[replicas.rank()].clone();
+            ShardView w = new ShardView("w", Parameter.Kind.WEIGHT, shape, 20, 14, new float[7], new float[7],
+                    new float[7], g);
+            ShardPowerSgd exchange = new ShardPowerSgd(replicas, full, List.of(w));
+            exchange.exchange(List.of(w));
+            assertEquals(4L * 6, exchange.denseBytes(), "the padding is not counted");
+            return g;
+        });
+        for (float[] g : out) {
+            for (int i = 0; i < 6; i++) {
+                assertEquals((grads[0][i] + grads[1][i]) / 2, g[i], 1e-4f, "element " + i);
+            }
+            assertEquals(0f, g[6], 0f, "padding");
+        }
     }
 }
