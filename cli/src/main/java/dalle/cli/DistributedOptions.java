@@ -32,11 +32,11 @@ final class DistributedOptions {
     int groups;
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16|fp16",
-            description = "Arithmetic of the workers (only fp32 is wired in yet) (default ${DEFAULT-VALUE}).")
+            description = "Arithmetic of the workers: fp32, or bf16 (emulated: resblock weights and their gradients rounded, fp32 masters); fp16 is not wired in yet (default ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--powersgd-rank", defaultValue = "0", paramLabel = "R",
-            description = "PowerSGD rank between groups; 0 = exact mean (only 0 is wired in yet) (default ${DEFAULT-VALUE}).")
+            description = "PowerSGD rank between groups (the paper's: fixed random Q, resblock weights); 0 = exact mean (default ${DEFAULT-VALUE}).")
     int powerSgdRank;
 
     @Option(names = "--max-restarts", defaultValue = "3", hidden = true,
@@ -54,9 +54,8 @@ final class DistributedOptions {
         } catch (IllegalArgumentException e) {
             throw new DalleCommand.UserError(e.getMessage());
         }
-        if (powerSgdRank > 0) {
-            throw new DalleCommand.UserError("--powersgd-rank " + powerSgdRank + " is not wired into the distributed"
-                    + " trainer yet (only 0 = exact mean between groups)");
+        if (powerSgdRank < 0) {
+            throw new DalleCommand.UserError("--powersgd-rank " + powerSgdRank + " must be >= 0 (0 = exact mean)");
         }
         if (workers < 1 || groups < 1 || workers % groups != 0) {
             throw new DalleCommand.UserError("--workers " + workers + " must be a positive multiple of --groups " + groups);

@@ -29,15 +29,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * One worker of a distributed prior run (PAPER.md, "Distributed optimisation"). Each update:
  * <pre>
- *   gather      all-gather every parameter inside the shard group (ZeRO-3)
+ *   gather      all-gather every parameter inside the shard group (ZeRO-3), as the precision policy casts it
  *   forward     PriorTask's loss on this worker's slice of the global batch, then backward
  *   reduce      reduce-scatter the gradients inside the shard group: each shard gets the group mean
- *   exchange    {@link GradientExchange} across the replica group (exact mean by default)
- *   unscale     {@link PrecisionPolicy} (fp32: nothing)
+ *   exchange    {@link GradientExchange} across the replica group (exact mean, or {@link ShardPowerSgd})
+ *   unscale     {@link PrecisionPolicy} (fp32: nothing; bf16: {@link Bf16Emulated})
  *   clip        global norm from every shard (all-reduce in the shard group), the paper's clip
  *   step        sharded AdamW (+ a sharded weight EMA), unless the loss or a gradient was not finite
  * </pre>
@@ -62,12 +63,24 @@ public final class DistributedTrainer implements AutoCloseable {
     /** Stream of the BPE-dropout generators of ranks > 0. */
     private static final int WORKER_STREAM = 7;
 
-    /** One update as every worker saw it (global-batch values). */
+    /**
+     * One update as every worker saw it (global-batch values).
+     *
+     * @param sentBytes  fp32 payload bytes this worker all-reduced between groups in this update
+     * @param denseBytes what the exact mean would have all-reduced (the same as sentBytes for it)
+     */
     public record StepRecord(long step, float loss, float text, float image, float lr, double gradNorm,
-                             boolean skipped) {}
+                             boolean skipped, long sentBytes, long denseBytes) {}
 
-    /** What a {@link #run} did: the updates of this session and where the run stands. */
-    public record Result(long step, long totalSteps, List<StepRecord> steps, double sessionSeconds) {
+    /**
+     * What a {@link #run} did: the updates of this session and where the run stands.
+     *
+     * @param sentBytes  this worker's between-group bytes over the whole run (earlier sessions included
+     *                   when the exchange keeps them in its checkpoint state, as PowerSGD does)
+     * @param denseBytes the same for the exact mean
+     */
+    public record Result(long step, long totalSteps, List<StepRecord> steps, double sessionSeconds, long sentBytes,
+                         long denseBytes) {
 
         /** The loss of the last update of this session (NaN when none ran). */
         public float lastLoss() {
@@ -78,7 +91,7 @@ public final class DistributedTrainer implements AutoCloseable {
     private final DistributedRun run;
     private final Path out;
     private final Groups groups;
-    private final GradientExchange exchange;
+    private final GradientExchange exchange; // built on this worker's shard views
     private final PrecisionPolicy precision;
     private final TrainingListener listener;
     private final NDManager manager;
@@ -101,6 +114,18 @@ public final class DistributedTrainer implements AutoCloseable {
     public DistributedTrainer(DistributedRun run, Path out, Groups groups, CodeCache codes, BpeTokenizer tokenizer,
                               GradientExchange exchange, PrecisionPolicy precision, boolean resume,
                               TrainingListener listener) throws IOException {
+        this(run, out, groups, codes, tokenizer, shards -> exchange, precision, resume, listener);
+    }
+
+    /**
+     * As above, with the exchange built from this worker's shard views once the model is sharded (an
+     * exchange with per-shard state, such as {@link ShardPowerSgd}, needs their names and layout).
+     *
+     * @throws CheckpointException naming the file when the checkpoint is corrupt or made by another run
+     */
+    public DistributedTrainer(DistributedRun run, Path out, Groups groups, CodeCache codes, BpeTokenizer tokenizer,
+                              Function<List<ShardView>, GradientExchange> exchangeFor, PrecisionPolicy precision,
+                              boolean resume, TrainingListener listener) throws IOException {
         if (groups.world().worldSize() != run.workers() || groups.shard().worldSize() != run.groupSize()) {
             throw new IllegalArgumentException("collectives of " + groups.world().worldSize() + " workers in groups of "
                     + groups.shard().worldSize() + " do not match the run's " + run.workers() + " workers in "
@@ -109,7 +134,6 @@ public final class DistributedTrainer implements AutoCloseable {
         this.run = run;
         this.out = out;
         this.groups = groups;
-        this.exchange = exchange;
         this.precision = precision;
         this.listener = listener;
         this.manager = NDManager.newBaseManager();
@@ -120,6 +144,7 @@ public final class DistributedTrainer implements AutoCloseable {
             sharded = new ShardedParameters(groups.shard(), manager, task.model().parameters(), o.beta1(), o.beta2(),
                     o.eps(), o.weightDecay());
             views = sharded.views();
+            exchange = exchangeFor.apply(views);
             if (o.emaDecay() > 0) {
                 ema = new ArrayList<>();
                 views.forEach(v -> ema.add(v.value().clone()));
@@ -139,6 +164,11 @@ public final class DistributedTrainer implements AutoCloseable {
             manager.close();
             throw e;
         }
+    }
+
+    /** The exchange between groups this worker runs. */
+    public GradientExchange exchange() {
+        return exchange;
     }
 
     /** Updates done so far. */
@@ -175,7 +205,7 @@ public final class DistributedTrainer implements AutoCloseable {
                 losses.put("image", r.image());
                 StepMetrics m = new StepMetrics(r.step(), run.steps(), losses, r.lr(), Map.of(), r.gradNorm(),
                         r.skipped(), records.size() / session, wallBefore + session);
-                metrics.append(m);
+                metrics.append(m, r.sentBytes(), r.denseBytes());
                 listener.onStep(m);
             }
             if (step % run.checkpointEvery() == 0 || step == run.steps()) {
@@ -191,7 +221,7 @@ public final class DistributedTrainer implements AutoCloseable {
             saveFinalModel();
         }
         wallBefore += session;
-        return new Result(step, run.steps(), records, session);
+        return new Result(step, run.steps(), records, session, exchange.sentBytes(), exchange.denseBytes());
     }
 
     private StepRecord update() {
@@ -201,7 +231,7 @@ public final class DistributedTrainer implements AutoCloseable {
         float lr = task.learningRate(s, run.steps());
         SplittableRandom rng = rank == 0 ? Seeds.forStep(run.seed(), s)
                 : new SplittableRandom(Seeds.mix(run.seed(), s * w + rank, WORKER_STREAM));
-        sharded.gatherAll();
+        precision.gather(sharded, views);
         float[] shared = new float[4]; // loss, text, image (summed over workers), bad-update count
         AUTOGRAD.lock();
         try (NDManager scope = manager.newSubManager();
@@ -215,6 +245,8 @@ public final class DistributedTrainer implements AutoCloseable {
             AUTOGRAD.unlock();
         }
         sharded.reduceScatterAllGradients();
+        long sentBefore = exchange.sentBytes();
+        long denseBefore = exchange.denseBytes();
         exchange.exchange(views);
         boolean clean = precision.unscale(views);
         double norm = gradientNorm();
@@ -249,7 +281,8 @@ public final class DistributedTrainer implements AutoCloseable {
             }
         }
         step = s + 1;
-        return new StepRecord(step, lossMean, shared[1] / w, shared[2] / w, lr, norm, skip);
+        return new StepRecord(step, lossMean, shared[1] / w, shared[2] / w, lr, norm, skip,
+                exchange.sentBytes() - sentBefore, exchange.denseBytes() - denseBefore);
     }
 
     /** L2 norm of the whole (group-reduced, exchanged) gradient: each shard group holds all of it once. */

@@ -11,8 +11,9 @@ import java.util.Map;
  * group and before clipping and AdamW; collective over the replica group (every member calls it with
  * shards of the same names and lengths).
  *
- * <p>The default, {@link #exactMean}, all-reduces the mean. PowerSGD implements this interface with
- * error feedback: its error buffers are returned by {@link #state()} so that checkpoints keep them.
+ * <p>The default, {@link #exactMean}, all-reduces the mean. PowerSGD ({@link ShardPowerSgd}) implements
+ * this interface with error feedback: its error buffers are returned by {@link #state()} so that
+ * checkpoints keep them.
  */
 public interface GradientExchange {
 
@@ -21,6 +22,16 @@ public interface GradientExchange {
 
     /** Replaces every {@link ShardView#grad()} in place by the (approximate) mean over the replica group. */
     void exchange(List<ShardView> shards);
+
+    /** fp32 payload bytes this worker has all-reduced between groups so far (0 when there is one group). */
+    default long sentBytes() {
+        return 0;
+    }
+
+    /** Bytes the exact mean of the same gradients would have all-reduced so far (equals {@link #sentBytes()} for it). */
+    default long denseBytes() {
+        return 0;
+    }
 
     /** State that a resumed run needs (error buffers...), by name; live arrays or copies. Empty by default. */
     default Map<String, float[]> state() {
@@ -41,9 +52,21 @@ public interface GradientExchange {
     /** The exact mean over {@code replicas}: one all-reduce of every shard gradient concatenated. */
     static GradientExchange exactMean(Collectives replicas) {
         return new GradientExchange() {
+            private long bytes;
+
             @Override
             public String name() {
                 return "exact";
+            }
+
+            @Override
+            public long sentBytes() {
+                return bytes;
+            }
+
+            @Override
+            public long denseBytes() {
+                return bytes;
             }
 
             @Override
@@ -59,6 +82,7 @@ public interface GradientExchange {
                     at += s.grad().length;
                 }
                 replicas.allReduceMean(all);
+                bytes += 4L * n;
                 at = 0;
                 for (ShardView s : shards) {
                     System.arraycopy(all, at, s.grad(), 0, s.grad().length);

@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * {@code metrics.jsonl} of a distributed run, written by rank 0: one row per update (step, losses,
- * lr, grad_norm, skipped, wall_s). A resumed run first drops the rows past the checkpoint's step,
+ * lr, grad_norm, skipped, sent_bytes and dense_bytes of rank 0's exchange between groups, wall_s). A resumed run first drops the rows past the checkpoint's step,
  * so the file reads as one uninterrupted run.
  */
 final class MetricsFile implements AutoCloseable {
@@ -43,7 +43,7 @@ final class MetricsFile implements AutoCloseable {
         writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
 
-    void append(StepMetrics m) throws IOException {
+    void append(StepMetrics m, long sentBytes, long denseBytes) throws IOException {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("step", m.step());
         row.putAll(m.losses());
@@ -52,6 +52,8 @@ final class MetricsFile implements AutoCloseable {
         if (m.skipped()) {
             row.put("skipped", true);
         }
+        row.put("sent_bytes", sentBytes);
+        row.put("dense_bytes", denseBytes);
         row.put("wall_s", Math.round(m.wallSeconds() * 10) / 10.0);
         writer.write(GSON.toJson(row));
         writer.newLine();

@@ -3,6 +3,7 @@ package dalle.cluster.train;
 import dalle.cluster.comm.Collectives;
 import dalle.cluster.comm.Groups;
 import dalle.cluster.comm.TcpCollectives;
+import dalle.cluster.shard.ShardedParameters.ShardView;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
 import dalle.core.train.StepMetrics;
@@ -47,21 +48,37 @@ public final class PriorWorker {
         BpeTokenizer tokenizer = BpeTokenizer.load(dir.resolve(TOKENIZER));
         try (Collectives world = TcpCollectives.connect(rank, peers, TcpCollectives.DEFAULT_TIMEOUT)) {
             Groups groups = Groups.machines(world, run.groupSize());
-            GradientExchange exchange = exchange(run, groups);
-            try (DistributedTrainer trainer = new DistributedTrainer(run, dir, groups, codes, tokenizer, exchange,
-                    precision, resume, listener)) {
-                return trainer.run();
+            try (DistributedTrainer trainer = new DistributedTrainer(run, dir, groups, codes, tokenizer,
+                    shards -> exchange(run, groups, shards), precision, resume, listener)) {
+                DistributedTrainer.Result result = trainer.run();
+                if (rank == 0) {
+                    listener.onNote(traffic(trainer.exchange().name(), result));
+                }
+                return result;
             }
         }
     }
 
-    /** The exchange between groups the run asks for; PowerSGD is not on this branch yet. */
-    static GradientExchange exchange(DistributedRun run, Groups groups) {
+    /**
+     * The exchange between groups the run asks for: the exact mean for {@code powerSgdRank} 0, else
+     * the paper's PowerSGD ({@link ShardPowerSgd#paper}: fixed random Q, seeded by the run's seed) on
+     * this worker's shards.
+     */
+    public static GradientExchange exchange(DistributedRun run, Groups groups, List<ShardView> shards) {
         if (run.powerSgdRank() > 0) {
-            throw new IllegalArgumentException("--powersgd-rank " + run.powerSgdRank() + " is not wired into the"
-                    + " distributed trainer yet (only 0 = exact mean); PowerSGD arrives with dalle.cluster.powersgd");
+            return ShardPowerSgd.paper(groups.replica(), run.powerSgdRank(), run.seed(), shards);
         }
         return GradientExchange.exactMean(groups.replica());
+    }
+
+    /** One line: bytes this worker sent between groups and the dense equivalent. */
+    public static String traffic(String exchange, DistributedTrainer.Result result) {
+        if (result.denseBytes() == 0) {
+            return "exchange " + exchange + ": nothing sent between groups (one group)";
+        }
+        return String.format(java.util.Locale.ROOT, "exchange %s: %d of %d dense bytes sent between groups by this"
+                        + " worker (%.1f%%, %.2fx fewer)", exchange, result.sentBytes(), result.denseBytes(),
+                100.0 * result.sentBytes() / result.denseBytes(), (double) result.denseBytes() / result.sentBytes());
     }
 
     public static void main(String[] args) {

@@ -4,6 +4,8 @@
  * {@link dalle.cluster.train.ShardCheckpoint} (per-worker shards + a manifest committed last), and
  * {@link dalle.cluster.train.Coordinator} (launches worker processes, restarts them from the last
  * checkpoint when one dies). Compression between groups and mixed precision plug in through
- * {@link dalle.cluster.train.GradientExchange} and {@link dalle.cluster.train.PrecisionPolicy}.
+ * {@link dalle.cluster.train.GradientExchange} (exact mean, or PowerSGD on each worker's shard:
+ * {@link dalle.cluster.train.ShardPowerSgd}) and {@link dalle.cluster.train.PrecisionPolicy} (fp32, or
+ * emulated bf16: {@link dalle.cluster.train.Bf16Emulated}).
  */
 package dalle.cluster.train;

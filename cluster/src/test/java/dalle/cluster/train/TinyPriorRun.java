@@ -9,7 +9,15 @@ import dalle.core.train.CodeCache;
 import dalle.core.train.OptimizerSettings;
 import dalle.core.train.WarmupCosine;
 import dalle.core.transformer.PriorConfig;
+import dalle.cluster.comm.Groups;
+import dalle.cluster.comm.InProcessCollectives;
+import dalle.cluster.shard.ShardedParameters.ShardView;
+import dalle.core.train.TrainingListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.function.Function;
 import java.util.List;
 
 /** A prior small enough to train for 50 steps in seconds: 32 wide, 2 layers, 8 text + 16 image tokens. */
@@ -54,7 +62,42 @@ final class TinyPriorRun {
 
     static DistributedRun run(BpeTokenizer tokenizer, int batch, long steps, long seed, int workers, int groups,
                               int checkpointEvery, float bpeDropout) {
+        return run(tokenizer, batch, steps, seed, workers, groups, checkpointEvery, bpeDropout, "fp32", 0);
+    }
+
+    static DistributedRun run(BpeTokenizer tokenizer, int batch, long steps, long seed, int workers, int groups,
+                              int checkpointEvery, float bpeDropout, String precision, int powerSgdRank) {
         return new DistributedRun(config(tokenizer), batch, steps, seed, schedule(), optimizer(), bpeDropout, workers,
-                groups, checkpointEvery, "fp32", 0);
+                groups, checkpointEvery, precision, powerSgdRank);
+    }
+
+    /**
+     * Every worker's result of training {@code run} in {@code out} until {@code until} steps, the workers
+     * threads of this JVM, in the run's precision, with the exchange {@code exchange} builds per worker.
+     */
+    static List<DistributedTrainer.Result> train(DistributedRun run, Path out, long until, boolean resume,
+                                                 CodeCache codes, BpeTokenizer tokenizer,
+                                                 Function<Groups, Function<List<ShardView>, GradientExchange>> exchange) {
+        return InProcessCollectives.runOnThreads(run.workers(), world -> {
+            Groups g = Groups.machines(world, run.groupSize());
+            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer, exchange.apply(g),
+                    PrecisionPolicy.named(run.precision()), resume, TrainingListener.NONE)) {
+                return t.run(until);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** The exact mean between groups, for {@link #train}. */
+    static Function<Groups, Function<List<ShardView>, GradientExchange>> exact() {
+        return g -> shards -> GradientExchange.exactMean(g.replica());
+    }
+
+    /** The loss of each update of a result. */
+    static List<Float> losses(DistributedTrainer.Result r) {
+        List<Float> out = new ArrayList<>();
+        r.steps().forEach(s -> out.add(s.loss()));
+        return out;
     }
 }
