@@ -106,8 +106,14 @@ public final class PriorTask extends ModelTask<DallePrior> {
         return schedule.at(step, totalSteps);
     }
 
-    @Override
-    public StepLoss loss(long step, long totalSteps, NDManager scope, SplittableRandom rng) {
+    /**
+     * One update's batch, as {@link #loss} builds it: text ids (B, Tt) — BPE-encoded with dropout
+     * drawn from {@code rng}, cut to the text length, filled with the pad id — and image codes (B, Ti),
+     * both int32 on {@code scope}, for the examples at positions {@code [step·B, (step+1)·B)} of the
+     * shuffled stream. Calling it draws from {@code rng} exactly as {@link #loss} does, so a caller that
+     * runs its own forward pass on these arrays sees the same data as {@code loss} would.
+     */
+    public Batch batch(long step, NDManager scope, SplittableRandom rng) {
         PriorConfig c = model.config();
         int tt = c.textLength();
         int ti = c.imageTokens();
@@ -122,9 +128,22 @@ public final class PriorTask extends ModelTask<DallePrior> {
             java.util.Arrays.fill(text, b * tt + n, (b + 1) * tt, c.padTokenId());
             codes.copyCodes(i, image, b * ti);
         }
-        NDArray textIds = scope.create(text, new Shape(batchSize, tt));
-        NDArray imageIds = scope.create(image, new Shape(batchSize, ti));
-        PriorLoss loss = model.loss(textIds, imageIds);
+        return new Batch(scope.create(text, new Shape(batchSize, tt)), scope.create(image, new Shape(batchSize, ti)));
+    }
+
+    /**
+     * A prior batch.
+     *
+     * @param text  caption token ids (B, Tt), int32
+     * @param image dVAE codes (B, Ti), int32
+     */
+    public record Batch(NDArray text, NDArray image) {
+    }
+
+    @Override
+    public StepLoss loss(long step, long totalSteps, NDManager scope, SplittableRandom rng) {
+        Batch batch = batch(step, scope, rng);
+        PriorLoss loss = model.loss(batch.text(), batch.image());
         Map<String, NDArray> parts = new LinkedHashMap<>();
         parts.put("text", loss.text());
         parts.put("image", loss.image());
