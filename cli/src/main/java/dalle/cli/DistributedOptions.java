@@ -32,7 +32,7 @@ final class DistributedOptions {
     int groups;
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16|fp16",
-            description = "Arithmetic of the workers: fp32, or bf16 (emulated: resblock weights and their gradients rounded, fp32 masters); fp16 is not wired in yet (default ${DEFAULT-VALUE}).")
+            description = "Arithmetic of the workers: fp32; bf16 (emulated: resblock weights and their gradients rounded, fp32 masters); fp16 (resblocks in fp16 with fp32 masters and the paper's per-resblock gradient scales, agreed by all workers; slow on CPUs without fp16 units) (default ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--powersgd-rank", defaultValue = "0", paramLabel = "R",

@@ -133,10 +133,12 @@ public final class MixedPrecisionPrior {
      * What one forward/backward pass left on the parameters.
      *
      * @param loss           the total loss (nats per token, fp32)
+     * @param text           its caption part (nats per text token)
+     * @param image          its image part (nats per image token)
      * @param resblockFinite per resblock: were its (unscaled) parameter gradients all finite
      * @param restFinite     were the embeddings' and the head's gradients finite
      */
-    public record Backward(float loss, boolean[] resblockFinite, boolean restFinite) {
+    public record Backward(float loss, float text, float image, boolean[] resblockFinite, boolean restFinite) {
     }
 
     /**
@@ -160,7 +162,7 @@ public final class MixedPrecisionPrior {
     private Backward lossAndGradients(NDArray text, NDArray image, BranchGradientTap tap, IntToFloat scaleOf) {
         Gradients.zero(all);
         NDManager base = prior.manager();
-        float loss;
+        float[] loss;
         try (NDManager scope = base.newSubManager()) {
             Map<Parameter, NDArray> masters = new LinkedHashMap<>();
             for (List<Parameter> ps : resblockParams) {
@@ -186,7 +188,7 @@ public final class MixedPrecisionPrior {
         for (int u = 0; u < finite.length; u++) {
             finite[u] = unscaleAndCheck(resblockParams.get(u), scaleOf.at(u));
         }
-        return new Backward(loss, finite, unscaleAndCheck(rest, 1f));
+        return new Backward(loss[0], loss[1], loss[2], finite, unscaleAndCheck(rest, 1f));
     }
 
     /**
@@ -236,7 +238,8 @@ public final class MixedPrecisionPrior {
         float at(int u);
     }
 
-    private float forwardBackward(NDArray text, NDArray image, NDManager scope, GradientCollector gc,
+    /** Returns the total, text and image losses. */
+    private float[] forwardBackward(NDArray text, NDArray image, NDManager scope, GradientCollector gc,
                                   BranchGradientTap tap, IntToFloat scaleOf) {
         NDArray embeddings = prior.embedStream(text, image);                    // (B, N, C) fp32
         int n = Math.toIntExact(embeddings.getShape().get(1));
@@ -270,7 +273,7 @@ public final class MixedPrecisionPrior {
             g = g.add(Scalars.div(filtered, s));
         }
         gc.backward(embeddings.mul(g).sum());
-        return loss.total().getFloat();
+        return new float[] {loss.total().getFloat(), loss.text().getFloat(), loss.image().getFloat()};
     }
 
     /** The branch input: the cut itself in fp32, else a compute-format copy that is a leaf of its own. */

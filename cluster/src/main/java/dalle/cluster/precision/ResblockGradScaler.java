@@ -118,6 +118,49 @@ public final class ResblockGradScaler {
     }
 
     /**
+     * Everything the rules depend on, for checkpoints: {@code 2R + 2} longs for R resblocks — the R
+     * scales as IEEE-754 double bits, the R updates at which each scale last shrank
+     * ({@link Long#MIN_VALUE}: never), then the update and skip counts. {@link #restore} puts it back
+     * exactly.
+     */
+    public long[] snapshot() {
+        int r = scales.length;
+        long[] out = new long[2 * r + 2];
+        for (int i = 0; i < r; i++) {
+            out[i] = Double.doubleToRawLongBits(scales[i]);
+            out[r + i] = lastShrink[i];
+        }
+        out[2 * r] = updates;
+        out[2 * r + 1] = skipped;
+        return out;
+    }
+
+    /**
+     * Restores a {@link #snapshot()} of a scaler with as many resblocks.
+     *
+     * @throws IllegalArgumentException when the snapshot's length does not fit, or a scale is not a finite positive number
+     */
+    public void restore(long[] snapshot) {
+        int r = scales.length;
+        if (snapshot.length != 2 * r + 2) {
+            throw new IllegalArgumentException("a scaler snapshot of " + snapshot.length + " values does not fit "
+                    + r + " resblocks (expected " + (2 * r + 2) + ")");
+        }
+        for (int i = 0; i < r; i++) {
+            double scale = Double.longBitsToDouble(snapshot[i]);
+            if (!(scale > 0 && Double.isFinite(scale))) {
+                throw new IllegalArgumentException("resblock " + i + " has scale " + scale + " in the snapshot");
+            }
+        }
+        for (int i = 0; i < r; i++) {
+            scales[i] = Double.longBitsToDouble(snapshot[i]);
+            lastShrink[i] = snapshot[r + i];
+        }
+        updates = snapshot[2 * r];
+        skipped = snapshot[2 * r + 1];
+    }
+
+    /**
      * The outcome of one update.
      *
      * @param apply  true to apply the update, false to skip it

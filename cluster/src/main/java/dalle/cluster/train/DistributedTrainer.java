@@ -35,10 +35,12 @@ import java.util.function.Function;
  * One worker of a distributed prior run (PAPER.md, "Distributed optimisation"). Each update:
  * <pre>
  *   gather      all-gather every parameter inside the shard group (ZeRO-3), as the precision policy casts it
- *   forward     PriorTask's loss on this worker's slice of the global batch, then backward
+ *   forward     PriorTask's loss on this worker's slice of the global batch, then backward (both owned
+ *               by the precision policy: {@link PrecisionPolicy#lossAndBackward})
  *   reduce      reduce-scatter the gradients inside the shard group: each shard gets the group mean
  *   exchange    {@link GradientExchange} across the replica group (exact mean, or {@link ShardPowerSgd})
- *   unscale     {@link PrecisionPolicy} (fp32: nothing; bf16: {@link Bf16Emulated})
+ *   unscale     {@link PrecisionPolicy} (fp32: nothing; bf16: {@link Bf16Emulated}; fp16: {@link Fp16}'s
+ *               per-resblock decision, agreed by all workers)
  *   clip        global norm from every shard (all-reduce in the shard group), the paper's clip
  *   step        sharded AdamW (+ a sharded weight EMA), unless the loss or a gradient was not finite
  * </pre>
@@ -145,6 +147,7 @@ public final class DistributedTrainer implements AutoCloseable {
                     o.eps(), o.weightDecay());
             views = sharded.views();
             exchange = exchangeFor.apply(views);
+            precision.bind(task.model(), groups);
             if (o.emaDecay() > 0) {
                 ema = new ArrayList<>();
                 views.forEach(v -> ema.add(v.value().clone()));
@@ -234,13 +237,11 @@ public final class DistributedTrainer implements AutoCloseable {
         precision.gather(sharded, views);
         float[] shared = new float[4]; // loss, text, image (summed over workers), bad-update count
         AUTOGRAD.lock();
-        try (NDManager scope = manager.newSubManager();
-             GradientCollector gc = manager.getEngine().newGradientCollector()) {
-            StepLoss loss = task.loss(s * w + rank, run.steps(), scope, rng);
-            precision.backward(gc, loss.total());
-            shared[0] = loss.total().getFloat();
-            shared[1] = loss.parts().get("text").getFloat();
-            shared[2] = loss.parts().get("image").getFloat();
+        try (NDManager scope = manager.newSubManager()) {
+            PrecisionPolicy.Losses loss = precision.lossAndBackward(task, s * w + rank, run.steps(), scope, rng);
+            shared[0] = loss.total();
+            shared[1] = loss.text();
+            shared[2] = loss.image();
         } finally {
             AUTOGRAD.unlock();
         }

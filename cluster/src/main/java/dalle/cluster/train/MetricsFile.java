@@ -22,7 +22,8 @@ import java.util.Map;
  */
 final class MetricsFile implements AutoCloseable {
 
-    private static final Gson GSON = new Gson();
+    /** NaN and Infinity written as core's MetricsLog writes them: a skipped update may have a non-finite norm. */
+    private static final Gson GSON = new com.google.gson.GsonBuilder().serializeSpecialFloatingPointValues().create();
     private final BufferedWriter writer;
 
     /** Opens {@code file}, keeping only rows with step ≤ {@code keepUpTo} (0 = a fresh run). */

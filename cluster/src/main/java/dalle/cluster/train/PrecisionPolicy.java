@@ -1,18 +1,26 @@
 package dalle.cluster.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import dalle.cluster.comm.Groups;
 import dalle.cluster.shard.ShardedParameters;
 import dalle.cluster.shard.ShardedParameters.ShardView;
+import dalle.core.train.PriorTask;
+import dalle.core.train.StepLoss;
+import dalle.core.transformer.DallePrior;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * The arithmetic of one worker's forward and backward (PAPER.md, "Mixed precision"). The trainer
- * calls {@link #backward} inside its gradient collector and {@link #unscale} on the reduced shard
- * gradients before clipping; a policy with gradient scales returns them from {@link #state()} so
- * that checkpoints keep them. {@link #FP32} and {@link Bf16Emulated} ({@code bf16}) are wired in;
- * fp16 with the paper's per-resblock scaling ({@code dalle.cluster.precision.MixedPrecisionPrior}) is not yet.
+ * {@linkplain #bind binds} the policy to its model and groups once, then each update calls
+ * {@link #gather}, {@link #lossAndBackward} (by default: {@link PriorTask#loss} and {@link #backward}
+ * in one gradient collector) and {@link #unscale} on the reduced shard gradients before clipping; a
+ * policy with gradient scales returns them from {@link #state()} so that checkpoints keep them.
+ * {@link #FP32}, {@link Bf16Emulated} ({@code bf16}) and {@link Fp16} ({@code fp16}, the paper's
+ * per-resblock scaling) are wired in.
  */
 public interface PrecisionPolicy {
 
@@ -36,6 +44,40 @@ public interface PrecisionPolicy {
 
     /** {@code fp32}, {@code fp16}, {@code bf16}. */
     String name();
+
+    /**
+     * One worker's losses of one update (nats per token, this worker's slice of the batch).
+     *
+     * @param total the loss that was back-propagated
+     * @param text  its caption part
+     * @param image its image part
+     */
+    record Losses(float total, float text, float image) {
+    }
+
+    /**
+     * Ties the policy to the worker's model (its parameters are the gathered fp32 arrays) and groups.
+     * The trainer calls it once, after sharding and before restoring a checkpoint. Nothing by default.
+     */
+    default void bind(DallePrior model, Groups groups) {
+    }
+
+    /**
+     * This worker's forward and backward at {@code position} of the shuffled stream: afterwards every
+     * gathered parameter holds this worker's true (unscaled) fp32 gradient. The default opens one
+     * gradient collector, takes {@link PriorTask#loss} and calls {@link #backward}; a policy that must
+     * run the pass itself (fp16's blockwise backward) overrides it and uses {@link PriorTask#batch} for
+     * the same data. The caller holds the JVM's autograd lock; temporaries go to {@code scope}.
+     */
+    default Losses lossAndBackward(PriorTask task, long position, long totalSteps, NDManager scope,
+                                   SplittableRandom rng) {
+        try (GradientCollector gc = scope.getEngine().newGradientCollector()) {
+            StepLoss loss = task.loss(position, totalSteps, scope, rng);
+            backward(gc, loss.total());
+            return new Losses(loss.total().getFloat(), loss.parts().get("text").getFloat(),
+                    loss.parts().get("image").getFloat());
+        }
+    }
 
     /**
      * All-gathers the parameters for this update's forward (collective in the shard group). A policy
@@ -70,14 +112,13 @@ public interface PrecisionPolicy {
     /**
      * The policy named on the command line.
      *
-     * @throws IllegalArgumentException for fp16 (not wired into this trainer yet) and unknown names
+     * @throws IllegalArgumentException for unknown names
      */
     static PrecisionPolicy named(String name) {
         return switch (name) {
             case "fp32" -> FP32;
             case "bf16" -> new Bf16Emulated();
-            case "fp16" -> throw new IllegalArgumentException("--precision fp16 is not wired into the distributed"
-                    + " trainer yet (fp32 or bf16); its per-resblock scaling lives in dalle.cluster.precision");
+            case "fp16" -> new Fp16();
             default -> throw new IllegalArgumentException("--precision must be fp32, fp16 or bf16, got '" + name + "'");
         };
     }
