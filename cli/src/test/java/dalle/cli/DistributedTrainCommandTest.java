@@ -11,18 +11,19 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code dalle train prior --workers W --groups G} with PowerSGD and bf16 between worker processes. */
+/** {@code dalle train prior --workers W --groups G} with PowerSGD, bf16 and fp16 between worker processes. */
 class DistributedTrainCommandTest {
 
     @TempDir
     Path dir;
 
     @Test
-    void fp16IsAOneLineNotWiredErrorAndANegativeRankIsRefused() {
-        CliRun fp16 = CliRun.dalle("train", "prior", "--dvae", dir.resolve("none").toString(), "--workers", "2",
-                "--groups", "2", "--steps", "4", "--precision", "fp16", "--out", dir.resolve("p").toString());
-        assertEquals(2, fp16.exit());
-        assertTrue(fp16.err().contains("--precision fp16 is not wired") && !fp16.err().contains("\tat "), fp16.err());
+    void anUnknownPrecisionIsAOneLineErrorAndANegativeRankIsRefused() {
+        CliRun fp8 = CliRun.dalle("train", "prior", "--dvae", dir.resolve("none").toString(), "--workers", "2",
+                "--groups", "2", "--steps", "4", "--precision", "fp8", "--out", dir.resolve("p").toString());
+        assertEquals(2, fp8.exit());
+        assertTrue(fp8.err().contains("--precision must be fp32, fp16 or bf16, got 'fp8'")
+                && !fp8.err().contains("\tat "), fp8.err());
         CliRun negative = CliRun.dalle("train", "prior", "--dvae", dir.resolve("none").toString(), "--workers", "2",
                 "--groups", "2", "--steps", "4", "--powersgd-rank=-1", "--out", dir.resolve("q").toString());
         assertEquals(2, negative.exit());
@@ -55,5 +56,27 @@ class DistributedTrainCommandTest {
         }
         String manifest = Files.readString(prior.resolve("checkpoint/manifest.json"));
         assertTrue(manifest.contains("powersgd-r1") && manifest.contains("bf16"), manifest);
+    }
+
+    @Test
+    void twoWorkerProcessesTrainInFp16AndCheckpointTheirGradientScales() throws Exception {
+        Path dvaeConfig = Files.writeString(dir.resolve("dvae.json"), "{\"imageSize\":32,\"gridSize\":4,"
+                + "\"codebookSize\":64,\"width\":8,\"blocksPerGroup\":1,\"decoderInitWidth\":8}");
+        Path priorConfig = Files.writeString(dir.resolve("prior.json"), "{\"textLength\":8,\"width\":32,\"heads\":2,"
+                + "\"layers\":2,\"convKernel\":3,\"mlpRatio\":2}");
+        Path dvae = dir.resolve("dvae");
+        CliRun d = CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "1", "--batch", "2",
+                "--out", dvae.toString());
+        assertEquals(0, d.exit(), d.err());
+
+        Path prior = dir.resolve("prior");
+        CliRun p = CliRun.dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
+                "--examples", "16", "--vocab", "300", "--steps", "3", "--batch", "4", "--workers", "2",
+                "--precision", "fp16", "--out", prior.toString());
+        assertEquals(0, p.exit(), p.err());
+        assertTrue(Files.isRegularFile(prior.resolve("model/model.safetensors")));
+        assertEquals(3, Files.readAllLines(prior.resolve("metrics.jsonl")).size());
+        String manifest = Files.readString(prior.resolve("checkpoint/manifest.json"));
+        assertTrue(manifest.contains("fp16"), manifest);
     }
 }

@@ -83,4 +83,26 @@ class ResblockGradScalerTest {
         assertEquals(0, d.shrunk().length);
         assertArrayEquals(before, s.scales());
     }
+
+    @Test
+    void aSnapshotRestoresTheScalerExactlyAndRefusesAnotherShape() {
+        ResblockGradScaler a = new ResblockGradScaler(3, 2);
+        for (int u = 0; u < 7; u++) {
+            a.update(new boolean[] {true, u != 2, true}, true);
+        }
+        ResblockGradScaler b = new ResblockGradScaler(3, 2);
+        b.restore(a.snapshot());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a.snapshot(), b.snapshot());
+        for (int u = 0; u < 200; u++) {
+            boolean[] flags = {u % 50 != 3, u % 70 != 5, true};
+            ResblockGradScaler.Decision da = a.update(flags, true);
+            ResblockGradScaler.Decision db = b.update(flags, true);
+            assertEquals(da.apply(), db.apply());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(da.shrunk(), db.shrunk(), "update " + u);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a.scales(), b.scales());
+        assertEquals(a.skipped(), b.skipped());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new ResblockGradScaler(2, 2).restore(a.snapshot()));
+    }
 }
