@@ -22,7 +22,7 @@ import java.nio.file.StandardCopyOption;
  * @param workers     W, world size
  * @param groups      G, groups ("machines") of {@code W / G} workers: parameters are sharded inside a
  *                    group, gradients exchanged between groups
- * @param precision   {@code fp32} or {@code bf16} (see {@link PrecisionPolicy#named})
+ * @param precision   {@code fp32}, {@code bf16} or {@code fp16} (see {@link PrecisionPolicy#named})
  * @param powerSgdRank rank of the gradient compression between groups; 0 = exact mean
  */
 public record DistributedRun(PriorConfig config, int globalBatch, long steps, long seed, WarmupCosine schedule,
