@@ -43,6 +43,12 @@ final class DistributedOptions {
             description = "Restarts after worker deaths before giving up (default ${DEFAULT-VALUE}).")
     int maxRestarts;
 
+    @Option(names = "--prepare-only",
+            description = {"Write the run folder (run.json, codes, tokenizer) and stop, without launching workers: for",
+                    "clusters that start each worker themselves as 'dalle train worker --run DIR --rank R --peers ...'",
+                    "(deploy/training does this in a Kubernetes Indexed Job)."})
+    boolean prepareOnly;
+
     boolean distributed() {
         return workers > 1 || groups > 1;
     }
@@ -60,6 +66,9 @@ final class DistributedOptions {
         if (workers < 1 || groups < 1 || workers % groups != 0) {
             throw new DalleCommand.UserError("--workers " + workers + " must be a positive multiple of --groups " + groups);
         }
+        if (prepareOnly && !distributed()) {
+            throw new DalleCommand.UserError("--prepare-only prepares a distributed run: give --workers W > 1");
+        }
     }
 
     /** Writes DIR/run.json and runs the workers to the end; DIR already holds codes.bin and tokenizer.json. */
@@ -76,6 +85,13 @@ final class DistributedOptions {
             throw new DalleCommand.UserError("no " + PriorWorker.TOKENIZER + " in " + c.out + " for the workers");
         }
         run.save(c.out);
+        if (prepareOnly) {
+            System.err.printf("prior: prepared %s for %d workers in %d group(s); start each worker with%n"
+                    + "  dalle train worker --run %s --rank R --peers HOST0:PORT,...,HOST%d:PORT [--resume]%n",
+                    c.out, workers, groups, c.out, workers - 1);
+            System.out.println(c.out);
+            return 0;
+        }
         System.err.printf("prior: %d workers in %d group(s) of %d, global batch %d (%d per worker), %d steps, seed %d,"
                         + " %s, exchange %s -> %s%n", workers, groups, run.groupSize(), batch, run.workerBatch(), c.steps,
                 c.seed, precision, powerSgdRank == 0 ? "exact mean" : "PowerSGD rank " + powerSgdRank, c.out);

@@ -6,6 +6,7 @@ import static dalle.cli.DeployTree.env;
 import static dalle.cli.DeployTree.list;
 import static dalle.cli.DeployTree.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dalle.cli.DeployTree.Doc;
@@ -96,21 +97,49 @@ class DeployTrainingJobTest {
         assertTrue(fake.toFile().setExecutable(true));
         Path volume = Files.createDirectories(dir.resolve("checkpoints"));
 
-        List<String> first = launch(script, bin, volume, "2");
-        assertEquals(List.of("train", "prior", "--workers", "4", "--groups", "2", "--rank", "2", "--peers",
-                "dalle-train-0.dalle-train:7070,dalle-train-1.dalle-train:7070,dalle-train-2.dalle-train:7070,"
-                        + "dalle-train-3.dalle-train:7070",
+        String peers = "dalle-train-0.dalle-train:7070,dalle-train-1.dalle-train:7070,"
+                + "dalle-train-2.dalle-train:7070,dalle-train-3.dalle-train:7070";
+        // a fresh volume: rank 0 prepares the run folder, then runs its worker
+        List<String> first = launch(script, bin, volume, "0", 0);
+        int worker = first.indexOf("worker");
+        assertEquals(List.of("train", "prior", "--workers", "4", "--groups", "2",
                 "--dvae", volume + "/dvae", "--steps", "100000", "--checkpoint-every", "500",
-                "--out", volume + "/prior"), first.subList(1, first.size()));
+                "--out", volume + "/prior", "--prepare-only"), first.subList(1, worker - 1), String.join("\n", first));
+        assertEquals(List.of("train", "worker", "--run", volume + "/prior", "--rank", "0", "--peers", peers),
+                first.subList(worker - 1, first.size()));
+
+        // another rank waits for run.json, and says so when it never comes
+        ProcessResult waiting = run(script, bin, volume, "1", Map.of("DALLE_PREPARE_TIMEOUT", "0"));
+        assertEquals(1, waiting.exit(), waiting.out());
+        assertTrue(waiting.out().contains("rank 0 did not prepare the run"), waiting.out());
+
+        // once rank 0 has prepared the run, rank 2 only starts its worker
+        Files.createDirectories(volume.resolve("prior"));
+        Files.writeString(volume.resolve("prior/run.json"), "{}");
+        List<String> second = launch(script, bin, volume, "2", 0);
+        assertEquals(List.of("train", "worker", "--run", volume + "/prior", "--rank", "2", "--peers", peers),
+                second.subList(1, second.size()));
 
         Files.createDirectories(volume.resolve("prior/checkpoint"));
-        List<String> again = launch(script, bin, volume, "0");
+        List<String> again = launch(script, bin, volume, "0", 0);
         assertEquals("--resume", again.get(again.size() - 1), "a restart continues from the checkpoint: " + again);
         assertEquals("0", again.get(again.indexOf("--rank") + 1));
+        assertFalse(again.contains("--prepare-only"), "a prepared run is not prepared again: " + again);
     }
 
+    private record ProcessResult(int exit, String out) {}
+
     /** Runs the script as worker {@code rank} with the Job's env; returns its log line, then dalle's arguments. */
-    private List<String> launch(Path script, Path bin, Path volume, String rank)
+    private List<String> launch(Path script, Path bin, Path volume, String rank, int expectedExit)
+            throws IOException, InterruptedException {
+        ProcessResult r = run(script, bin, volume, rank, Map.of());
+        assertEquals(expectedExit, r.exit(), r.out());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("worker rank " + rank + " of 4"), r.out());
+        return lines;
+    }
+
+    private ProcessResult run(Path script, Path bin, Path volume, String rank, Map<String, String> extraEnv)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder("/bin/sh", script.toString()).redirectErrorStream(true);
         Map<String, String> e = pb.environment();
@@ -120,13 +149,11 @@ class DeployTrainingJobTest {
         e.put("JOB_COMPLETION_INDEX", rank);
         e.put("DALLE_CHECKPOINTS", volume.toString());
         e.put("PATH", bin + ":" + e.getOrDefault("PATH", "/usr/bin:/bin"));
+        e.putAll(extraEnv);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        List<String> lines = out.lines().toList();
-        assertTrue(lines.get(0).startsWith("worker rank " + rank + " of 4"), out);
-        return lines;
+        return new ProcessResult(p.exitValue(), out);
     }
 
     @SuppressWarnings("unchecked")

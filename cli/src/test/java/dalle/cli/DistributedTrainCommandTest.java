@@ -1,6 +1,7 @@
 package dalle.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -78,5 +79,30 @@ class DistributedTrainCommandTest {
         assertEquals(3, Files.readAllLines(prior.resolve("metrics.jsonl")).size());
         String manifest = Files.readString(prior.resolve("checkpoint/manifest.json"));
         assertTrue(manifest.contains("fp16"), manifest);
+    }
+
+    @Test
+    void prepareOnlyWritesTheRunFolderForWorkersStartedElsewhereAndTrainsNothing() throws Exception {
+        Path dvaeConfig = Files.writeString(dir.resolve("dvae.json"), "{\"imageSize\":32,\"gridSize\":4,"
+                + "\"codebookSize\":64,\"width\":8,\"blocksPerGroup\":1,\"decoderInitWidth\":8}");
+        Path priorConfig = Files.writeString(dir.resolve("prior.json"), "{\"textLength\":8,\"width\":32,\"heads\":2,"
+                + "\"layers\":2,\"convKernel\":3,\"mlpRatio\":2}");
+        Path dvae = dir.resolve("dvae");
+        assertEquals(0, CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "1", "--batch", "2",
+                "--out", dvae.toString()).exit());
+
+        Path prior = dir.resolve("prior");
+        CliRun p = CliRun.dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
+                "--examples", "16", "--vocab", "300", "--steps", "3", "--batch", "4", "--workers", "4", "--groups", "2",
+                "--prepare-only", "--out", prior.toString());
+        assertEquals(0, p.exit(), p.err());
+        assertTrue(Files.isRegularFile(prior.resolve("run.json")));
+        assertTrue(Files.isRegularFile(prior.resolve("tokenizer.json")));
+        assertFalse(Files.exists(prior.resolve("checkpoint")), "no worker ran");
+
+        CliRun single = CliRun.dalle("train", "prior", "--dvae", dvae.toString(), "--steps", "3", "--prepare-only",
+                "--out", dir.resolve("single").toString());
+        assertEquals(2, single.exit());
+        assertTrue(single.err().contains("--prepare-only prepares a distributed run"), single.err());
     }
 }
