@@ -33,14 +33,8 @@ class DistributedTrainCommandTest {
 
     @Test
     void twoGroupsTrainWithPowerSgdAndBf16AndLogFewerBytesThanDense() throws Exception {
-        Path dvaeConfig = Files.writeString(dir.resolve("dvae.json"), "{\"imageSize\":32,\"gridSize\":4,"
-                + "\"codebookSize\":64,\"width\":8,\"blocksPerGroup\":1,\"decoderInitWidth\":8}");
-        Path priorConfig = Files.writeString(dir.resolve("prior.json"), "{\"textLength\":8,\"width\":32,\"heads\":2,"
-                + "\"layers\":2,\"convKernel\":3,\"mlpRatio\":2}");
-        Path dvae = dir.resolve("dvae");
-        CliRun d = CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "1", "--batch", "2",
-                "--out", dvae.toString());
-        assertEquals(0, d.exit(), d.err());
+        Path dvae = tinyDvae();
+        Path priorConfig = tinyPriorConfig();
 
         Path prior = dir.resolve("prior");
         CliRun p = CliRun.dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
@@ -61,14 +55,8 @@ class DistributedTrainCommandTest {
 
     @Test
     void twoWorkerProcessesTrainInFp16AndCheckpointTheirGradientScales() throws Exception {
-        Path dvaeConfig = Files.writeString(dir.resolve("dvae.json"), "{\"imageSize\":32,\"gridSize\":4,"
-                + "\"codebookSize\":64,\"width\":8,\"blocksPerGroup\":1,\"decoderInitWidth\":8}");
-        Path priorConfig = Files.writeString(dir.resolve("prior.json"), "{\"textLength\":8,\"width\":32,\"heads\":2,"
-                + "\"layers\":2,\"convKernel\":3,\"mlpRatio\":2}");
-        Path dvae = dir.resolve("dvae");
-        CliRun d = CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "1", "--batch", "2",
-                "--out", dvae.toString());
-        assertEquals(0, d.exit(), d.err());
+        Path dvae = tinyDvae();
+        Path priorConfig = tinyPriorConfig();
 
         Path prior = dir.resolve("prior");
         CliRun p = CliRun.dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
@@ -83,13 +71,8 @@ class DistributedTrainCommandTest {
 
     @Test
     void prepareOnlyWritesTheRunFolderForWorkersStartedElsewhereAndTrainsNothing() throws Exception {
-        Path dvaeConfig = Files.writeString(dir.resolve("dvae.json"), "{\"imageSize\":32,\"gridSize\":4,"
-                + "\"codebookSize\":64,\"width\":8,\"blocksPerGroup\":1,\"decoderInitWidth\":8}");
-        Path priorConfig = Files.writeString(dir.resolve("prior.json"), "{\"textLength\":8,\"width\":32,\"heads\":2,"
-                + "\"layers\":2,\"convKernel\":3,\"mlpRatio\":2}");
-        Path dvae = dir.resolve("dvae");
-        assertEquals(0, CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "1", "--batch", "2",
-                "--out", dvae.toString()).exit());
+        Path dvae = tinyDvae();
+        Path priorConfig = tinyPriorConfig();
 
         Path prior = dir.resolve("prior");
         CliRun p = CliRun.dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
@@ -104,5 +87,22 @@ class DistributedTrainCommandTest {
                 "--out", dir.resolve("single").toString());
         assertEquals(2, single.exit());
         assertTrue(single.err().contains("--prepare-only prepares a distributed run"), single.err());
+    }
+
+    /** A 1-step dVAE at 32×32 with a 4×4 grid over 64 codes: enough for the prior's code cache. */
+    private Path tinyDvae() throws Exception {
+        Path config = Files.writeString(dir.resolve("dvae.json"), "{\"imageSize\":32,\"gridSize\":4,"
+                + "\"codebookSize\":64,\"width\":8,\"blocksPerGroup\":1,\"decoderInitWidth\":8}");
+        Path dvae = dir.resolve("dvae");
+        CliRun d = CliRun.dalle("train", "dvae", "--config", config.toString(), "--steps", "1", "--batch", "2",
+                "--out", dvae.toString());
+        assertEquals(0, d.exit(), d.err());
+        return dvae;
+    }
+
+    /** A 2-layer, width-32 prior over 8 text tokens. */
+    private Path tinyPriorConfig() throws Exception {
+        return Files.writeString(dir.resolve("prior.json"), "{\"textLength\":8,\"width\":32,\"heads\":2,"
+                + "\"layers\":2,\"convKernel\":3,\"mlpRatio\":2}");
     }
 }
