@@ -1,8 +1,9 @@
 package dalle.cli;
 
+import dalle.services.localkafka.LogTail;
+
 import java.io.File;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,7 +105,7 @@ final class Supervisor {
                 }
                 if (!s.process().isAlive()) {
                     throw new IOException("service " + name + " exited with code " + s.process().exitValue()
-                            + " while starting; its log is " + s.spec().logFile() + tail(s.spec().logFile(), 20));
+                            + " while starting; its log is " + s.spec().logFile() + LogTail.of(s.spec().logFile(), 20));
                 }
                 Optional<String> notReady = probe(s.spec().readyUrl());
                 if (notReady.isEmpty()) {
@@ -124,7 +125,7 @@ final class Supervisor {
                         + spec.readyUrl() + ": " + waiting.get(name) + ")"
                         + (waiting.size() > 1 ? "; not ready either: " + String.join(", ",
                         waiting.keySet().stream().skip(1).toList()) : "")
-                        + "; its log is " + spec.logFile() + tail(spec.logFile(), 20));
+                        + "; its log is " + spec.logFile() + LogTail.of(spec.logFile(), 20));
             }
             sleep(250);
         }
@@ -232,21 +233,6 @@ final class Supervisor {
             }
         }
         return List.of();
-    }
-
-    /** "; its last lines:" and the file's last {@code lines} lines, indented; "" when it is empty or unreadable. */
-    static String tail(Path file, int lines) {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            long from = Math.max(0, f.length() - 8192);
-            byte[] bytes = new byte[(int) (f.length() - from)];
-            f.seek(from);
-            f.readFully(bytes);
-            List<String> all = new String(bytes, StandardCharsets.UTF_8).lines().toList();
-            List<String> last = all.subList(Math.max(0, all.size() - lines), all.size());
-            return last.isEmpty() ? "" : "; its last lines:\n  " + String.join("\n  ", last);
-        } catch (IOException e) {
-            return "";
-        }
     }
 
     private static void sleep(long ms) throws IOException {

@@ -1,7 +1,5 @@
 package dalle.cluster.train;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.training.GradientCollector;
 import dalle.cluster.precision.Bf16;
 import dalle.cluster.shard.ShardedParameters;
 import dalle.cluster.shard.ShardedParameters.ShardView;
@@ -53,11 +51,6 @@ public final class Bf16Emulated implements PrecisionPolicy {
                 }
             }
         }
-    }
-
-    @Override
-    public void backward(GradientCollector collector, NDArray loss) {
-        collector.backward(loss);
     }
 
     @Override

@@ -1,8 +1,6 @@
 package dalle.cluster.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import dalle.cluster.comm.Collectives;
 import dalle.cluster.comm.Groups;
 import dalle.cluster.precision.BranchGradientTap;
@@ -100,12 +98,6 @@ public final class Fp16 implements PrecisionPolicy {
         resblockFinite = g.resblockFinite();
         restFinite = g.restFinite() && Float.isFinite(g.loss());
         return new Losses(g.loss(), g.text(), g.image());
-    }
-
-    /** Not used: fp16 runs its own blockwise backward in {@link #lossAndBackward}. */
-    @Override
-    public void backward(GradientCollector collector, NDArray loss) {
-        throw new UnsupportedOperationException("fp16 back-propagates block by block in lossAndBackward");
     }
 
     /**

@@ -1,6 +1,5 @@
 package dalle.cluster.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dalle.cluster.comm.Groups;
@@ -16,7 +15,7 @@ import java.util.SplittableRandom;
 /**
  * The arithmetic of one worker's forward and backward (PAPER.md, "Mixed precision"). The trainer
  * {@linkplain #bind binds} the policy to its model and groups once, then each update calls
- * {@link #gather}, {@link #lossAndBackward} (by default: {@link PriorTask#loss} and {@link #backward}
+ * {@link #gather}, {@link #lossAndBackward} (by default: {@link PriorTask#loss} and one backward pass
  * in one gradient collector) and {@link #unscale} on the reduced shard gradients before clipping; a
  * policy with gradient scales returns them from {@link #state()} so that checkpoints keep them.
  * {@link #FP32}, {@link Bf16Emulated} ({@code bf16}) and {@link Fp16} ({@code fp16}, the paper's
@@ -29,11 +28,6 @@ public interface PrecisionPolicy {
         @Override
         public String name() {
             return "fp32";
-        }
-
-        @Override
-        public void backward(GradientCollector collector, NDArray loss) {
-            collector.backward(loss);
         }
 
         @Override
@@ -65,7 +59,7 @@ public interface PrecisionPolicy {
     /**
      * This worker's forward and backward at {@code position} of the shuffled stream: afterwards every
      * gathered parameter holds this worker's true (unscaled) fp32 gradient. The default opens one
-     * gradient collector, takes {@link PriorTask#loss} and calls {@link #backward}; a policy that must
+     * gradient collector, takes {@link PriorTask#loss} and back-propagates it; a policy that must
      * run the pass itself (fp16's blockwise backward) overrides it and uses {@link PriorTask#batch} for
      * the same data. The caller holds the JVM's autograd lock; temporaries go to {@code scope}.
      */
@@ -73,7 +67,7 @@ public interface PrecisionPolicy {
                                    SplittableRandom rng) {
         try (GradientCollector gc = scope.getEngine().newGradientCollector()) {
             StepLoss loss = task.loss(position, totalSteps, scope, rng);
-            backward(gc, loss.total());
+            gc.backward(loss.total());
             return new Losses(loss.total().getFloat(), loss.parts().get("text").getFloat(),
                     loss.parts().get("image").getFloat());
         }
@@ -86,9 +80,6 @@ public interface PrecisionPolicy {
     default void gather(ShardedParameters sharded, List<ShardView> shards) {
         sharded.gatherAll();
     }
-
-    /** Back-propagates this worker's loss (a scaled policy multiplies it, or cuts the graph per block). */
-    void backward(GradientCollector collector, NDArray loss);
 
     /**
      * Divides the reduced shard gradients by their scales, in place, and adapts the scales.

@@ -149,19 +149,4 @@ final class BrokerFiles {
             return new String(bytes, StandardCharsets.UTF_8).contains(text);
         }
     }
-
-    /** The file's last {@code lines} lines, indented, behind a heading; "" if it cannot be read. */
-    static String tail(Path file, int lines) {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            long start = Math.max(0, f.length() - 8192);
-            byte[] bytes = new byte[(int) (f.length() - start)];
-            f.seek(start);
-            f.readFully(bytes);
-            List<String> all = new String(bytes, StandardCharsets.UTF_8).lines().toList();
-            List<String> last = all.subList(Math.max(0, all.size() - lines), all.size());
-            return last.isEmpty() ? "" : "; its last lines:\n  " + String.join("\n  ", last);
-        } catch (IOException e) {
-            return "";
-        }
-    }
 }

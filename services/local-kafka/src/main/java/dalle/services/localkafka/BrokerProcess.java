@@ -143,7 +143,7 @@ final class BrokerProcess {
 
     private IOException failure(String what) {
         return new IOException("local Kafka in " + dataDir + ": " + what + "; see " + logFile()
-                + BrokerFiles.tail(logFile(), 15));
+                + LogTail.of(logFile(), 15));
     }
 
     private static boolean accepts(int port) {
