@@ -13,7 +13,8 @@ import dalle.core.data.readers.Readers;
 import dalle.core.data.shapes.ShapesDataset;
 import dalle.core.dvae.Dvae;
 import dalle.core.dvae.DvaeConfig;
-import dalle.core.dvae.DvaeSchedules;
+import dalle.core.dvae.DvaeRecipe;
+import dalle.core.dvae.Reconstruction;
 import dalle.core.io.Checkpoints;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.ClipTask;
@@ -124,11 +125,21 @@ final class TrainCommand implements Runnable {
     static final class DvaeRun implements Callable<Integer> {
         @Mixin TrainOptions c;
 
-        @Option(names = "--code-usage-weight", defaultValue = "0", paramLabel = "W",
+        @Option(names = "--recipe", defaultValue = "paper", paramLabel = "paper|shapes",
+                description = {"paper: the paper's objective and schedules (default). shapes: the shipped tiny dVAE's",
+                        "recipe for flat synthetic images: Gaussian reconstruction, β 0, usage penalty 0.1, encoder",
+                        "logits ×8 at init, lr 1e-3 -> 1e-4, τ annealed over the first half (see MODEL_CARD.md)."})
+        String recipe;
+
+        @Option(names = "--code-usage-weight", paramLabel = "W",
                 description = {"Weight of a penalty on uneven code usage across the batch (wav2vec 2.0's diversity",
-                        "loss; not in the paper). 0 = the paper's objective (default ${DEFAULT-VALUE}); 0.5 kept",
-                        "150-240 codes in use on shapes where the paper's objective collapsed to a handful."})
-        float usageWeight;
+                        "loss; not in the paper). Default: the recipe's (paper 0, shapes 0.1)."})
+        Float usageWeight;
+
+        @Option(names = "--reconstruction", paramLabel = "logit-laplace|gaussian",
+                description = {"The ELB's reconstruction term: the paper's logit-Laplace, or a Gaussian on pixel values",
+                        "with σ = 0.1. Default: the recipe's (paper logit-laplace, shapes gaussian)."})
+        String reconstruction;
 
         @Override
         public Integer call() throws Exception {
@@ -141,16 +152,21 @@ final class TrainCommand implements Runnable {
                             default -> throw new IllegalArgumentException("--preset: the dVAE trains at tiny or small"
                                     + " on this machine, not '" + c.preset + "'");
                         };
-                DvaeSchedules schedules = DvaeSchedules.tiny();
+                DvaeRecipe r = DvaeRecipe.named(recipe);
                 if (c.lr != null) {
-                    DvaeSchedules s = schedules;
-                    schedules = new DvaeSchedules(s.betaMax(), s.betaRampFraction(), s.tauStart(), s.tauEnd(),
-                            s.tauFraction(), c.lr, c.lr * s.lrEnd() / s.lrStart(), s.lrFraction());
+                    r = r.withPeakLearningRate(c.lr);
                 }
+                if (usageWeight != null) {
+                    r = r.withUsageWeight(usageWeight);
+                }
+                if (reconstruction != null) {
+                    r = r.withReconstruction(Reconstruction.parse(reconstruction));
+                }
+                DvaeRecipe chosen = r;
                 try (NDManager manager = NDManager.newBaseManager();
                      DvaeTask task = new DvaeTask(manager, config, c.batches(config.imageSize()),
-                             c.batch != null ? c.batch : 32, c.seed, schedules,
-                             c.optimizer(OptimizerSettings.dvaePaper()), usageWeight)) {
+                             c.batch != null ? c.batch : 32, c.seed, chosen,
+                             c.optimizer(OptimizerSettings.dvaePaper()))) {
                     return train(c, "dvae", manager, task);
                 }
             });

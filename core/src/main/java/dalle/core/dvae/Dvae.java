@@ -160,6 +160,16 @@ public final class Dvae extends Module {
      * @param usageWeight non-negative weight of the code-usage gap (nats per pixel-channel per nat)
      */
     public DvaeLoss loss(NDArray images01, float tau, float beta, float usageWeight, SplittableRandom rng) {
+        return loss(images01, tau, beta, usageWeight, Reconstruction.LOGIT_LAPLACE, rng);
+    }
+
+    /**
+     * {@link #loss(NDArray, float, float, float, SplittableRandom)} with the reconstruction term chosen:
+     * {@link Reconstruction#LOGIT_LAPLACE} is the paper's, {@link Reconstruction#GAUSSIAN} the one the
+     * shipped {@code tiny} dVAE trains with (its Javadoc says why).
+     */
+    public DvaeLoss loss(NDArray images01, float tau, float beta, float usageWeight, Reconstruction reconstructionTerm,
+                         SplittableRandom rng) {
         checkImages(images01);
         if (!(usageWeight >= 0f)) {
             throw new IllegalArgumentException("usageWeight must be non-negative, got " + usageWeight);
@@ -168,8 +178,7 @@ public final class Dvae extends Module {
         NDArray logits = encoder.forward(mapped);
         NDArray relaxed = GumbelSoftmax.sample(logits, tau, rng);
         NDArray stats = decoder.forward(relaxed);
-        NDArray nll = LogitLaplace.nll(mapped, mu(stats), lnB(stats));
-        NDArray reconstruction = nll.mean();
+        NDArray reconstruction = reconstructionTerm.nll(images01, stats).mean();
         NDArray kl = GumbelSoftmax.klToUniform(logits).mean();
         NDArray usage = GumbelSoftmax.codeUsageGap(logits);
         float perImageValues = (float) DvaeConfig.CHANNELS * config.imageSize() * config.imageSize();
@@ -220,14 +229,23 @@ public final class Dvae extends Module {
         decoder.outputBias().array().set(bias);
     }
 
+    /**
+     * Multiplies the encoder's output conv weights by {@code gain}, once, at initialisation: larger
+     * initial logits keep the Gumbel noise at τ = 1 from drowning them (see {@link DvaeRecipe#shapes()}).
+     */
+    public void scaleEncoderLogits(float gain) {
+        if (!(gain > 0f)) {
+            throw new IllegalArgumentException("gain must be positive, got " + gain);
+        }
+        if (gain != 1f) {
+            NDArray w = encoder.outputWeight().array();
+            w.set(Scalars.mul(w, gain).toFloatArray());
+        }
+    }
+
     /** (B, 6, S, S) -> (B, 3, S, S): the μ channels. */
     private static NDArray mu(NDArray stats) {
         return stats.get(":, 0:3");
-    }
-
-    /** (B, 6, S, S) -> (B, 3, S, S): the ln b channels. */
-    private static NDArray lnB(NDArray stats) {
-        return stats.get(":, 3:6");
     }
 
     private void checkImages(NDArray images01) {

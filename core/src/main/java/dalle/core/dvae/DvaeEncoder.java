@@ -8,6 +8,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.pooling.Pool;
 import dalle.core.nn.Conv2d;
 import dalle.core.nn.Module;
+import dalle.core.nn.Parameter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -41,6 +42,11 @@ public final class DvaeEncoder extends Module {
             in = out;
         }
         output = child("output", BottleneckBlock.conv(manager, rng, in, config.codebookSize(), 1));
+    }
+
+    /** The weight of the output 1×1 conv that produces the K logits. */
+    Parameter outputWeight() {
+        return output.parameters().get("weight");
     }
 
     /**

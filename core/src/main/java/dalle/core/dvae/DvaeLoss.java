@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDArray;
  *
  * @param total what to back-propagate: {@code reconstruction + β · kl / (3 · S · S)}, i.e. the
  *     negative ELB per pixel-channel (nats)
- * @param reconstruction logit-Laplace NLL of the mapped image, averaged over every pixel-channel
+ * @param reconstruction the {@link Reconstruction} term's NLL (the paper's: logit-Laplace of the mapped image), averaged over every pixel-channel
  *     of the batch (nats per pixel-channel)
  * @param kl KL from the posterior softmax(logits) to the uniform prior over the codes, summed over
  *     the G·G grid positions and averaged over the batch (nats per image, unweighted)

@@ -7,6 +7,8 @@ import dalle.core.dvae.Dvae;
 import dalle.core.dvae.DvaeConfig;
 import dalle.core.dvae.DvaeLoss;
 import dalle.core.dvae.DvaeSchedules;
+import dalle.core.dvae.DvaeRecipe;
+import dalle.core.dvae.Reconstruction;
 import dalle.core.image.RgbImage;
 import dalle.core.io.Checkpoints;
 import dalle.core.nn.Module;
@@ -20,13 +22,16 @@ import java.util.SplittableRandom;
  * τ, β and the learning rate following {@link DvaeSchedules} (each a fixed fraction of the step
  * budget, as in the paper's 3 M-update run) and the paper's AdamW and weight EMA
  * ({@link OptimizerSettings#dvaePaper()}). Logged parts: {@code reconstruction} (nats per
- * pixel-channel), {@code kl} (nats per image), {@code usage} (the code-usage gap, nats); schedule values {@code tau}, {@code beta}.
+ * pixel-channel, of the chosen {@link Reconstruction} term), {@code kl} (nats per image), {@code usage} (the code-usage gap, nats); schedule values {@code tau}, {@code beta}.
  */
 public final class DvaeTask extends ModelTask<Dvae> {
 
     private final ExampleBatches data;
     private final DvaeSchedules schedules;
     private final float usageWeight;
+    private final Reconstruction reconstruction;
+    private final String recipeName;
+    private final float encoderLogitGain;
 
     /**
      * @param manager where the model's parameters live (the {@link Trainer}'s manager)
@@ -35,22 +40,22 @@ public final class DvaeTask extends ModelTask<Dvae> {
      */
     public DvaeTask(NDManager manager, DvaeConfig config, ExampleBatches data, int batchSize, long seed,
                     DvaeSchedules schedules, OptimizerSettings optimizer) {
-        this(manager, config, data, batchSize, seed, schedules, optimizer, 0f);
+        this(manager, config, data, batchSize, seed, DvaeRecipe.paper().withSchedules(schedules), optimizer);
     }
 
     /**
-     * @param usageWeight weight of the code-usage penalty ({@link Dvae#loss(NDArray, float, float, float, SplittableRandom)});
-     *     0 is the paper's objective
+     * @param recipe schedules, reconstruction term, usage penalty and encoder logit gain ({@link DvaeRecipe})
      */
     public DvaeTask(NDManager manager, DvaeConfig config, ExampleBatches data, int batchSize, long seed,
-                    DvaeSchedules schedules, OptimizerSettings optimizer, float usageWeight) {
+                    DvaeRecipe recipe, OptimizerSettings optimizer) {
         super(Dvae.KIND, new Dvae(manager, config, seed), batchSize, optimizer);
-        if (!(usageWeight >= 0f)) {
-            throw new IllegalArgumentException("usage weight must be non-negative, got " + usageWeight);
-        }
+        model.scaleEncoderLogits(recipe.encoderLogitGain());
+        this.recipeName = recipe.name();
+        this.encoderLogitGain = recipe.encoderLogitGain();
+        this.schedules = recipe.schedules();
+        this.usageWeight = recipe.usageWeight();
+        this.reconstruction = recipe.reconstruction();
         this.data = data;
-        this.schedules = schedules;
-        this.usageWeight = usageWeight;
         // the decoder's output biases start at the first batch's pixel statistics (see Dvae#fitOutputBiases)
         try (NDManager first = manager.newSubManager()) {
             model.fitOutputBiases(RgbImage.stack(first, data.batch(0, batchSize).stream().map(Example::image).toList()));
@@ -83,7 +88,7 @@ public final class DvaeTask extends ModelTask<Dvae> {
         NDArray images = RgbImage.stack(scope, batch.stream().map(Example::image).toList()); // (B, 3, S, S)
         float tau = schedules.tau(step, totalSteps);
         float beta = schedules.beta(step, totalSteps);
-        DvaeLoss loss = model.loss(images, tau, beta, usageWeight, rng);
+        DvaeLoss loss = model.loss(images, tau, beta, usageWeight, reconstruction, rng);
         Map<String, NDArray> parts = new LinkedHashMap<>();
         parts.put("reconstruction", loss.reconstruction());
         parts.put("kl", loss.kl());
@@ -109,6 +114,9 @@ public final class DvaeTask extends ModelTask<Dvae> {
         settings.put("optimizer", optimizer.toString());
         settings.put("schedules", schedules.toString());
         settings.put("usageWeight", Float.toString(usageWeight));
+        settings.put("reconstruction", reconstruction.label());
+        settings.put("recipe", recipeName);
+        settings.put("encoderLogitGain", Float.toString(encoderLogitGain));
         return settings;
     }
 
