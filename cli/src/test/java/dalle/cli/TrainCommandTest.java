@@ -34,8 +34,10 @@ class TrainCommandTest {
         Path bundle = dir.resolve("bundle");
 
         CliRun d = CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "6", "--batch", "4",
-                "--checkpoint-every", "3", "--out", dvae.toString());
+                "--checkpoint-every", "3", "--recipe", "shapes", "--out", dvae.toString());
         assertEquals(0, d.exit(), d.err());
+        String state = Files.readString(dvae.resolve("checkpoint/state.json"));
+        assertTrue(state.contains("\"gaussian\"") && state.contains("\"shapes\""), state);
         assertTrue(Files.isRegularFile(dvae.resolve("model/model.safetensors")));
         assertTrue(Files.isRegularFile(dvae.resolve("loss.png")));
         assertEquals(6, Files.readAllLines(dvae.resolve("metrics.jsonl")).size());
@@ -46,8 +48,9 @@ class TrainCommandTest {
                 again.err());
 
         CliRun more = CliRun.dalle("train", "dvae", "--config", dvaeConfig.toString(), "--steps", "8", "--batch", "4",
-                "--checkpoint-every", "3", "--out", dvae.toString(), "--resume");
+                "--checkpoint-every", "3", "--recipe", "shapes", "--out", dvae.toString(), "--resume");
         assertEquals(0, more.exit(), more.err());
+        assertTrue(!more.err().contains("reconstruction gaussian ->"), "same recipe, nothing changed: " + more.err());
         assertEquals(8, Files.readAllLines(dvae.resolve("metrics.jsonl")).size(), "the run extended to 8 steps");
 
         CliRun p = CliRun.dalle("train", "prior", "--dvae", dvae.toString(), "--config", priorConfig.toString(),
@@ -86,5 +89,8 @@ class TrainCommandTest {
         CliRun preset = CliRun.dalle("train", "dvae", "--preset", "paper", "--steps", "5", "--out", dir.resolve("d").toString());
         assertEquals(2, preset.exit());
         assertTrue(preset.err().contains("--preset") && !preset.err().contains("\tat "), preset.err());
+        CliRun recipe = CliRun.dalle("train", "dvae", "--recipe", "fast", "--steps", "5", "--out", dir.resolve("r").toString());
+        assertEquals(2, recipe.exit());
+        assertTrue(recipe.err().contains("unknown dVAE recipe 'fast'") && !recipe.err().contains("\tat "), recipe.err());
     }
 }
