@@ -17,9 +17,21 @@ package dalle.core.clip;
  * @param textHeads   attention heads per block
  * @param imageWidth  channels of the first CNN stage (doubled at every stage)
  * @param embedDim    width E of the shared embedding space
+ * @param gridPooling how the image tower's last grid becomes one vector: {@code false} averages it
+ *     (position-blind), {@code true} projects the whole flattened grid, so where a feature sits
+ *     reaches the embedding (a linear stand-in for CLIP's attention pooling with positional
+ *     embeddings). Spatial relations ("above", "to the left of") need it: with average pooling the
+ *     tiny reranker picked the right image for a relation caption far less often than a perfect
+ *     reranker could (MODEL_CARD.md). Absent from older config files, which read as {@code false}.
  */
 public record ClipConfig(int textVocab, int textLength, int padTokenId, int imageSize, int textWidth,
-                         int textLayers, int textHeads, int imageWidth, int embedDim) {
+                         int textLayers, int textHeads, int imageWidth, int embedDim, boolean gridPooling) {
+
+    /** Sizes with average pooling ({@code gridPooling = false}). */
+    public ClipConfig(int textVocab, int textLength, int padTokenId, int imageSize, int textWidth,
+                      int textLayers, int textHeads, int imageWidth, int embedDim) {
+        this(textVocab, textLength, padTokenId, imageSize, textWidth, textLayers, textHeads, imageWidth, embedDim, false);
+    }
 
     /** Convolution + max-pool stages of the image tower (each halves the side). */
     public static final int IMAGE_STAGES = 4;
@@ -58,7 +70,7 @@ public record ClipConfig(int textVocab, int textLength, int padTokenId, int imag
      * table. A batch-64 training step takes ≈0.2 s on 2 CPU cores to ≈0.5 s when the cores are shared.
      */
     public static ClipConfig tiny(int textVocab, int padTokenId) {
-        return new ClipConfig(textVocab, 32, padTokenId, 64, 128, 2, 4, 32, 128);
+        return new ClipConfig(textVocab, 32, padTokenId, 64, 128, 2, 4, 32, 128, true);
     }
 
     /**
@@ -79,6 +91,11 @@ public record ClipConfig(int textVocab, int textLength, int padTokenId, int imag
     /** Side of the image tower's last grid, {@code imageSize / 2^IMAGE_STAGES}. */
     public int imageGrid() {
         return imageSize >> IMAGE_STAGES;
+    }
+
+    /** Width of the vector the image projection reads: F, or F·G² with {@link #gridPooling}. */
+    public int imageFeaturesPooled() {
+        return gridPooling ? imageFeatures() * imageGrid() * imageGrid() : imageFeatures();
     }
 
     /** Parameters of the text tower, computed without allocating anything. */
@@ -107,7 +124,7 @@ public record ClipConfig(int textVocab, int textLength, int padTokenId, int imag
             total += out * in * 9 + out;         // 3×3 kernel + bias
             in = out;
         }
-        return total + in * embedDim;            // projection (no bias)
+        return total + imageFeaturesPooled() * embedDim; // projection (no bias)
     }
 
     /** All parameters of a {@link ContrastiveScorer}: both towers and the learned temperature. */

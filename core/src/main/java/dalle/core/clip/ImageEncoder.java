@@ -16,7 +16,8 @@ import java.util.SplittableRandom;
 /**
  * The reranker's image tower: pixels in [0, 1] normalised to {@code (x − 0.5)/0.25}, then
  * {@link ClipConfig#IMAGE_STAGES} stages of 3×3 convolution, ReLU and 2×2 max-pool (channels
- * w, 2w, 4w, 8w), global average pooling, and a projection to the shared space, L2-normalised.
+ * w, 2w, 4w, 8w), global average pooling or, with {@link ClipConfig#gridPooling}, the flattened
+ * last grid, and a projection to the shared space, L2-normalised.
  *
  * <p>Shapes: B images, S imageSize, w imageWidth, F = 8w features, G = S/16 last grid, E embedDim.
  */
@@ -38,8 +39,9 @@ public final class ImageEncoder extends Module {
             stages.add(child("conv" + s, new Conv2d(manager, rng, in, out, 3)));
             in = out;
         }
-        projection = child("projection", new Linear(manager, rng, in, config.embedDim(), false,
-                Parameter.Kind.WEIGHT, (float) (1.0 / Math.sqrt(in))));
+        int pooled = config.imageFeaturesPooled();
+        projection = child("projection", new Linear(manager, rng, pooled, config.embedDim(), false,
+                Parameter.Kind.WEIGHT, (float) (1.0 / Math.sqrt(pooled))));
     }
 
     /**
@@ -62,8 +64,9 @@ public final class ImageEncoder extends Module {
                     new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);
         }
         Shape g = x.getShape();
-        NDArray pooled = x.reshape(g.get(0), g.get(1), -1)                          // (B, F, G, G) -> (B, F, G²)
-                .mean(new int[] {2});                                               // (B, F, G²) -> (B, F)
+        NDArray pooled = config.gridPooling()
+                ? x.reshape(g.get(0), -1)                                           // (B, F, G, G) -> (B, F·G²)
+                : x.reshape(g.get(0), g.get(1), -1).mean(new int[] {2});            // (B, F, G, G) -> (B, F)
         return Embeddings.l2Normalise(projection.forward(pooled));                 // (B, E)
     }
 }

@@ -67,7 +67,8 @@ public final class ClipTask extends ModelTask<ContrastiveScorer> {
     /** {@code sizes} with the tokenizer's vocabulary and pad id. */
     public static ClipConfig fit(ClipConfig sizes, BpeTokenizer tokenizer) {
         return new ClipConfig(tokenizer.vocabSize(), sizes.textLength(), tokenizer.padId(), sizes.imageSize(),
-                sizes.textWidth(), sizes.textLayers(), sizes.textHeads(), sizes.imageWidth(), sizes.embedDim());
+                sizes.textWidth(), sizes.textLayers(), sizes.textHeads(), sizes.imageWidth(), sizes.embedDim(),
+                sizes.gridPooling());
     }
 
     @Override

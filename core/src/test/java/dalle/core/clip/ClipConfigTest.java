@@ -23,6 +23,27 @@ class ClipConfigTest {
     }
 
     @Test
+    void gridPoolingProjectsTheWholeLastGridAndOlderConfigsReadAsAveragePooling() {
+        ClipConfig tiny = ClipConfig.tiny(300, 0);
+        assertTrue(tiny.gridPooling());
+        assertEquals(256 * 4 * 4, tiny.imageFeaturesPooled());
+        ClipConfig averaged = new ClipConfig(300, 32, 0, 64, 128, 2, 4, 32, 128);
+        assertEquals(256, averaged.imageFeaturesPooled());
+        assertEquals(tiny.parameterCount() - (256L * 16 - 256) * 128, averaged.parameterCount());
+        // a config.json written before the field existed
+        ClipConfig old = dalle.core.io.Checkpoints.GSON.fromJson("{\"textVocab\":300,\"textLength\":32,\"padTokenId\":0,"
+                + "\"imageSize\":64,\"textWidth\":128,\"textLayers\":2,\"textHeads\":4,\"imageWidth\":32,"
+                + "\"embedDim\":128}", ClipConfig.class);
+        assertEquals(averaged, old);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ContrastiveScorer scorer = new ContrastiveScorer(manager, tiny, 1L);
+            assertEquals(256L * 16 * 128, scorer.parameters().get("image.projection.weight").size());
+            var images = manager.randomUniform(0f, 1f, new ai.djl.ndarray.types.Shape(2, 3, 64, 64));
+            assertEquals(new ai.djl.ndarray.types.Shape(2, 128), scorer.encodeImage(images).getShape());
+        }
+    }
+
+    @Test
     void paperSizesGiveAnAnalyticCountWithoutAllocating() {
         ClipConfig paper = ClipConfig.paper(16384, 0);
         // text tower of CLIP ViT-B/32 over 256 positions: 12 layers of 12·512² + 13·512, embeddings, projection

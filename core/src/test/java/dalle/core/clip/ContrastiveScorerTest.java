@@ -28,6 +28,9 @@ class ContrastiveScorerTest {
     private static final int VOCAB = 16;
     private static final int PAD = 0;
     private static final ClipConfig TINY = ClipConfig.tiny(VOCAB, PAD);
+    /** TINY with average pooling: translation-invariant, so it fits squares that move every step in a few updates. */
+    private static final ClipConfig TINY_AVERAGED = new ClipConfig(VOCAB, TINY.textLength(), PAD, TINY.imageSize(),
+            TINY.textWidth(), TINY.textLayers(), TINY.textHeads(), TINY.imageWidth(), TINY.embedDim(), false);
     private static final int S = TINY.imageSize();
 
     /** Eight colours (RGB in [0, 1]) and their fake caption ids: "a <colour> square". */
@@ -127,7 +130,7 @@ class ContrastiveScorerTest {
     void overfittingEightCaptionedSquaresLowersTheLossAndRanksEachCaptionsImageFirst() {
         int n = COLOURS.length;
         try (NDManager manager = NDManager.newBaseManager()) {
-            ContrastiveScorer scorer = new ContrastiveScorer(manager, TINY, 2021L);
+            ContrastiveScorer scorer = new ContrastiveScorer(manager, TINY_AVERAGED, 2021L);
             scorer.setRequiresGradient(true);
             AdamW opt = new AdamW(manager, scorer.parameters(), 0.9f, 0.98f, 1e-6f, 0.2f);
             float first = Float.NaN;
