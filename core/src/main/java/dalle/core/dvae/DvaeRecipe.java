@@ -26,6 +26,7 @@ import java.util.Locale;
  *       </ul></li>
  * </ul>
  *
+ * @param name {@code paper} or {@code shapes}, recorded in a run's checkpoint settings
  * @param schedules τ, β and learning-rate schedules
  * @param reconstruction the ELB's reconstruction term
  * @param usageWeight weight of the code-usage penalty; 0 is the paper's objective

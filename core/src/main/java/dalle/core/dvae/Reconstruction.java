@@ -1,6 +1,7 @@
 package dalle.core.dvae;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
 import dalle.core.nn.Scalars;
 import java.util.Locale;
 
@@ -46,7 +47,7 @@ public enum Reconstruction {
             case LOGIT_LAPLACE -> LogitLaplace.nll(LogitLaplace.mapPixels(images01), mu, stats.get(":, 3:6"));
             case GAUSSIAN -> {
                 // the mean image without the clamp of LogitLaplace#meanImage, so every pixel keeps a gradient
-                NDArray mean = Scalars.div(ai.djl.nn.Activation.sigmoid(mu).sub(LogitLaplace.EPSILON),
+                NDArray mean = Scalars.div(Activation.sigmoid(mu).sub(LogitLaplace.EPSILON),
                         1f - 2f * LogitLaplace.EPSILON);
                 NDArray z = Scalars.div(mean.sub(images01), GAUSSIAN_SIGMA);
                 yield Scalars.mul(z.square(), 0.5f).add(GAUSSIAN_LOG_NORMALISER);

@@ -27,11 +27,7 @@ import java.util.SplittableRandom;
 public final class DvaeTask extends ModelTask<Dvae> {
 
     private final ExampleBatches data;
-    private final DvaeSchedules schedules;
-    private final float usageWeight;
-    private final Reconstruction reconstruction;
-    private final String recipeName;
-    private final float encoderLogitGain;
+    private final DvaeRecipe recipe;
 
     /**
      * @param manager where the model's parameters live (the {@link Trainer}'s manager)
@@ -50,11 +46,7 @@ public final class DvaeTask extends ModelTask<Dvae> {
                     DvaeRecipe recipe, OptimizerSettings optimizer) {
         super(Dvae.KIND, new Dvae(manager, config, seed), batchSize, optimizer);
         model.scaleEncoderLogits(recipe.encoderLogitGain());
-        this.recipeName = recipe.name();
-        this.encoderLogitGain = recipe.encoderLogitGain();
-        this.schedules = recipe.schedules();
-        this.usageWeight = recipe.usageWeight();
-        this.reconstruction = recipe.reconstruction();
+        this.recipe = recipe;
         this.data = data;
         // the decoder's output biases start at the first batch's pixel statistics (see Dvae#fitOutputBiases)
         try (NDManager first = manager.newSubManager()) {
@@ -79,16 +71,16 @@ public final class DvaeTask extends ModelTask<Dvae> {
 
     @Override
     public float learningRate(long step, long totalSteps) {
-        return schedules.lr(step, totalSteps);
+        return recipe.schedules().lr(step, totalSteps);
     }
 
     @Override
     public StepLoss loss(long step, long totalSteps, NDManager scope, SplittableRandom rng) {
         List<Example> batch = data.batch(step, batchSize);
         NDArray images = RgbImage.stack(scope, batch.stream().map(Example::image).toList()); // (B, 3, S, S)
-        float tau = schedules.tau(step, totalSteps);
-        float beta = schedules.beta(step, totalSteps);
-        DvaeLoss loss = model.loss(images, tau, beta, usageWeight, reconstruction, rng);
+        float tau = recipe.schedules().tau(step, totalSteps);
+        float beta = recipe.schedules().beta(step, totalSteps);
+        DvaeLoss loss = model.loss(images, tau, beta, recipe.usageWeight(), recipe.reconstruction(), rng);
         Map<String, NDArray> parts = new LinkedHashMap<>();
         parts.put("reconstruction", loss.reconstruction());
         parts.put("kl", loss.kl());
@@ -112,11 +104,11 @@ public final class DvaeTask extends ModelTask<Dvae> {
     public Map<String, String> settings() {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("optimizer", optimizer.toString());
-        settings.put("schedules", schedules.toString());
-        settings.put("usageWeight", Float.toString(usageWeight));
-        settings.put("reconstruction", reconstruction.label());
-        settings.put("recipe", recipeName);
-        settings.put("encoderLogitGain", Float.toString(encoderLogitGain));
+        settings.put("schedules", recipe.schedules().toString());
+        settings.put("usageWeight", Float.toString(recipe.usageWeight()));
+        settings.put("reconstruction", recipe.reconstruction().label());
+        settings.put("recipe", recipe.name());
+        settings.put("encoderLogitGain", Float.toString(recipe.encoderLogitGain()));
         return settings;
     }
 
