@@ -7,6 +7,7 @@ import dalle.cluster.shard.ShardedParameters;
 import dalle.cluster.shard.ShardedParameters.ShardView;
 import dalle.core.io.CheckpointException;
 import dalle.core.io.Checkpoints;
+import dalle.core.io.DurableFiles;
 import dalle.core.io.SafeTensors;
 import dalle.core.nn.Module;
 import dalle.core.nn.Parameter;
@@ -408,7 +409,7 @@ public final class DistributedTrainer implements AutoCloseable {
         if (groups.world().rank() == 0) {
             Path dir = out.resolve(Trainer.MODEL_DIR);
             Path tmp = out.resolve(Trainer.MODEL_DIR + ".tmp");
-            ShardCheckpoint.deleteRecursively(tmp);
+            DurableFiles.deleteRecursively(tmp);
             try (NDManager scope = manager.newSubManager()) {
                 Module model = task.newModel(scope);
                 for (Map.Entry<String, Parameter> e : model.parameters().entrySet()) {
@@ -417,8 +418,8 @@ public final class DistributedTrainer implements AutoCloseable {
                 }
                 Checkpoints.save(tmp, task.kind(), task.config(), model, SafeTensors.Storage.F32);
             }
-            ShardCheckpoint.deleteRecursively(dir);
-            ShardCheckpoint.move(tmp, dir);
+            DurableFiles.deleteRecursively(dir);
+            DurableFiles.move(tmp, dir);
         }
         groups.world().barrier();
     }

@@ -6,24 +6,15 @@ import com.google.gson.JsonParseException;
 import dalle.cluster.comm.Collectives;
 import dalle.core.io.CheckpointException;
 import dalle.core.io.Checkpoints;
+import dalle.core.io.DurableFiles;
 import dalle.core.io.SafeTensors;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * Sharded checkpoints of a distributed run: every worker writes its own shard file, then rank 0
@@ -93,7 +84,7 @@ public final class ShardCheckpoint {
             throws IOException {
         Path tmp = out.resolve(TEMP);
         if (world.rank() == 0) {
-            deleteRecursively(tmp);
+            DurableFiles.deleteRecursively(tmp);
             Files.createDirectories(tmp);
         }
         world.barrier();
@@ -104,26 +95,26 @@ public final class ShardCheckpoint {
             SafeTensors.write(shard, arrays, Map.of("rank", Integer.toString(world.rank()),
                     "step", Long.toString(manifest.step())), SafeTensors.Storage.F32);
         }
-        force(shard);
+        DurableFiles.fsync(shard);
         world.barrier();
         Path latest = out.resolve(LATEST);
         if (world.rank() == 0) {
             Map<String, String> files = new TreeMap<>();
             for (int r = 0; r < world.worldSize(); r++) {
-                files.put(shardFile(r), sha256(tmp.resolve(shardFile(r))));
+                files.put(shardFile(r), DurableFiles.sha256(tmp.resolve(shardFile(r))));
             }
             Manifest complete = new Manifest(FORMAT, manifest.step(), manifest.totalSteps(), manifest.workers(),
                     manifest.groups(), manifest.seed(), manifest.examplesSeen(), manifest.optimizerSteps(),
                     manifest.skippedUpdates(), manifest.wallSeconds(), manifest.identity(), files);
             Path file = tmp.resolve(MANIFEST);
             Files.writeString(file, Checkpoints.GSON.toJson(complete) + "\n", StandardCharsets.UTF_8);
-            force(file);
+            DurableFiles.fsync(file);
             Path previous = out.resolve(PREVIOUS);
             if (Files.isDirectory(latest)) {
-                deleteRecursively(previous);
-                move(latest, previous);
+                DurableFiles.deleteRecursively(previous);
+                DurableFiles.move(latest, previous);
             }
-            move(tmp, latest);
+            DurableFiles.move(tmp, latest);
         }
         world.barrier();
         return latest;
@@ -226,7 +217,7 @@ public final class ShardCheckpoint {
         }
         String actual;
         try {
-            actual = sha256(file);
+            actual = DurableFiles.sha256(file);
         } catch (IOException e) {
             throw new CheckpointException(file, "unreadable shard: " + e.getMessage(), e);
         }
@@ -237,41 +228,4 @@ public final class ShardCheckpoint {
         return file;
     }
 
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
-
-    static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
-
-    private static void force(Path f) throws IOException {
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
-    }
-
-    private static String sha256(Path f) throws IOException {
-        try (InputStream in = Files.newInputStream(f)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

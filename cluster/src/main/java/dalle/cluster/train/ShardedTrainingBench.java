@@ -6,6 +6,7 @@ import dalle.cluster.comm.InProcessCollectives;
 import dalle.core.data.shapes.ShapesDataset;
 import dalle.core.dvae.Dvae;
 import dalle.core.dvae.DvaeConfig;
+import dalle.core.io.DurableFiles;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
 import dalle.core.train.OptimizerSettings;
@@ -67,7 +68,7 @@ public final class ShardedTrainingBench {
                     sharded / single);
             return new double[] {single, sharded};
         } finally {
-            ShardCheckpoint.deleteRecursively(tmp);
+            DurableFiles.deleteRecursively(tmp);
         }
     }
 

@@ -6,16 +6,15 @@ import dalle.core.clip.ContrastiveScorer;
 import dalle.core.dvae.Dvae;
 import dalle.core.io.CheckpointException;
 import dalle.core.io.Checkpoints;
+import dalle.core.io.DurableFiles;
 import dalle.core.io.SafeTensors;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.transformer.DallePrior;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
@@ -98,7 +97,7 @@ public final class ModelBundle implements AutoCloseable {
         BundleManifest.Part d = part(dir, "dvae");
         BundleManifest.Part p = part(dir, "prior");
         BundleManifest.Part c = part(dir, "clip");
-        String version = name + "-" + sha256(String.join(",", t.sha256(), d.sha256(), p.sha256(), c.sha256())
+        String version = name + "-" + DurableFiles.sha256(String.join(",", t.sha256(), d.sha256(), p.sha256(), c.sha256())
                 .getBytes(StandardCharsets.UTF_8)).substring(0, 12);
         BundleManifest manifest = new BundleManifest(BundleManifest.FORMAT, name, preset, version, t, d, p, c,
                 description);
@@ -159,7 +158,7 @@ public final class ModelBundle implements AutoCloseable {
     static BundleManifest.Part part(Path dir, String relative) {
         Path p = dir.resolve(relative);
         try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            MessageDigest md = DurableFiles.newSha256();
             if (Files.isDirectory(p)) {
                 List<Path> files;
                 try (Stream<Path> s = Files.walk(p)) {
@@ -171,35 +170,16 @@ public final class ModelBundle implements AutoCloseable {
                 for (Path f : files) {
                     md.update(p.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
                     md.update((byte) 0);
-                    digest(md, f);
+                    DurableFiles.update(md, f);
                 }
             } else if (Files.isRegularFile(p)) {
-                digest(md, p);
+                DurableFiles.update(md, p);
             } else {
                 throw new CheckpointException(p, "bundle part is missing");
             }
             return new BundleManifest.Part(relative, HexFormat.of().formatHex(md.digest()));
         } catch (IOException e) {
             throw new CheckpointException(p, "cannot read bundle part: " + e.getMessage(), e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void digest(MessageDigest md, Path f) throws IOException {
-        try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

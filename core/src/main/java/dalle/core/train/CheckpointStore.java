@@ -3,20 +3,11 @@ package dalle.core.train;
 import com.google.gson.JsonParseException;
 import dalle.core.io.CheckpointException;
 import dalle.core.io.Checkpoints;
+import dalle.core.io.DurableFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -83,7 +74,7 @@ final class CheckpointStore {
     /** A fresh, empty {@code checkpoint.tmp} for the caller to fill before {@link #commit}. */
     static Path begin(Path out) throws IOException {
         Path tmp = out.resolve(TEMP);
-        deleteRecursively(tmp);
+        DurableFiles.deleteRecursively(tmp);
         Files.createDirectories(tmp);
         return tmp;
     }
@@ -92,26 +83,22 @@ final class CheckpointStore {
     static Path commit(Path out, Path tmp, State state) throws IOException {
         Map<String, String> files = new TreeMap<>();
         for (Path f : listFiles(tmp)) {
-            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            files.put(relative(tmp, f), sha256(f));
+            DurableFiles.fsync(f);
+            files.put(relative(tmp, f), DurableFiles.sha256(f));
         }
         State complete = new State(FORMAT, state.kind(), state.step(), state.totalSteps(), state.seed(),
                 state.optimizerSteps(), state.skippedUpdates(), state.wallSeconds(), state.identity(), state.settings(),
                 files);
         Path stateFile = tmp.resolve(STATE);
         Files.writeString(stateFile, Checkpoints.GSON.toJson(complete) + "\n", StandardCharsets.UTF_8);
-        try (FileChannel ch = FileChannel.open(stateFile, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
+        DurableFiles.fsync(stateFile);
         Path latest = out.resolve(LATEST);
         Path previous = out.resolve(PREVIOUS);
         if (Files.isDirectory(latest)) {
-            deleteRecursively(previous);
-            move(latest, previous);
+            DurableFiles.deleteRecursively(previous);
+            DurableFiles.move(latest, previous);
         }
-        move(tmp, latest);
+        DurableFiles.move(tmp, latest);
         return latest;
     }
 
@@ -148,7 +135,7 @@ final class CheckpointStore {
             }
             String actual;
             try {
-                actual = sha256(f);
+                actual = DurableFiles.sha256(f);
             } catch (IOException ex) {
                 throw new CheckpointException(f, "unreadable checkpoint file: " + ex.getMessage(), ex);
             }
@@ -163,39 +150,20 @@ final class CheckpointStore {
     /** Writes {@code dir} through a sibling temporary directory and a rename, replacing what was there. */
     static void replaceDirectory(Path dir, IoAction write) throws IOException {
         Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
-        deleteRecursively(tmp);
+        DurableFiles.deleteRecursively(tmp);
         write.run(tmp);
         Path old = dir.resolveSibling(dir.getFileName() + ".old");
-        deleteRecursively(old);
+        DurableFiles.deleteRecursively(old);
         if (Files.exists(dir)) {
-            move(dir, old);
+            DurableFiles.move(dir, old);
         }
-        move(tmp, dir);
-        deleteRecursively(old);
+        DurableFiles.move(tmp, dir);
+        DurableFiles.deleteRecursively(old);
     }
 
     /** Writes into a directory. */
     interface IoAction {
         void run(Path dir) throws IOException;
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
     }
 
     private static List<Path> listFiles(Path dir) throws IOException {
@@ -208,25 +176,4 @@ final class CheckpointStore {
         return root.relativize(f).toString().replace('\\', '/');
     }
 
-    static String sha256(Path f) throws IOException {
-        try (InputStream in = Files.newInputStream(f)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** {@link #sha256(Path)} for callers that cannot throw IOException. */
-    static String sha256Unchecked(Path f) {
-        try {
-            return sha256(f);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

@@ -8,6 +8,7 @@ import dalle.core.dvae.Dvae;
 import dalle.core.image.RgbImage;
 import dalle.core.io.CheckpointException;
 import dalle.core.io.Checkpoints;
+import dalle.core.io.DurableFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -132,7 +133,7 @@ public final class CodeCache {
         if (!Files.isRegularFile(weights)) {
             throw new CheckpointException(weights, "missing dVAE weights (expected a dVAE model directory)");
         }
-        String dvaeSha = CheckpointStore.sha256(weights);
+        String dvaeSha = DurableFiles.sha256(weights);
         if (Files.isRegularFile(file)) {
             CodeCache cached;
             try {

@@ -1,5 +1,6 @@
 package dalle.core.train;
 
+import dalle.core.io.DurableFiles;
 import dalle.core.tokenizer.BpeTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -65,7 +66,7 @@ public final class TokenizerFiles {
             Path tmp = Files.createTempFile("tokenizer", ".json");
             try {
                 tokenizer.save(tmp);
-                return CheckpointStore.sha256(tmp).substring(0, 16);
+                return DurableFiles.sha256(tmp).substring(0, 16);
             } finally {
                 Files.deleteIfExists(tmp);
             }

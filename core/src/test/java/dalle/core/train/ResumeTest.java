@@ -166,7 +166,7 @@ class ResumeTest {
         Path out = dir.resolve("crash");
         train(m -> TinyRuns.dvae(m, 7), out, 3 * K, false, 2 * K);
         // the latest checkpoint moved away, the new one not yet in place
-        CheckpointStore.deleteRecursively(out.resolve(CheckpointStore.LATEST));
+        dalle.core.io.DurableFiles.deleteRecursively(out.resolve(CheckpointStore.LATEST));
         assertTrue(Files.isDirectory(out.resolve(CheckpointStore.PREVIOUS)));
         try (NDManager manager = NDManager.newBaseManager();
              TrainingTask task = TinyRuns.dvae(manager, 7);
