@@ -32,6 +32,10 @@ public final class DalleCommand implements Runnable {
                 commandLine.getErr().println("dalle: " + e.getMessage());
                 return 2;
             }
+            if (e instanceof dalle.core.train.NonFiniteUpdateException) {
+                commandLine.getErr().println("dalle: " + e.getMessage());
+                return dalle.core.train.NonFiniteUpdateException.EXIT_CODE;
+            }
             throw e;
         });
         return cli;

@@ -1,6 +1,7 @@
 package dalle.cluster.train;
 
 import dalle.core.io.CheckpointException;
+import dalle.core.train.NonFiniteUpdateException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -13,7 +14,9 @@ import java.util.function.Consumer;
 /**
  * Launches the W worker processes of a distributed run on this machine, watches them, and survives
  * a worker's death: when any worker exits with a non-zero code (or is killed), the others are
- * killed too and all W restart from the last complete checkpoint, at most {@code maxRestarts} times.
+ * killed too and all W restart from the last complete checkpoint, at most {@code maxRestarts} times —
+ * except after {@link NonFiniteUpdateException#EXIT_CODE}, an fp32 update gone non-finite, which a
+ * restart would only repeat: the run stops there.
  *
  * <p>Each attempt picks W free localhost ports for the TCP ring (rank i listens on the i-th). Rank 0
  * writes to this process's stderr (the progress lines); rank i > 0 to {@code DIR/logs/worker-i.log}.
@@ -90,6 +93,11 @@ public final class Coordinator {
                 String what = "worker " + failure.rank + " " + (failure.code > 128
                         ? "was killed (signal " + (failure.code - 128) + ")" : "exited with code " + failure.code)
                         + (failure.rank > 0 ? " (log: " + log(failure.rank) + ")" : "");
+                if (failure.code == NonFiniteUpdateException.EXIT_CODE) {
+                    throw new IllegalStateException("worker " + failure.rank + " stopped at an fp32 update with a"
+                            + " non-finite loss or gradient (its message above" + (failure.rank > 0 ? ", or in "
+                            + log(failure.rank) : "") + "); a restart from the checkpoint would repeat it");
+                }
                 if (attempts > maxRestarts) {
                     throw new IllegalStateException(what + "; giving up after " + maxRestarts + " restart(s)");
                 }

@@ -13,6 +13,7 @@ import dalle.core.nn.Module;
 import dalle.core.nn.Parameter;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
+import dalle.core.train.NonFiniteUpdateException;
 import dalle.core.train.OptimizerSettings;
 import dalle.core.train.PriorTask;
 import dalle.core.train.Seeds;
@@ -106,6 +107,7 @@ public final class DistributedTrainer implements AutoCloseable {
     private final MetricsFile metrics; // rank 0 only
     private long step;
     private long skipped;
+    private List<String> nonFiniteShards = List.of(); // of an fp32 update that stops the run, this worker's view
     private double wallBefore;
 
     /**
@@ -210,7 +212,18 @@ public final class DistributedTrainer implements AutoCloseable {
                 StepMetrics m = new StepMetrics(r.step(), run.steps(), losses, r.lr(), Map.of(), r.gradNorm(),
                         r.skipped(), records.size() / session, wallBefore + session);
                 metrics.append(m, r.sentBytes(), r.denseBytes());
-                listener.onStep(m);
+                if (!r.skipped() || precision.skipsNonFiniteUpdates()) {
+                    listener.onStep(m);
+                }
+            }
+            if (r.skipped() && !precision.skipsNonFiniteUpdates()) {
+                // every worker saw the same all-reduced verdict: all checkpoint the sound updates, then stop
+                if (step > 0 && lastCheckpoint != step) {
+                    checkpoint(wallBefore + session);
+                }
+                throw new NonFiniteUpdateException(r.step(), run.steps(), r.loss(), r.gradNorm(), nonFiniteShards,
+                        step > 0 ? "The last checkpoint is at update " + step + " in " + out + "."
+                                : "No checkpoint was written yet.");
             }
             if (step % run.checkpointEvery() == 0 || step == run.steps()) {
                 checkpoint(wallBefore + session);
@@ -256,6 +269,12 @@ public final class DistributedTrainer implements AutoCloseable {
         groups.world().allReduceSum(shared);
         float lossMean = shared[0] / w;
         boolean skip = shared[3] > 0 || !Float.isFinite(lossMean);
+        if (skip && !precision.skipsNonFiniteUpdates()) {
+            nonFiniteShards = views.stream().filter(v -> !allFinite(v.grad())).map(ShardView::name).toList();
+            views.forEach(v -> Arrays.fill(v.grad(), 0f));
+            return new StepRecord(s + 1, lossMean, shared[1] / w, shared[2] / w, lr, norm, true,
+                    exchange.sentBytes() - sentBefore, exchange.denseBytes() - denseBefore); // step stays at s
+        }
         if (skip) {
             views.forEach(v -> Arrays.fill(v.grad(), 0f));
             skipped++;
@@ -285,6 +304,15 @@ public final class DistributedTrainer implements AutoCloseable {
         step = s + 1;
         return new StepRecord(step, lossMean, shared[1] / w, shared[2] / w, lr, norm, skip,
                 exchange.sentBytes() - sentBefore, exchange.denseBytes() - denseBefore);
+    }
+
+    private static boolean allFinite(float[] values) {
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** L2 norm of the whole (group-reduced, exchanged) gradient: each shard group holds all of it once. */

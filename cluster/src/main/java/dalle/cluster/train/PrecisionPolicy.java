@@ -34,10 +34,24 @@ public interface PrecisionPolicy {
         public boolean unscale(List<ShardView> shards) {
             return true;
         }
+
+        @Override
+        public boolean skipsNonFiniteUpdates() {
+            return false;
+        }
     };
 
     /** {@code fp32}, {@code fp16}, {@code bf16}. */
     String name();
+
+    /**
+     * Whether an update with a non-finite loss or gradient is skipped (the paper's rule for reduced
+     * precision, where a gradient scale that grew too large makes overflows expected) rather than
+     * stopping the run with a {@link dalle.core.train.NonFiniteUpdateException} (fp32, where it is a defect).
+     */
+    default boolean skipsNonFiniteUpdates() {
+        return true;
+    }
 
     /**
      * One worker's losses of one update (nats per token, this worker's slice of the batch).

@@ -7,6 +7,7 @@ import dalle.cluster.shard.ShardedParameters.ShardView;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
 import dalle.core.train.StepMetrics;
+import dalle.core.train.NonFiniteUpdateException;
 import dalle.core.train.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -109,6 +110,9 @@ public final class PriorWorker {
                 System.err.printf("worker 0: finished at step %d, loss %.6f%n", result.step(), result.lastLoss());
             }
             System.exit(0);
+        } catch (NonFiniteUpdateException e) {
+            System.err.println("worker " + rank + ": " + e.getMessage());
+            System.exit(NonFiniteUpdateException.EXIT_CODE);
         } catch (Exception e) {
             System.err.println("worker " + rank + ": " + e);
             System.exit(1);

@@ -1,6 +1,7 @@
 package dalle.cluster.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -20,6 +21,8 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dalle.cluster.shard.ShardedParameters;
+import dalle.core.train.NonFiniteUpdateException;
 
 class DistributedTrainerTest {
 
@@ -57,6 +60,47 @@ class DistributedTrainerTest {
     @Test
     void fourWorkersInTwoGroupsFollowTheSingleWorkerLossCurve() {
         assertFollowsSingleWorker(4, 2);
+    }
+
+    @Test
+    void anFp32UpdateWithANanGradientStopsEveryWorkerNamingItAfterCheckpointingTheSoundOnes() {
+        // Given two sharded workers in fp32, and an exchange that puts a NaN into worker 1's first shard at update 3
+        DistributedRun run = TinyPriorRun.run(tokenizer, BATCH, 10, SEED, 2, 1, 1000, 0f);
+        Path out = tmp.resolve("fp32-nan");
+        long at = 2;
+        // When they train
+        RuntimeException e = assertThrows(RuntimeException.class, () -> InProcessCollectives.runOnThreads(2, world -> {
+            Groups g = Groups.machines(world, run.groupSize());
+            GradientExchange exact = GradientExchange.exactMean(g.replica());
+            GradientExchange poisoning = new GradientExchange() {
+                private long calls;
+
+                @Override
+                public String name() {
+                    return exact.name();
+                }
+
+                @Override
+                public void exchange(List<ShardedParameters.ShardView> shards) {
+                    exact.exchange(shards);
+                    if (calls++ == at && world.rank() == 1) {
+                        shards.get(0).grad()[0] = Float.NaN;
+                    }
+                }
+            };
+            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer, poisoning,
+                    PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+                return t.run();
+            } catch (IOException io) {
+                throw new UncheckedIOException(io);
+            }
+        }));
+        // Then the run stops with the update and the parameter named, and the two sound updates are checkpointed
+        NonFiniteUpdateException nonFinite = e instanceof NonFiniteUpdateException n ? n
+                : (NonFiniteUpdateException) e.getCause();
+        assertEquals(at + 1, nonFinite.step());
+        assertTrue(nonFinite.getMessage().startsWith("update 3 of 10: the loss is finite"), nonFinite.getMessage());
+        assertEquals(at, ShardCheckpoint.verify(out).step());
     }
 
     private void assertFollowsSingleWorker(int workers, int groups) {

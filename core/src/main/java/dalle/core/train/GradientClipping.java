@@ -6,6 +6,7 @@ import dalle.core.nn.Parameter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 /** Global gradient-norm clipping (the paper clips the prior's gradient norm at 4), and clearing gradients. */
 final class GradientClipping {
@@ -38,5 +39,20 @@ final class GradientClipping {
             }
             return norm;
         }
+    }
+
+    /** Names of the parameters whose gradients hold a NaN or an infinity, in {@code params}' order. */
+    static List<String> nonFinite(NDManager scratch, Map<String, Parameter> params) {
+        List<String> names = new ArrayList<>();
+        try (NDManager tmp = scratch.newSubManager()) {
+            params.forEach((name, p) -> {
+                NDArray g = p.array().getGradient();
+                g.attach(tmp);
+                if (g.isNaN().logicalOr(g.isInfinite()).any().getBoolean()) {
+                    names.add(name);
+                }
+            });
+        }
+        return names;
     }
 }

@@ -29,8 +29,10 @@ import java.util.TreeSet;
  *   backward(loss.total)                                  gradients land on the parameters
  *   norm  = clip(gradients, optimizer.gradClip)           the global norm, logged
  *   if loss and norm are finite: AdamW.step(lr(step)); ema.update()
- *   else: clear the gradients and skip the update (as the paper does)
+ *   else: log the update, then stop with a NonFiniteUpdateException naming it and the parameters
  * </pre>
+ * This loop is fp32: a NaN or infinity here is a defect, never an overflow, so it is not skipped (the
+ * paper's skip rule lives with the mixed-precision policies of the training cluster).
  * Every {@code checkpointEvery} updates (and at the end of each {@link #run}) a checkpoint is written
  * ({@link CheckpointStore}); when the budget is spent the final model, the averaged weights if the
  * task keeps an EMA, goes to {@code out/model/}.
@@ -66,7 +68,8 @@ public final class Trainer implements AutoCloseable {
     private final MetricsLog metrics;
     private final List<String> lossNames = new ArrayList<>();
     private long step;
-    private long skipped;
+    private long skipped;              // updates skipped by an older version of this loop, read from a checkpoint
+    private List<String> nonFiniteParameters = List.of();
     private long lastCheckpoint = -1;
     private double wallBefore;
     private Map<String, Float> lastLosses = Map.of();
@@ -158,6 +161,12 @@ public final class Trainer implements AutoCloseable {
         while (step < untilStep) {
             StepMetrics m = update(sessionStart, ++sessionSteps);
             metrics.append(m);
+            if (m.skipped()) {
+                if (step > 0 && lastCheckpoint != step) {
+                    checkpoint(wall(sessionStart)); // the updates before this one are sound: keep them
+                }
+                throw nonFinite(m);
+            }
             listener.onStep(m);
             if (step % options.checkpointEvery() == 0 || step == options.totalSteps()) {
                 checkpoint(wall(sessionStart));
@@ -196,18 +205,28 @@ public final class Trainer implements AutoCloseable {
             if (ema != null) {
                 ema.update();
             }
+            step = s + 1;
         } else {
+            // named before the gradients are cleared; the step count stays, so a resume retries this update
+            nonFiniteParameters = GradientClipping.nonFinite(manager, model.parameters());
             Gradients.zero(model.parameters().values());
-            skipped++;
         }
-        step = s + 1;
         if (lossNames.isEmpty()) {
             lossNames.addAll(losses.keySet());
         }
         lastLosses = losses;
         double session = (System.nanoTime() - sessionStart) / 1e9;
-        return new StepMetrics(step, total, losses, lr, schedule, norm, !finite, sessionSteps / session,
+        return new StepMetrics(s + 1, total, losses, lr, schedule, norm, !finite, sessionSteps / session,
                 wallBefore + session);
+    }
+
+    private NonFiniteUpdateException nonFinite(StepMetrics m) {
+        String hint = lastCheckpoint > 0
+                ? "The last checkpoint is at update " + lastCheckpoint + " in " + CheckpointStore.resumable(options.out())
+                        + "; resume with a lower learning rate or other data to continue."
+                : "No checkpoint was written yet.";
+        return new NonFiniteUpdateException(m.step(), m.totalSteps(), m.loss(), m.gradNorm(), nonFiniteParameters,
+                hint);
     }
 
     private double wall(long sessionStart) {

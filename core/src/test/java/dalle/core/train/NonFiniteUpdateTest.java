@@ -2,6 +2,7 @@ package dalle.core.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -12,26 +13,34 @@ import dalle.core.nn.Linear;
 import dalle.core.nn.Module;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A non-finite update is skipped, and only that one: its gradient does not leak into the next. */
-class SkippedUpdateTest {
+/**
+ * An fp32 update with a NaN loss or gradient stops the run with an error that names the update and the
+ * parameters; nothing is applied, the sound updates before it are checkpointed, and a resume continues.
+ */
+class NonFiniteUpdateTest {
 
     @TempDir Path dir;
 
     record LineConfig(int in) {}
 
-    /** Least squares on a line, except that update {@code badStep} adds ln of a negative number (NaN). */
+    enum Fault { NONE, NAN_LOSS, NAN_GRADIENT_ONLY }
+
+    /** Least squares on a line, except that update {@code badStep} is poisoned as {@code fault} says. */
     static final class FlakyTask implements TrainingTask {
         private final Linear model;
         private final long badStep;
+        private final Fault fault;
 
-        FlakyTask(NDManager manager, long badStep) {
+        FlakyTask(NDManager manager, long badStep, Fault fault) {
             this.model = new Linear(manager, new SplittableRandom(3), 2, 1, true);
             this.badStep = badStep;
+            this.fault = fault;
         }
 
         @Override public String kind() { return "line"; }
@@ -51,34 +60,68 @@ class SkippedUpdateTest {
             NDArray y = scope.create(new float[] {3, -1}, new Shape(2, 1));
             NDArray loss = model.forward(x).sub(y).square().mean();
             if (step == badStep) {
-                NDArray zero = scope.zeros(new Shape(1, 2));
-                NDArray one = scope.ones(new Shape(1, 2));
-                loss = loss.add(model.weight().array().mul(zero).sub(one).sqrt().sum()); // √−1: NaN, NaN gradients
+                NDArray zeroed = model.weight().array().mul(scope.zeros(new Shape(1, 2)));
+                loss = switch (fault) {
+                    case NAN_LOSS -> loss.add(zeroed.sub(scope.ones(new Shape(1, 2))).sqrt().sum()); // √−1
+                    case NAN_GRADIENT_ONLY -> loss.add(zeroed.sqrt().sum()); // √0 = 0, but d√x/dx at 0 is ∞, × 0 = NaN
+                    case NONE -> loss;
+                };
             }
             return new StepLoss(loss, Map.of(), Map.of());
         }
     }
 
     @Test
-    void onlyTheNonFiniteUpdateIsSkippedAndTrainingContinues() throws Exception {
+    void aNanGradientWithAFiniteLossStopsTheRunNamingTheUpdateAndTheParameter() throws Exception {
         Path out = dir.resolve("line");
+        NonFiniteUpdateException e = trainUntilFault(out, Fault.NAN_GRADIENT_ONLY);
+        assertEquals(3, e.step());
+        assertEquals(List.of("weight"), e.parameters(), e.getMessage());
+        assertTrue(e.getMessage().startsWith("update 3 of 30: the loss is finite"), e.getMessage());
+        assertTrue(e.getMessage().contains("non-finite gradient in 1 parameter: weight"), e.getMessage());
+        Map<Long, Map<String, Double>> rows = TinyRuns.metrics(out);
+        assertTrue(Double.isNaN(rows.get(3L).get("grad_norm")), "logged with its NaN norm: " + rows.get(3L));
+        assertEquals(1.0, rows.get(3L).get("skipped"));
+    }
+
+    @Test
+    void aNanLossStopsTheRunAfterCheckpointingTheSoundUpdatesAndAResumeContinues() throws Exception {
+        Path out = dir.resolve("line");
+        // When update 3 has a NaN loss
+        NonFiniteUpdateException e = trainUntilFault(out, Fault.NAN_LOSS);
+        // Then the error names it, and the two sound updates before it are in the checkpoint
+        assertEquals(3, e.step());
+        assertTrue(e.getMessage().startsWith("update 3 of 30: the loss is NaN"), e.getMessage());
+        assertTrue(e.getMessage().contains("The last checkpoint is at update 2"), e.getMessage());
+        var state = JsonParser.parseString(Files.readString(out.resolve("checkpoint/state.json"))).getAsJsonObject();
+        assertEquals(2, state.get("step").getAsLong());
+        assertEquals(2, state.get("optimizerSteps").getAsLong());
+
+        // And a resume (the data mended) runs update 3 again and trains to the end
         try (NDManager manager = NDManager.newBaseManager();
-             FlakyTask task = new FlakyTask(manager, 2);
-             Trainer trainer = new Trainer(manager, task, new TrainerOptions(out, 30, 1, 30, false),
+             FlakyTask task = new FlakyTask(manager, -1, Fault.NONE);
+             Trainer trainer = new Trainer(manager, task, new TrainerOptions(out, 30, 1, 30, true),
                      TrainingListener.NONE)) {
             TrainingResult r = trainer.run();
-            assertEquals(1, r.skippedUpdates());
+            assertEquals(30, r.step());
+            assertEquals(0, r.skippedUpdates());
         }
         Map<Long, Map<String, Double>> rows = TinyRuns.metrics(out);
-        assertEquals(1.0, rows.get(3L).get("skipped"), "update 3 (step index 2) skipped: " + rows.get(3L));
-        assertTrue(Double.isNaN(rows.get(3L).get("grad_norm")), "its gradient was NaN: " + rows.get(3L));
-        for (long s = 4; s <= 30; s++) {
-            assertFalse(rows.get(s).containsKey("skipped"), "update " + s + " ran: " + rows.get(s));
+        for (long s = 1; s <= 30; s++) {
+            assertFalse(rows.get(s).containsKey("skipped"), "update " + s + ": " + rows.get(s));
             assertTrue(Double.isFinite(rows.get(s).get("grad_norm")));
         }
-        assertTrue(rows.get(30L).get("loss") < rows.get(1L).get("loss") / 10, "still learning after the skip");
-        var state = JsonParser.parseString(Files.readString(out.resolve("checkpoint/state.json"))).getAsJsonObject();
-        assertEquals(29, state.get("optimizerSteps").getAsLong());
-        assertEquals(1, state.get("skippedUpdates").getAsLong());
+        assertTrue(rows.get(30L).get("loss") < rows.get(1L).get("loss") / 10, "learned: " + rows.get(30L));
+    }
+
+    private NonFiniteUpdateException trainUntilFault(Path out, Fault fault) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager();
+             FlakyTask task = new FlakyTask(manager, 2, fault);
+             Trainer trainer = new Trainer(manager, task, new TrainerOptions(out, 30, 1, 30, false),
+                     TrainingListener.NONE)) {
+            NonFiniteUpdateException e = assertThrows(NonFiniteUpdateException.class, trainer::run);
+            assertEquals(2, trainer.step(), "nothing applied at the bad update");
+            return e;
+        }
     }
 }
