@@ -84,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private int trainSharded() {
         try {
-            dalle.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps);
+            dalle.training.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -1,8 +1,8 @@
 package dalle.cli;
 
-import dalle.cluster.powersgd.PowerSgdComparison;
-import dalle.cluster.powersgd.PowerSgdConfig;
-import dalle.cluster.powersgd.SimulatedDataParallel;
+import dalle.training.cluster.powersgd.PowerSgdComparison;
+import dalle.training.cluster.powersgd.PowerSgdConfig;
+import dalle.training.cluster.powersgd.SimulatedDataParallel;
 import dalle.core.nn.Parameter;
 import dalle.core.transformer.PriorConfig;
 import java.util.EnumSet;

@@ -1,6 +1,6 @@
 package dalle.cli;
 
-import dalle.cluster.comm.CollectivesBench;
+import dalle.training.cluster.comm.CollectivesBench;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;

@@ -1,9 +1,9 @@
 package dalle.cli;
 
-import dalle.cluster.train.Coordinator;
-import dalle.cluster.train.DistributedRun;
-import dalle.cluster.train.PrecisionPolicy;
-import dalle.cluster.train.PriorWorker;
+import dalle.training.cluster.train.Coordinator;
+import dalle.training.cluster.train.DistributedRun;
+import dalle.training.cluster.train.PrecisionPolicy;
+import dalle.training.cluster.train.PriorWorker;
 import dalle.core.train.OptimizerSettings;
 import dalle.core.train.PriorTask;
 import dalle.core.train.Trainer;

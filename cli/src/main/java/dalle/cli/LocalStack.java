@@ -1,7 +1,7 @@
 package dalle.cli;
 
 import dalle.services.common.TopicSetup;
-import dalle.services.localkafka.LocalKafka;
+import dalle.tools.localkafka.LocalKafka;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,6 +1,6 @@
 package dalle.cli;
 
-import dalle.cluster.shard.TrainingPlan;
+import dalle.training.cluster.shard.TrainingPlan;
 import dalle.core.clip.ClipConfig;
 import dalle.core.dvae.DvaeConfig;
 import dalle.core.transformer.PriorConfig;

@@ -1,6 +1,6 @@
 package dalle.cli;
 
-import dalle.services.localkafka.LogTail;
+import dalle.tools.localkafka.LogTail;
 
 import java.io.File;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dalle.cli;
 
-import dalle.cluster.train.PriorWorker;
+import dalle.training.cluster.train.PriorWorker;
 import dalle.core.train.TrainingListener;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -3,7 +3,7 @@ package dalle.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dalle.services.localkafka.LocalKafka;
+import dalle.tools.localkafka.LocalKafka;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dalle.services.common;
 
-import dalle.services.localkafka.LocalKafka;
+import dalle.tools.localkafka.LocalKafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dalle.services.fanin;
 
 import dalle.services.common.TopicSetup;
-import dalle.services.localkafka.LocalKafka;
+import dalle.tools.localkafka.LocalKafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

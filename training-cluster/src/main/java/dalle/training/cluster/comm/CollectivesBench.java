@@ -1,0 +1,156 @@
+package dalle.training.cluster.comm;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Measurements behind {@code dalle bench collectives}: the raw throughput of one loopback TCP
+ * stream, and ring all-reduce over loopback TCP among W workers — threads of this JVM, each with its
+ * own {@link TcpCollectives} and its own sockets (the kernel's TCP path is the same as between
+ * processes; only the JVM is shared).
+ *
+ * <p>Bandwidths follow nccl-tests: algbw = S / t for a buffer of S bytes, busbw = algbw · 2(n−1)/n,
+ * the rate each link must carry, comparable with the raw link throughput.
+ */
+public final class CollectivesBench {
+
+    private CollectivesBench() {}
+
+    /** One timed point: {@code bytes} per rank, the median of the repetitions, in bytes per second. */
+    public record AllReduceResult(int workers, long bytes, double seconds, double algbw, double busbw) {}
+
+    /**
+     * Bytes per second of one TCP stream over 127.0.0.1: a writer thread sends {@code bytes} from a
+     * 1 MiB direct buffer, the caller reads them into another; the median of {@code repeat} runs.
+     */
+    public static double rawLoopback(long bytes, int repeat) {
+        double[] rates = new double[repeat];
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.bind(new InetSocketAddress("127.0.0.1", 0));
+            ExecutorService writer = Executors.newSingleThreadExecutor();
+            try {
+                for (int r = 0; r < repeat; r++) {
+                    Future<Void> sent = writer.submit(() -> {
+                        try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
+                            ByteBuffer b = ByteBuffer.allocateDirect(TcpRingLink.PIECE_BYTES);
+                            for (long left = bytes; left > 0; ) {
+                                b.clear().limit((int) Math.min(b.capacity(), left));
+                                while (b.hasRemaining()) {
+                                    left -= out.write(b);
+                                }
+                            }
+                        }
+                        return null;
+                    });
+                    try (SocketChannel in = server.accept()) {
+                        ByteBuffer b = ByteBuffer.allocateDirect(TcpRingLink.PIECE_BYTES);
+                        long t0 = System.nanoTime();
+                        for (long got = 0; got < bytes; ) {
+                            b.clear();
+                            int k = in.read(b);
+                            if (k < 0) {
+                                throw new IOException("loopback stream closed after " + got + " of " + bytes + " bytes");
+                            }
+                            got += k;
+                        }
+                        rates[r] = bytes / ((System.nanoTime() - t0) / 1e9);
+                    }
+                    sent.get();
+                }
+            } finally {
+                writer.shutdownNow();
+            }
+        } catch (IOException | ExecutionException e) {
+            throw new CollectiveException("loopback throughput measurement failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CollectiveException("interrupted", e);
+        }
+        Arrays.sort(rates);
+        return rates[repeat / 2];
+    }
+
+    /**
+     * Ring all-reduce of {@code bytes} (a multiple of 4) per worker over loopback TCP among
+     * {@code workers} threads; a warm-up, then {@code repeat} timed runs, each started after a barrier
+     * and timed on rank 0 until its result is complete.
+     */
+    public static AllReduceResult allReduceOverTcp(int workers, long bytes, int repeat) {
+        if (bytes % Float.BYTES != 0 || bytes / Float.BYTES > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("size " + bytes + " bytes is not a whole number of floats below 8 GiB");
+        }
+        if (workers < 1 || repeat < 1) {
+            throw new IllegalArgumentException("workers " + workers + " and repeat " + repeat + " must be positive");
+        }
+        int n = (int) (bytes / Float.BYTES);
+        List<String> addresses = freeLoopbackAddresses(workers);
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        try {
+            List<Future<double[]>> futures = new ArrayList<>();
+            for (int r = 0; r < workers; r++) {
+                int rank = r;
+                futures.add(pool.submit(() -> {
+                    try (Collectives c = TcpCollectives.connect(rank, addresses, Duration.ofSeconds(30))) {
+                        float[] data = new float[n];
+                        Arrays.fill(data, 1e-3f * (rank + 1));
+                        c.allReduceSum(Arrays.copyOf(data, Math.min(n, 1 << 20))); // warm-up: JIT, socket buffers
+                        double[] seconds = new double[repeat];
+                        for (int i = 0; i < repeat; i++) {
+                            c.barrier();
+                            long t0 = System.nanoTime();
+                            c.allReduceSum(data);
+                            seconds[i] = (System.nanoTime() - t0) / 1e9;
+                        }
+                        return seconds;
+                    }
+                }));
+            }
+            double[] rank0 = null;
+            for (Future<double[]> f : futures) {
+                double[] s = f.get();
+                rank0 = rank0 == null ? s : rank0;
+            }
+            Arrays.sort(rank0);
+            double t = rank0[repeat / 2];
+            double algbw = bytes / t;
+            double busbw = algbw * 2.0 * (workers - 1) / workers;
+            return new AllReduceResult(workers, bytes, t, algbw, busbw);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CollectiveException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new CollectiveException("all-reduce failed", e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static List<String> freeLoopbackAddresses(int w) {
+        List<String> out = new ArrayList<>();
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < w; i++) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                out.add("127.0.0.1:" + s.getLocalPort());
+            }
+        } catch (IOException e) {
+            throw new CollectiveException("no free loopback port: " + e.getMessage(), e);
+        } finally {
+            held.forEach(TcpCollectives::closeQuietly);
+        }
+        return out;
+    }
+}

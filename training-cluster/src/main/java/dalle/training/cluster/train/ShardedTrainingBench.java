@@ -1,0 +1,99 @@
+package dalle.training.cluster.train;
+
+import ai.djl.ndarray.NDManager;
+import dalle.training.cluster.comm.Groups;
+import dalle.training.cluster.comm.InProcessCollectives;
+import dalle.core.data.shapes.ShapesDataset;
+import dalle.core.dvae.Dvae;
+import dalle.core.dvae.DvaeConfig;
+import dalle.core.io.DurableFiles;
+import dalle.core.tokenizer.BpeTokenizer;
+import dalle.core.train.CodeCache;
+import dalle.core.train.OptimizerSettings;
+import dalle.core.train.PriorTask;
+import dalle.core.train.TrainingListener;
+import dalle.core.train.WarmupCosine;
+import dalle.core.transformer.PriorConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Step time of sharded training with W in-process workers against one worker, same global batch,
+ * same model (the tiny prior on codes of an untrained tiny dVAE), in one run. The first steps are
+ * warm-up and not timed; the median step time of the rest is reported.
+ *
+ * <p>Workers here are threads of one JVM, which take turns at forward + backward (DJL's one
+ * GradientCollector per JVM), so W = 4 measures the cost the sharding adds (all-gather,
+ * reduce-scatter, per-worker dispatch of smaller batches) rather than a parallel speed-up.
+ */
+public final class ShardedTrainingBench {
+
+    private static final int WARMUP = 3;
+
+    private ShardedTrainingBench() {}
+
+    /** Prints the comparison to {@code out}; returns the median step seconds of {1 worker, W workers}. */
+    public static double[] run(PrintStream out, int workers, int batch, int steps) throws IOException {
+        DvaeConfig dc = DvaeConfig.tiny();
+        ShapesDataset shapes = ShapesDataset.train(1, dc.imageSize());
+        List<String> captions = new ArrayList<>();
+        for (long i = 0; i < 500; i++) {
+            captions.add(shapes.caption(i).text());
+        }
+        BpeTokenizer tok = BpeTokenizer.train(captions, 512);
+        CodeCache codes;
+        try (NDManager m = NDManager.newBaseManager()) {
+            codes = CodeCache.build(new Dvae(m, dc, 1), "untrained", shapes.examples(0, 256).iterator(), 256,
+                    "shapes:bench", m, n -> { });
+        }
+        PriorConfig config = PriorTask.fit(PriorConfig.tiny(tok.vocabSize(), tok.padId()), tok, dc.codebookSize(),
+                dc.gridSize());
+        out.printf("bench train-sharded: tiny prior (%d layers, width %d, %d + %d tokens), global batch %d, %d timed"
+                        + " steps after %d warm-up, %d cpus, libtorch threads %s%n", config.layers(), config.width(),
+                config.textLength(), config.imageTokens(), batch, steps, WARMUP,
+                Runtime.getRuntime().availableProcessors(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
+        out.printf("%-28s %14s %12s%n", "setup", "median step s", "vs 1 worker");
+        Path tmp = Files.createTempDirectory("dalle-bench-sharded");
+        try {
+            double single = time(config, codes, tok, batch, steps, 1, tmp.resolve("w1"));
+            out.printf("%-28s %14.4f %12s%n", "1 worker (batch " + batch + ")", single, "1.00x");
+            double sharded = time(config, codes, tok, batch, steps, workers, tmp.resolve("w" + workers));
+            out.printf("%-28s %14.4f %11.2fx%n", workers + " sharded threads (" + batch / workers + " each)", sharded,
+                    sharded / single);
+            return new double[] {single, sharded};
+        } finally {
+            DurableFiles.deleteRecursively(tmp);
+        }
+    }
+
+    private static double time(PriorConfig config, CodeCache codes, BpeTokenizer tok, int batch, int steps,
+                               int workers, Path out) {
+        DistributedRun run = new DistributedRun(config, batch, WARMUP + steps, 1, new WarmupCosine(4.5e-4f, 0.05, 0.1f),
+                OptimizerSettings.priorPaper(), 0.1f, workers, 1, Integer.MAX_VALUE, "fp32", 0);
+        List<double[]> perRank = InProcessCollectives.runOnThreads(workers, world -> {
+            Groups g = Groups.machines(world, workers);
+            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tok,
+                    GradientExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+                t.run(WARMUP);
+                double[] times = new double[steps];
+                for (int i = 0; i < steps; i++) {
+                    long t0 = System.nanoTime();
+                    t.run(WARMUP + i + 1);
+                    times[i] = (System.nanoTime() - t0) / 1e9;
+                }
+                return times;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        double[] times = perRank.get(0);
+        Arrays.sort(times);
+        return times[times.length / 2];
+    }
+}
