@@ -13,7 +13,7 @@ import dalle.services.app.gateway.Jobs;
 import dalle.services.app.gateway.GatewayStreams;
 import dalle.services.app.gateway.StreamsJobView;
 import dalle.services.app.stage.Role;
-import dalle.services.app.stage.StageException;
+import dalle.services.common.stage.StageException;
 import dalle.services.common.Topics;
 import dalle.v1.ErrorCode;
 import dalle.v1.GenerationRequest;

@@ -17,10 +17,10 @@
  * <h2>Layers</h2>
  * <ul>
  *   <li>{@code stage}: plain Java around core's {@link dalle.core.pipeline.Pipeline} stage methods: request
- *       checks ({@link dalle.services.app.stage.Requests}), the cross-request sampler batcher, bounded queues,
+ *       checks ({@link dalle.services.common.stage.Requests}), the cross-request sampler batcher, bounded queues,
  *       deadlines, metrics. No Quarkus.</li>
  *   <li>{@code grpc}: the four stage services, implementing dalle-proto's generated {@code *ImplBase}.</li>
- *   <li>{@code kafka}: one {@link dalle.services.app.kafka.KafkaStage} per model role (plain kafka-clients on a
+ *   <li>{@code kafka}: one {@link dalle.services.common.kafka.KafkaStage} per model role (plain kafka-clients on a
  *       managed thread, commits after acks, dead letters).</li>
  *   <li>{@code gateway}: gRPC Gateway (sync through the stage services; jobs through Kafka).</li>
  *   <li>{@code http}: the OpenAI Images-compatible JSON API and jobs.</li>
@@ -29,3 +29,6 @@
  * </ul>
  */
 package dalle.services.app;
+
+import dalle.services.common.kafka.KafkaStage;
+import dalle.services.common.stage.Requests;

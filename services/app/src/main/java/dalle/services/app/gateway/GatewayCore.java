@@ -1,7 +1,8 @@
 package dalle.services.app.gateway;
 
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.Requests;
+import dalle.services.common.stage.Pngs;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.Requests;
 import dalle.services.app.stage.StageWork;
 import dalle.v1.CodeGrid;
 import dalle.v1.DecodeRequest;
@@ -137,8 +138,8 @@ public final class GatewayCore {
         }
 
         List<Image> images = new ArrayList<>(r.candidates());
-        for (int from = 0; from < r.candidates(); from += StageWork.MAX_BATCH) {
-            int to = Math.min(r.candidates(), from + StageWork.MAX_BATCH);
+        for (int from = 0; from < r.candidates(); from += Requests.MAX_BATCH) {
+            int to = Math.min(r.candidates(), from + Requests.MAX_BATCH);
             DecodeResponse decoded = clients.decoder().withDeadline(d).decode(DecodeRequest.newBuilder()
                     .setRequestId(r.requestId()).addAllGrids(List.of(grids).subList(from, to))
                     .setBundleVersion(tokens.getBundleVersion()).build());
@@ -149,8 +150,8 @@ public final class GatewayCore {
         long t3 = System.nanoTime();
 
         float[] scores = new float[r.candidates()];
-        for (int from = 0; from < r.candidates(); from += StageWork.MAX_BATCH) {
-            int to = Math.min(r.candidates(), from + StageWork.MAX_BATCH);
+        for (int from = 0; from < r.candidates(); from += Requests.MAX_BATCH) {
+            int to = Math.min(r.candidates(), from + Requests.MAX_BATCH);
             ScoreResponse s = clients.reranker().withDeadline(d).score(ScoreRequest.newBuilder()
                     .setRequestId(r.requestId()).setCaption(r.caption()).addAllTextTokens(tokens.getPaddedIdsList())
                     .addAllImages(images.subList(from, to)).setBundleVersion(tokens.getBundleVersion()).build());
@@ -172,7 +173,7 @@ public final class GatewayCore {
         for (int k = 0; k < r.topK(); k++) {
             int i = order.get(k);
             out.addImages(RankedImage.newBuilder().setRank(k + 1).setCandidateIndex(i).setScore(scores[i])
-                    .setImage(resized(images.get(i), r.size())));
+                    .setImage(Pngs.resized(images.get(i), r.size())));
         }
         out.setTimings(Timings.newBuilder().setTokenizeMs(ms(t0, t1)).setSampleMs(ms(t1, t2))
                 .setDecodeMs(ms(t2, t3)).setRerankMs(ms(t3, t4)).setTotalMs(ms(t0, System.nanoTime())));
@@ -186,22 +187,5 @@ public final class GatewayCore {
     static GenerationEvent event(Resolved r, Stage stage, StageStatus status, int done, int total) {
         return GenerationEvent.newBuilder().setRequestId(r.requestId()).setStage(stage).setStatus(status)
                 .setCandidatesDone(done).setCandidatesTotal(total).setTimestampMs(System.currentTimeMillis()).build();
-    }
-
-    /** The image at {@code size} pixels square (0 or its own size = unchanged bytes). */
-    static Image resized(Image image, int size) {
-        if (size == 0 || (image.getWidth() == size && image.getHeight() == size)) {
-            return image;
-        }
-        try {
-            BufferedImage img = ImageIO.read(new ByteArrayInputStream(image.getPng().toByteArray()));
-            BufferedImage out = StageWork.resize(img, size);
-            ByteArrayOutputStream png = new ByteArrayOutputStream();
-            ImageIO.write(out, "png", png);
-            return Image.newBuilder().setPng(com.google.protobuf.ByteString.copyFrom(png.toByteArray()))
-                    .setWidth(size).setHeight(size).build();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -1,7 +1,7 @@
 package dalle.services.app.gateway;
 
-import dalle.services.app.grpc.GrpcErrors;
-import dalle.services.app.stage.StageException;
+import dalle.services.common.grpc.GrpcErrors;
+import dalle.services.common.stage.StageException;
 import dalle.v1.ErrorCode;
 import dalle.v1.GatewayGrpc;
 import dalle.v1.GenerateProgress;

@@ -1,5 +1,6 @@
 package dalle.services.app.gateway;
 
+import dalle.services.common.stage.StageException;
 import dalle.v1.Job;
 import java.util.Optional;
 
@@ -15,7 +16,7 @@ public interface JobStatusView {
     /**
      * The job's current state; empty for an unknown id.
      *
-     * @throws dalle.services.app.stage.StageException UNAVAILABLE while the store cannot be queried (starting,
+     * @throws dalle.services.common.stage.StageException UNAVAILABLE while the store cannot be queried (starting,
      *     rebalancing)
      */
     Optional<Job> job(String jobId);

@@ -1,6 +1,6 @@
 package dalle.services.app.gateway;
 
-import dalle.services.app.stage.StageException;
+import dalle.services.common.stage.StageException;
 import dalle.v1.ErrorCode;
 import dalle.v1.Job;
 import dalle.v1.JobState;

@@ -1,6 +1,10 @@
 package dalle.services.app.grpc;
 
-import dalle.services.app.stage.FieldException;
+import dalle.services.common.stage.Grids;
+import dalle.services.common.grpc.Replies;
+import dalle.services.common.grpc.GrpcErrors;
+import dalle.services.common.stage.Requests;
+import dalle.services.common.stage.FieldException;
 import dalle.services.app.stage.Role;
 import dalle.services.app.stage.StageAccess;
 import dalle.services.app.stage.StageRuntime;
@@ -34,12 +38,12 @@ public class DecoderService extends DecoderGrpc.DecoderImplBase {
         try {
             StageRuntime rt = stages.require(Role.DECODER);
             int n = request.getGridsCount();
-            if (n < 1 || n > StageWork.MAX_BATCH) {
-                throw new FieldException("grids", n + " grids is outside 1.." + StageWork.MAX_BATCH);
+            if (n < 1 || n > Requests.MAX_BATCH) {
+                throw new FieldException("grids", n + " grids is outside 1.." + Requests.MAX_BATCH);
             }
             List<int[]> grids = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                grids.add(StageWork.codes("grids[" + i + "]", request.getGrids(i), rt.model().info()));
+                grids.add(Grids.codes("grids[" + i + "]", request.getGrids(i), rt.model().info()));
             }
             rt.model().checkVersion(request.getBundleVersion());
             rt.queue(Stage.STAGE_DECODER)

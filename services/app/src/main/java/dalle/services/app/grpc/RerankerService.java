@@ -1,8 +1,11 @@
 package dalle.services.app.grpc;
 
+import dalle.services.common.stage.Pngs;
+import dalle.services.common.grpc.Replies;
+import dalle.services.common.grpc.GrpcErrors;
 import dalle.core.image.RgbImage;
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.Requests;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.Requests;
 import dalle.services.app.stage.Role;
 import dalle.services.app.stage.StageAccess;
 import dalle.services.app.stage.StageRuntime;
@@ -40,15 +43,15 @@ public class RerankerService extends RerankerGrpc.RerankerImplBase {
             StageRuntime rt = stages.require(Role.RERANKER);
             String caption = Requests.caption("caption", request.getCaption());
             int n = request.getImagesCount();
-            if (n < 1 || n > StageWork.MAX_BATCH) {
-                throw new FieldException("images", n + " images is outside 1.." + StageWork.MAX_BATCH);
+            if (n < 1 || n > Requests.MAX_BATCH) {
+                throw new FieldException("images", n + " images is outside 1.." + Requests.MAX_BATCH);
             }
             int[] text = request.getTextTokensCount() == 0 ? null
                     : Requests.textTokens("text_tokens", request.getTextTokensList(), rt.model().info());
             int size = rt.model().bundle().clip().config().imageSize();
             List<RgbImage> images = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                images.add(StageWork.readImage("images[" + i + "]", request.getImages(i), size));
+                images.add(Pngs.read("images[" + i + "]", request.getImages(i), size));
             }
             rt.model().checkVersion(request.getBundleVersion());
             rt.queue(Stage.STAGE_RERANKER)

@@ -1,14 +1,16 @@
 package dalle.services.app.grpc;
 
+import dalle.services.common.stage.Grids;
+import dalle.services.common.grpc.GrpcErrors;
 import dalle.core.pipeline.GenerationRequest;
 import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.core.sampling.SamplingParams;
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.Requests;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.Requests;
 import dalle.services.app.stage.Role;
 import dalle.services.app.stage.SamplerBatcher;
 import dalle.services.app.stage.StageAccess;
-import dalle.services.app.stage.StageException;
+import dalle.services.common.stage.StageException;
 import dalle.services.app.stage.StageRuntime;
 import dalle.services.app.stage.StageWork;
 import dalle.v1.ModelInfo;
@@ -74,7 +76,7 @@ public class SamplerService extends SamplerGrpc.SamplerImplBase {
                         @Override
                         public void sampled(int candidateIndex, int[] codes) {
                             response.onNext(SampledCandidate.newBuilder().setCandidateIndex(candidateIndex)
-                                    .setGrid(StageWork.grid(codes, info)).setBundleVersion(info.getBundleVersion())
+                                    .setGrid(Grids.grid(codes, info)).setBundleVersion(info.getBundleVersion())
                                     .build());
                             if (left.decrementAndGet() == 0) {
                                 response.onCompleted();

@@ -1,6 +1,8 @@
 package dalle.services.app.grpc;
 
-import dalle.services.app.stage.Requests;
+import dalle.services.common.grpc.Replies;
+import dalle.services.common.grpc.GrpcErrors;
+import dalle.services.common.stage.Requests;
 import dalle.services.app.stage.Role;
 import dalle.services.app.stage.StageAccess;
 import dalle.services.app.stage.StageRuntime;

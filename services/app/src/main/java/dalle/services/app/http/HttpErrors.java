@@ -1,7 +1,7 @@
 package dalle.services.app.http;
 
-import dalle.services.app.grpc.GrpcErrors;
-import dalle.services.app.stage.FieldException;
+import dalle.services.common.grpc.GrpcErrors;
+import dalle.services.common.stage.FieldException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import jakarta.ws.rs.WebApplicationException;

@@ -1,8 +1,8 @@
 package dalle.services.app.http;
 
 import dalle.services.app.GatewayHolder;
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.Requests;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.Requests;
 import dalle.v1.GenerateRequest;
 import dalle.v1.GenerateResponse;
 import dalle.v1.ModelInfo;

@@ -1,7 +1,11 @@
 package dalle.services.app.kafka;
 
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.Requests;
+import dalle.services.common.stage.Grids;
+import dalle.services.common.kafka.StageEvents;
+import dalle.services.common.kafka.Emitter;
+import dalle.services.common.kafka.StageHandler;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.Requests;
 import dalle.services.app.stage.StageModel;
 import dalle.services.app.stage.StageWork;
 import dalle.services.common.TopicSpec;
@@ -50,8 +54,8 @@ public final class DecoderHandler implements StageHandler<ImageCodes, DecoderHan
             throw new FieldException("candidate_index", r.getCandidateIndex() + " is outside [0, context.candidates "
                     + candidates + ")");
         }
-        int[] codes = StageWork.codes("grid", r.getGrid(), model.info());
-        Contexts.check(r.getContext(), model, stage());
+        int[] codes = Grids.codes("grid", r.getGrid(), model.info());
+        StageEvents.check(r.getContext(), model.version(), stage());
         return new Checked(r, codes);
     }
 
@@ -78,7 +82,7 @@ public final class DecoderHandler implements StageHandler<ImageCodes, DecoderHan
         for (Checked c : records) {
             Integer n = perRequest.remove(c.record().getRequestId());
             if (n != null) {
-                out.event(Contexts.event(c.record().getRequestId(), stage(), StageStatus.STAGE_STATUS_RUNNING, n,
+                out.event(StageEvents.event(c.record().getRequestId(), stage(), StageStatus.STAGE_STATUS_RUNNING, n,
                         c.record().getContext().getCandidates(), "decoded " + n + " candidates in this batch"));
             }
         }

@@ -1,8 +1,12 @@
 package dalle.services.app.kafka;
 
+import dalle.services.common.stage.Pngs;
+import dalle.services.common.kafka.StageEvents;
+import dalle.services.common.kafka.Emitter;
+import dalle.services.common.kafka.StageHandler;
 import dalle.core.image.RgbImage;
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.Requests;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.Requests;
 import dalle.services.app.stage.StageModel;
 import dalle.services.app.stage.StageWork;
 import dalle.services.common.TopicSpec;
@@ -51,8 +55,8 @@ public final class RerankerHandler implements StageHandler<CandidateImage, Reran
                     + candidates + ")");
         }
         int[] text = Requests.textTokens("context.text_tokens", r.getContext().getTextTokensList(), model.info());
-        RgbImage image = StageWork.readImage("image", r.getImage(), model.bundle().clip().config().imageSize());
-        Contexts.check(r.getContext(), model, stage());
+        RgbImage image = Pngs.read("image", r.getImage(), model.bundle().clip().config().imageSize());
+        StageEvents.check(r.getContext(), model.version(), stage());
         return new Checked(r, image, text);
     }
 
@@ -77,7 +81,7 @@ public final class RerankerHandler implements StageHandler<CandidateImage, Reran
                         .setRequestId(r.getRequestId()).setCandidateIndex(r.getCandidateIndex())
                         .setContext(r.getContext()).setScore(scores[i]).setImage(r.getImage()).build());
             }
-            out.event(Contexts.event(e.getKey(), stage(), StageStatus.STAGE_STATUS_RUNNING, group.size(),
+            out.event(StageEvents.event(e.getKey(), stage(), StageStatus.STAGE_STATUS_RUNNING, group.size(),
                     group.get(0).record().getContext().getCandidates(),
                     "scored " + group.size() + " candidates in this batch"));
         }

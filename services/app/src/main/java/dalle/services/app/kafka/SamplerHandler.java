@@ -1,11 +1,15 @@
 package dalle.services.app.kafka;
 
+import dalle.services.common.stage.Grids;
+import dalle.services.common.kafka.StageEvents;
+import dalle.services.common.kafka.Emitter;
+import dalle.services.common.kafka.StageHandler;
 import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.core.sampling.SamplingParams;
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.Requests;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.Requests;
 import dalle.services.app.stage.SamplerBatcher;
-import dalle.services.app.stage.StageException;
+import dalle.services.common.stage.StageException;
 import dalle.services.app.stage.StageRuntime;
 import dalle.services.app.stage.StageWork;
 import dalle.services.common.TopicSpec;
@@ -60,7 +64,7 @@ public final class SamplerHandler implements StageHandler<TokenizedRequest, Samp
         }
         SamplingParams params = Requests.params("params", r.hasParams() ? r.getParams() : null,
                 runtime.model().info());
-        Deadline deadline = Contexts.check(ctx, runtime.model(), stage());
+        Deadline deadline = StageEvents.check(ctx, runtime.model().version(), stage());
         List<CandidateSpec> specs = new ArrayList<>(candidates);
         for (int i = 0; i < candidates; i++) {
             specs.add(new CandidateSpec(text, ctx.getSeed(), i, params));
@@ -87,14 +91,14 @@ public final class SamplerHandler implements StageHandler<TokenizedRequest, Samp
                 public void sampled(int candidateIndex, int[] codes) {
                     out.send(Topics.IMAGE_CODES, id, ImageCodes.newBuilder().setRequestId(id)
                             .setCandidateIndex(candidateIndex).setContext(ctx)
-                            .setGrid(StageWork.grid(codes, runtime.model().info())).build());
+                            .setGrid(Grids.grid(codes, runtime.model().info())).build());
                     int n = done.incrementAndGet();
                     if (n == total) {
-                        out.event(Contexts.event(id, stage(), StageStatus.STAGE_STATUS_SUCCEEDED, n, total, "sampled"));
+                        out.event(StageEvents.event(id, stage(), StageStatus.STAGE_STATUS_SUCCEEDED, n, total, "sampled"));
                         finished.countDown();
                     } else if (System.nanoTime() - lastEvent.get() > 1_000_000_000L) {
                         lastEvent.set(System.nanoTime());
-                        out.event(Contexts.event(id, stage(), StageStatus.STAGE_STATUS_RUNNING, n, total, "sampling"));
+                        out.event(StageEvents.event(id, stage(), StageStatus.STAGE_STATUS_RUNNING, n, total, "sampling"));
                     }
                 }
 

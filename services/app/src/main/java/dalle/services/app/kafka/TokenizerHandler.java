@@ -1,8 +1,11 @@
 package dalle.services.app.kafka;
 
-import dalle.services.app.stage.Deadlines;
-import dalle.services.app.stage.Requests;
-import dalle.services.app.stage.StageException;
+import dalle.services.common.kafka.StageEvents;
+import dalle.services.common.kafka.Emitter;
+import dalle.services.common.kafka.StageHandler;
+import dalle.services.common.stage.Deadlines;
+import dalle.services.common.stage.Requests;
+import dalle.services.common.stage.StageException;
 import dalle.services.app.stage.StageModel;
 import dalle.services.common.TopicSpec;
 import dalle.services.common.Topics;
@@ -74,7 +77,7 @@ public final class TokenizerHandler implements StageHandler<GenerationRequest, T
                 t.setParams(r.getParams());
             }
             out.send(Topics.TOKENIZED_REQUESTS, r.getRequestId(), t.build());
-            out.event(Contexts.event(r.getRequestId(), stage(), StageStatus.STAGE_STATUS_SUCCEEDED, 0,
+            out.event(StageEvents.event(r.getRequestId(), stage(), StageStatus.STAGE_STATUS_SUCCEEDED, 0,
                     c.candidates(), "tokenized"));
         }
     }

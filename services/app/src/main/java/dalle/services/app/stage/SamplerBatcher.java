@@ -1,5 +1,9 @@
 package dalle.services.app.stage;
 
+import dalle.services.common.stage.StageMetrics;
+import dalle.services.common.stage.Deadlines;
+import dalle.services.common.stage.StageException;
+import dalle.services.common.stage.FieldException;
 import dalle.core.sampling.ImageSampler;
 import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.v1.ErrorCode;

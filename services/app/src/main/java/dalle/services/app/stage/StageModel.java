@@ -1,5 +1,6 @@
 package dalle.services.app.stage;
 
+import dalle.services.common.stage.StageException;
 import dalle.core.bundle.ModelBundle;
 import dalle.core.pipeline.Pipeline;
 import dalle.core.sampling.ImageSampler;
@@ -61,10 +62,7 @@ public final class StageModel implements AutoCloseable {
      * @throws StageException FAILED_PRECONDITION when it names another bundle
      */
     public void checkVersion(String callerVersion) {
-        if (callerVersion != null && !callerVersion.isEmpty() && !callerVersion.equals(version())) {
-            throw new StageException(dalle.v1.ErrorCode.ERROR_CODE_FAILED_PRECONDITION, "bundle_version "
-                    + callerVersion + " differs from this stage's " + version() + " (no mixed-bundle images)");
-        }
+        dalle.services.common.stage.BundleVersions.check(callerVersion, version());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dalle.services.app.stage;
 
+import dalle.services.common.stage.StageMetrics;
+import dalle.services.common.stage.WorkQueue;
 import dalle.v1.Stage;
 import java.util.Objects;
 

@@ -1,5 +1,6 @@
 package dalle.services.app.kafka;
 
+import dalle.services.common.kafka.KafkaStage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,7 @@ import dalle.core.pipeline.GenerationRequest;
 import dalle.services.app.SharedKafka;
 import dalle.services.app.TestModel;
 import dalle.services.app.stage.SamplerBatcher;
-import dalle.services.app.stage.StageMetrics;
+import dalle.services.common.stage.StageMetrics;
 import dalle.services.app.stage.StageModel;
 import dalle.services.app.stage.StageRuntime;
 import dalle.services.common.DeadLetters;

@@ -1,5 +1,7 @@
 package dalle.services.app.stage;
 
+import dalle.services.common.stage.StageMetrics;
+import dalle.services.common.stage.StageException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dalle.services.app.stage;
+package dalle.services.common.stage;
 
 /**
  * A request field outside its limits: INVALID_ARGUMENT over gRPC, a dead letter plus a FAILED event over Kafka,

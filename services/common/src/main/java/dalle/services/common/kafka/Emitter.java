@@ -1,7 +1,7 @@
-package dalle.services.app.kafka;
+package dalle.services.common.kafka;
 
 import com.google.protobuf.Message;
-import dalle.services.app.stage.StageException;
+import dalle.services.common.stage.StageException;
 import dalle.services.common.TopicSpec;
 import dalle.v1.GenerationEvent;
 

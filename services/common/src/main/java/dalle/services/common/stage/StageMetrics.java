@@ -1,4 +1,4 @@
-package dalle.services.app.stage;
+package dalle.services.common.stage;
 
 import dalle.v1.Stage;
 import io.micrometer.core.instrument.Counter;

@@ -1,4 +1,4 @@
-package dalle.services.app.stage;
+package dalle.services.common.stage;
 
 import io.grpc.Deadline;
 import java.util.concurrent.TimeUnit;

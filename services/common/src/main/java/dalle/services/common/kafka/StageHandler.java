@@ -1,4 +1,4 @@
-package dalle.services.app.kafka;
+package dalle.services.common.kafka;
 
 import com.google.protobuf.Message;
 import dalle.services.common.TopicSpec;
@@ -24,8 +24,8 @@ public interface StageHandler<I extends Message, P> {
      * Checks one record and prepares it.
      *
      * @param timestampMs the record's timestamp, Unix epoch milliseconds
-     * @throws dalle.services.app.stage.FieldException for an invalid record: dead-lettered, FAILED event
-     * @throws dalle.services.app.stage.StageException for a record that cannot be served (deadline passed,
+     * @throws dalle.services.common.stage.FieldException for an invalid record: dead-lettered, FAILED event
+     * @throws dalle.services.common.stage.StageException for a record that cannot be served (deadline passed,
      *     another bundle version): FAILED event, not dead-lettered
      */
     P prepare(I record, long timestampMs);

@@ -1,4 +1,4 @@
-package dalle.services.app.stage;
+package dalle.services.common.stage;
 
 import dalle.core.pipeline.GenerationRequest;
 import dalle.core.sampling.SamplingParams;
@@ -14,6 +14,8 @@ public final class Requests {
 
     /** Candidates when a request says 0. */
     public static final int DEFAULT_CANDIDATES = 16;
+    /** Most grids per Decode call and images per Score call (common.proto's cap). */
+    public static final int MAX_BATCH = 64;
     /** Largest top_k when a request says 0: min(4, candidates). */
     public static final int DEFAULT_TOP_K = 4;
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");

@@ -1,7 +1,7 @@
-package dalle.services.app.grpc;
+package dalle.services.common.grpc;
 
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.StageException;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.StageException;
 import dalle.v1.ErrorCode;
 import io.grpc.Status;
 import io.grpc.StatusException;

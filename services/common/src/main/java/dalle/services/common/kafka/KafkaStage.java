@@ -1,9 +1,9 @@
-package dalle.services.app.kafka;
+package dalle.services.common.kafka;
 
 import com.google.protobuf.Message;
-import dalle.services.app.stage.FieldException;
-import dalle.services.app.stage.StageException;
-import dalle.services.app.stage.StageMetrics;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.StageException;
+import dalle.services.common.stage.StageMetrics;
 import dalle.services.common.DeadLetters;
 import dalle.services.common.Parsed;
 import dalle.services.common.TopicSpec;
@@ -36,7 +36,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.jboss.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One Kafka stage on a managed thread, with plain kafka-clients: consume the input topic (group
@@ -51,7 +52,7 @@ import org.jboss.logging.Logger;
  */
 public final class KafkaStage<I extends Message, P> implements AutoCloseable {
 
-    private static final Logger LOG = Logger.getLogger(KafkaStage.class);
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaStage.class);
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(60);
 
     private final StageHandler<I, P> handler;
@@ -123,7 +124,7 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
             failure = e;
-            LOG.errorf(e, "Kafka stage %s stopped", handler.stage());
+            LOG.error("Kafka stage {} stopped", handler.stage(), e);
         } finally {
             consumer.close();
         }
@@ -155,7 +156,7 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
             try {
                 handler.process(valid, out);
             } catch (RuntimeException e) {
-                LOG.warnf(e, "%s failed on a batch of %d records; dead-lettering them", handler.stage(), valid.size());
+                LOG.warn("{} failed on a batch of {} records; dead-lettering them", handler.stage(), valid.size(), e);
                 for (int i = 0; i < valid.size(); i++) {
                     deadLetter(out, validRecords.get(i), handler.requestId(valid.get(i)), DeadLetters.reason(e), null);
                 }
@@ -234,8 +235,7 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
                 try {
                     f.get(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
                 } catch (ExecutionException | TimeoutException e) {
-                    LOG.warnf("%s: an output was not acknowledged (%s); the poll is processed again",
-                            handler.stage(), e.toString());
+                    LOG.warn("{}: an output was not acknowledged ({}); the poll is processed again", handler.stage(), e.toString());
                     return false;
                 }
             }
