@@ -1,11 +1,11 @@
 package dalle.services.sampler;
 
-import dalle.services.common.stage.StageMetrics;
-import dalle.services.common.stage.Deadlines;
-import dalle.services.common.stage.StageException;
-import dalle.services.common.stage.FieldException;
-import dalle.core.sampling.ImageSampler;
 import dalle.core.sampling.ImageSampler.CandidateSpec;
+import dalle.core.sampling.ImageSampler;
+import dalle.services.common.stage.Deadlines;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.StageException;
+import dalle.services.common.stage.StageMetrics;
 import dalle.v1.ErrorCode;
 import dalle.v1.Stage;
 import io.grpc.Deadline;

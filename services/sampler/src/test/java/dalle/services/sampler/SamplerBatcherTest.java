@@ -1,18 +1,18 @@
 package dalle.services.sampler;
 
-import dalle.services.common.stage.StageMetrics;
-import dalle.services.common.stage.StageException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dalle.core.sampling.ImageSampler.CandidateSpec;
-import dalle.core.sampling.SamplingParams;
 import dalle.core.bundle.BundlePart;
 import dalle.core.bundle.ModelBundle;
 import dalle.core.pipeline.Pipeline;
+import dalle.core.sampling.ImageSampler.CandidateSpec;
+import dalle.core.sampling.SamplingParams;
 import dalle.services.common.TestBundleParts;
+import dalle.services.common.stage.StageException;
+import dalle.services.common.stage.StageMetrics;
 import dalle.v1.ErrorCode;
 import io.grpc.Deadline;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -1,8 +1,8 @@
 package dalle.services.common.kafka;
 
 import com.google.protobuf.Message;
-import dalle.services.common.stage.StageException;
 import dalle.services.common.TopicSpec;
+import dalle.services.common.stage.StageException;
 import dalle.v1.GenerationEvent;
 
 /** Where a {@link StageHandler} sends what it computed; thread-safe (the sampler emits from its batcher thread). */

@@ -1,13 +1,13 @@
 package dalle.services.common.kafka;
 
 import com.google.protobuf.Message;
-import dalle.services.common.stage.FieldException;
-import dalle.services.common.stage.StageException;
-import dalle.services.common.stage.StageMetrics;
 import dalle.services.common.DeadLetters;
 import dalle.services.common.Parsed;
 import dalle.services.common.TopicSpec;
 import dalle.services.common.Topics;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.StageException;
+import dalle.services.common.stage.StageMetrics;
 import dalle.v1.ErrorCode;
 import dalle.v1.Failure;
 import dalle.v1.GenerationEvent;

@@ -1,18 +1,17 @@
 package dalle.services.sampler.grpc;
 
-import dalle.services.common.stage.Grids;
-import dalle.services.common.grpc.GrpcErrors;
 import dalle.core.pipeline.GenerationRequest;
 import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.core.sampling.SamplingParams;
-import dalle.services.common.stage.FieldException;
-import dalle.services.common.stage.Requests;
-import dalle.services.sampler.SamplerBatcher;
-import dalle.services.sampler.SamplerStage;
-import dalle.services.common.stage.StageException;
+import dalle.services.common.grpc.GrpcErrors;
 import dalle.services.common.grpc.Replies;
 import dalle.services.common.stage.BundleVersions;
+import dalle.services.common.stage.FieldException;
 import dalle.services.common.stage.Grids;
+import dalle.services.common.stage.Requests;
+import dalle.services.common.stage.StageException;
+import dalle.services.sampler.SamplerBatcher;
+import dalle.services.sampler.SamplerStage;
 import dalle.v1.GetModelInfoRequest;
 import dalle.v1.ModelInfo;
 import dalle.v1.SampleRequest;

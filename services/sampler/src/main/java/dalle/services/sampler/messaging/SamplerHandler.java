@@ -1,18 +1,18 @@
 package dalle.services.sampler.messaging;
 
-import dalle.services.common.stage.Grids;
-import dalle.services.common.kafka.StageEvents;
-import dalle.services.common.kafka.Emitter;
-import dalle.services.common.kafka.StageHandler;
 import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.core.sampling.SamplingParams;
-import dalle.services.common.stage.FieldException;
-import dalle.services.common.stage.Requests;
-import dalle.services.sampler.SamplerBatcher;
-import dalle.services.sampler.SamplerModel;
-import dalle.services.common.stage.StageException;
 import dalle.services.common.TopicSpec;
 import dalle.services.common.Topics;
+import dalle.services.common.kafka.Emitter;
+import dalle.services.common.kafka.StageEvents;
+import dalle.services.common.kafka.StageHandler;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.Grids;
+import dalle.services.common.stage.Requests;
+import dalle.services.common.stage.StageException;
+import dalle.services.sampler.SamplerBatcher;
+import dalle.services.sampler.SamplerModel;
 import dalle.v1.GenerationContext;
 import dalle.v1.ImageCodes;
 import dalle.v1.Stage;

@@ -1,7 +1,7 @@
 package dalle.services.tokenizer.messaging;
 
-import dalle.services.common.Topics;
 import dalle.services.common.TopicSpec;
+import dalle.services.common.Topics;
 import dalle.services.common.kafka.Emitter;
 import dalle.services.common.kafka.StageEvents;
 import dalle.services.common.kafka.StageHandler;
