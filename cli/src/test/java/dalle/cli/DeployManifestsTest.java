@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Kubernetes manifests under {@code deploy/} agree with the code: the roles and property names of
- * {@link ServiceRoles}, the Quarkus health endpoints, and the topic registry ({@link Topics}).
+ * {@link Services}, the Quarkus health endpoints, and the topic registry ({@link Topics}).
  */
 class DeployManifestsTest {
 
@@ -73,15 +73,16 @@ class DeployManifestsTest {
     @Test
     void eachRoleHasADeploymentNamedAfterItsRoleEnvWithAServiceOnTheConfiguredPorts() {
         List<Doc> deployments = tree.all("Deployment", "base/");
-        assertEquals(ServiceRoles.ROLES.keySet(), deployments.stream().map(Doc::name).collect(Collectors.toSet()));
+        assertEquals(Services.SERVICES.keySet(), deployments.stream().map(Doc::name).collect(Collectors.toSet()));
         Doc config = tree.find("ConfigMap", "base/", "dalle-config").orElseThrow();
-        String httpPort = str(config.map(), "data", envName(ServiceRoles.HTTP_PORT_PROPERTY));
-        String grpcPort = str(config.map(), "data", envName(ServiceRoles.GRPC_PORT_PROPERTY));
-        assertNotNull(str(config.map(), "data", envName(ServiceRoles.KAFKA_PROPERTY)), "kafka bootstrap in " + config);
-        assertNotNull(str(config.map(), "data", envName(ServiceRoles.MODEL_PROPERTY)), "model bundle in " + config);
+        String httpPort = str(config.map(), "data", envName(Services.HTTP_PORT_PROPERTY));
+        String grpcPort = str(config.map(), "data", envName(Services.GRPC_PORT_PROPERTY));
+        assertNotNull(str(config.map(), "data", envName(Services.KAFKA_PROPERTY)), "kafka bootstrap in " + config);
+        assertNotNull(str(config.map(), "data", "DALLE_MODEL_DIR"), "model bundle in " + config);
         for (Doc d : deployments) {
             Map<String, Object> c = container(d);
-            assertEquals(d.name(), env(c, envName(ServiceRoles.ROLES_PROPERTY)), d + ": the role env");
+            boolean hasModel = list(c, "env").stream().anyMatch(e -> envName(Services.MODEL_PROPERTY).equals(e.get("name")));
+            assertEquals(!d.name().equals("gateway"), hasModel, d + ": the stages get the bundle, the gateway holds no model");
             assertEquals("dalle-config", str(list(c, "envFrom").get(0), "configMapRef", "name"), d.toString());
             Map<String, String> ports = list(c, "ports").stream()
                     .collect(Collectors.toMap(p -> (String) p.get("name"), p -> String.valueOf(p.get("containerPort"))));
@@ -113,10 +114,10 @@ class DeployManifestsTest {
         }
         for (Doc d : tree.all("Deployment", "base/")) {
             Map<String, Object> c = container(d);
-            assertEquals(ServiceRoles.READY_PATH, str(c, "readinessProbe", "httpGet", "path"), d + ": readiness");
+            assertEquals(Services.READY_PATH, str(c, "readinessProbe", "httpGet", "path"), d + ": readiness");
             assertEquals("/q/health/live", str(c, "livenessProbe", "httpGet", "path"), d + ": liveness");
             // Ready = model loaded and warmed up; the startup probe holds liveness off until then.
-            assertEquals(ServiceRoles.READY_PATH, str(c, "startupProbe", "httpGet", "path"), d + ": startup");
+            assertEquals(Services.READY_PATH, str(c, "startupProbe", "httpGet", "path"), d + ": startup");
             int budget = (Integer) at(c, "startupProbe", "periodSeconds")
                     * (Integer) at(c, "startupProbe", "failureThreshold");
             assertTrue(budget >= 300, d + ": startup probe allows only " + budget + " s for the model to load");
@@ -124,19 +125,19 @@ class DeployManifestsTest {
     }
 
     @Test
-    void theGatewayFindsEachStageUnderTheUpstreamPropertiesOfServiceRoles() {
+    void theGatewayFindsEachStageUnderTheUpstreamPropertiesOfServices() {
         Map<String, Object> gateway = container(tree.find("Deployment", "base/", "gateway").orElseThrow());
         String grpcPort = str(tree.find("ConfigMap", "base/", "dalle-config").orElseThrow().map(), "data",
-                envName(ServiceRoles.GRPC_PORT_PROPERTY));
+                envName(Services.GRPC_PORT_PROPERTY));
         Map<String, String> want = new LinkedHashMap<>();
-        ServiceRoles.GATEWAY_UPSTREAM_PROPERTIES.forEach((role, property) ->
+        Services.GATEWAY_UPSTREAM_PROPERTIES.forEach((role, property) ->
                 want.put(envName(property), role + ":" + grpcPort));
         Map<String, String> have = new LinkedHashMap<>();
         list(gateway, "env").stream().filter(e -> ((String) e.get("name")).startsWith("DALLE_GATEWAY_"))
                 .forEach(e -> have.put((String) e.get("name"), String.valueOf(e.get("value"))));
-        assertEquals(want, have, "deploy/base/gateway.yaml: the gateway's upstream env (ServiceRoles."
+        assertEquals(want, have, "deploy/base/gateway.yaml: the gateway's upstream env (Services."
                 + "GATEWAY_UPSTREAM_PROPERTIES in env form -> <role Service>:<gRPC port>)");
-        for (String role : ServiceRoles.GATEWAY_UPSTREAM_PROPERTIES.keySet()) {
+        for (String role : Services.GATEWAY_UPSTREAM_PROPERTIES.keySet()) {
             assertTrue(tree.find("Service", "base/", role).isPresent(), "no Service " + role);
         }
     }
@@ -206,7 +207,7 @@ class DeployManifestsTest {
         assertEquals(cluster, str(pool.map(), "metadata", "labels", "strimzi.io/cluster"), pool.toString());
         assertTrue(((List<?>) at(pool.map(), "spec", "roles")).contains("controller"), pool + ": KRaft controllers");
         String bootstrap = str(tree.find("ConfigMap", "base/", "dalle-config").orElseThrow().map(), "data",
-                envName(ServiceRoles.KAFKA_PROPERTY));
+                envName(Services.KAFKA_PROPERTY));
         assertEquals(cluster + "-kafka-bootstrap:9092", bootstrap, "the services reach Strimzi's bootstrap Service");
     }
 

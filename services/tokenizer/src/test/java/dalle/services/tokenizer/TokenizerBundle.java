@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * For @QuarkusTest: the test broker with the registry's topics, and a bundle directory holding only what the
- * tokenizer stage may read: the shipped tiny bundle's bundle.json and tokenizer.json, no weights.
+ * tokenizer stage may read: the shipped tiny bundle's bundle.json and tokenizer.json, no weights. Connections
+ * age out after one second.
  */
 public class TokenizerBundle implements QuarkusTestResourceLifecycleManager {
 
@@ -31,7 +32,8 @@ public class TokenizerBundle implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        return Map.of("kafka.bootstrap.servers", TestBroker.withTopics(), "dalle.model", dir().toString());
+        return Map.of("kafka.bootstrap.servers", TestBroker.withTopics(), "dalle.model", dir().toString(),
+                "dalle.grpc.max-connection-age", "1s");
     }
 
     @Override

@@ -144,6 +144,24 @@ class TokenizerServiceTest {
     }
 
     @Test
+    void theServerClosesAConnectionOnceItReachesItsMaximumAge() throws Exception {
+        ManagedChannel own = ManagedChannelBuilder.forAddress("localhost", 19471).usePlaintext().build();
+        try {
+            TokenizerGrpc.newBlockingStub(own).tokenize(TokenizeRequest.newBuilder().setCaption("a circle").build());
+            assertEquals(io.grpc.ConnectivityState.READY, own.getState(false));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (own.getState(false) == io.grpc.ConnectivityState.READY && System.nanoTime() < end) {
+                Thread.sleep(50);
+            }
+            // dalle.grpc.max-connection-age=1s: the server's GOAWAY sends the idle channel back to IDLE,
+            // so the next call re-resolves and connects anew
+            assertEquals(io.grpc.ConnectivityState.IDLE, own.getState(false));
+        } finally {
+            own.shutdownNow();
+        }
+    }
+
+    @Test
     void aRequestOnKafkaIsTokenizedAndABadOneIsDeadLettered() {
         String id = "tok-kafka-1";
         TestBroker.send(Topics.GENERATION_REQUESTS.name(), id, GenerationRequest.newBuilder().setRequestId(id)

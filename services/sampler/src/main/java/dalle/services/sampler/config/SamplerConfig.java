@@ -25,6 +25,20 @@ public interface SamplerConfig {
     /** The Kafka stage. */
     Kafka kafka();
 
+    /** The gRPC server. */
+    Grpc grpc();
+
+    /** {@code dalle.grpc.*} */
+    interface Grpc {
+        /**
+         * A client connection is closed (gracefully) after this age, so that clients balancing over a headless
+         * Service re-resolve it and spread over replicas added since.
+         */
+        @WithName("max-connection-age")
+        @WithDefault("5m")
+        Duration maxConnectionAge();
+    }
+
     /** {@code dalle.sampler.*} */
     interface Sampler {
         /** Most candidates per batched forward loop, across requests. */

@@ -3,6 +3,7 @@ package dalle.services.tokenizer.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -25,6 +26,20 @@ public interface TokenizerConfig {
 
     /** The Kafka stage. */
     Kafka kafka();
+
+    /** The gRPC server. */
+    Grpc grpc();
+
+    /** {@code dalle.grpc.*} */
+    interface Grpc {
+        /**
+         * A client connection is closed (gracefully) after this age, so that clients balancing over a headless
+         * Service re-resolve it and spread over replicas added since.
+         */
+        @WithName("max-connection-age")
+        @WithDefault("5m")
+        Duration maxConnectionAge();
+    }
 
     /** {@code dalle.kafka.*} */
     interface Kafka {

@@ -1,0 +1,95 @@
+package dalle.services.gateway.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Every {@code dalle.*} key of the gateway (application.properties, {@code -Dkey=value}, or environment variables
+ * such as {@code DALLE_GATEWAY_SAMPLER_ADDRESS}). Kafka's brokers are {@code kafka.bootstrap.servers}.
+ */
+@ConfigMapping(prefix = "dalle")
+public interface GatewayConfig {
+
+    /** The gateway. */
+    Gateway gateway();
+
+    /** Kafka: the jobs API and the fan-in. */
+    Kafka kafka();
+
+    /** {@code dalle.kafka.*} */
+    interface Kafka {
+        /** Whether the gateway takes jobs (SubmitJob, POST /v1/jobs) and runs the fan-in and the status view. */
+        @WithDefault("true")
+        boolean enabled();
+    }
+
+    /** {@code dalle.gateway.*} */
+    interface Gateway {
+        /**
+         * The tokenizer's gRPC target: {@code host:port}, or {@code dns:///name:port} for a headless Service
+         * (every address behind the name gets calls, round robin).
+         */
+        @WithName("tokenizer-address")
+        @WithDefault("localhost:9000")
+        String tokenizerAddress();
+
+        /** The sampler's gRPC target (as tokenizer-address). */
+        @WithName("sampler-address")
+        @WithDefault("localhost:9000")
+        String samplerAddress();
+
+        /** The decoder's gRPC target (as tokenizer-address). */
+        @WithName("decoder-address")
+        @WithDefault("localhost:9000")
+        String decoderAddress();
+
+        /** The reranker's gRPC target (as tokenizer-address). */
+        @WithName("reranker-address")
+        @WithDefault("localhost:9000")
+        String rerankerAddress();
+
+        /** Deadline of a Generate call that brings none, and of every HTTP generation. */
+        @WithName("default-timeout")
+        @WithDefault("5m")
+        Duration defaultTimeout();
+
+        /** Generations running at once; as many more may wait, then RESOURCE_EXHAUSTED. */
+        @WithDefault("8")
+        int concurrency();
+
+        /** How often the gateway asks every stage which bundle it serves (GetModelInfo). */
+        @WithName("model-check-interval")
+        @WithDefault("10s")
+        Duration modelCheckInterval();
+
+        /**
+         * Local state (RocksDB) of the fan-in and the status view; absent = {@code dalle-gateway-<instance id>}
+         * under {@code java.io.tmpdir}. State lost with the folder is rebuilt from its changelog topics.
+         */
+        @WithName("state-dir")
+        Optional<String> stateDir();
+
+        /**
+         * This gateway's stable identity in the Streams groups ({@code group.instance.id} prefix), the same across
+         * restarts and different between gateways; absent = {@code <HOSTNAME>-<gRPC port>}.
+         */
+        @WithName("instance-id")
+        Optional<String> instanceId();
+
+        /** The fan-in's Kafka Streams application id; gateways with the same id split the requests. */
+        @WithName("fan-in-application-id")
+        @WithDefault("dalle-fan-in")
+        String fanInApplicationId();
+
+        /**
+         * The status view's application id. Replicas sharing it each answer GetJob for their own partitions; a
+         * replica with an id of its own answers for every request.
+         */
+        @WithName("status-view-application-id")
+        @WithDefault("dalle-status-view")
+        String statusViewApplicationId();
+    }
+}
