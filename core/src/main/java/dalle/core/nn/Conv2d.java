@@ -69,6 +69,9 @@ public final class Conv2d extends Module {
         NDArray wPadded = w.concat(x.getManager().zeros(new Shape(padded - out, wShape.get(1), kernel, kernel),
                 w.getDataType()), 0);
         NDArray bPadded = b.concat(x.getManager().zeros(new Shape(padded - out), b.getDataType()), 0);
+        // concat puts its result on the parameters' manager, which lives as long as the model: these belong to the step
+        wPadded.attach(x.getManager());
+        bPadded.attach(x.getManager());
         // (B, padded, H, W) -> (B, out, H, W)
         return conv(x, wPadded, bPadded).get(":, 0:" + out);
     }
