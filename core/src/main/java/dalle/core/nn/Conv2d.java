@@ -49,6 +49,7 @@ public final class Conv2d extends Module {
             throw new IllegalArgumentException(
                     "Conv2d needs positive sizes and an odd kernel, got in=" + in + " out=" + out + " kernel=" + kernel);
         }
+        LibtorchSetup.apply(); // before the first convolution of the process (NNPACK's warning)
         this.kernel = kernel;
         this.out = out;
         float std = gain * (float) Math.sqrt(2.0 / ((double) in * kernel * kernel));
