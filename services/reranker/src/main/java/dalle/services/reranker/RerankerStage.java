@@ -63,8 +63,8 @@ public class RerankerStage {
 
     private void ready(RerankerModel model) {
         if (config.kafka().enabled()) {
-            kafka = new KafkaStage<>(bootstrap, new RerankerHandler(model), metrics, config.kafka().maxPollRecords(),
-                    config.kafka().instanceId());
+            kafka = new KafkaStage<>(new RerankerHandler(model), metrics, KafkaStage.Settings.of(bootstrap,
+                    config.kafka().maxPollRecords(), config.kafka().instanceId()));
         }
         health.serving(true);
     }
@@ -83,8 +83,8 @@ public class RerankerStage {
         return loader;
     }
 
-    /** The Kafka stage's failure when its consumer thread died; null while it runs (or is off). */
-    public Throwable kafkaFailure() {
+    /** Why the Kafka stage is not alive (its thread died, or it is stuck); null while it runs (or is off). */
+    public String kafkaFailure() {
         KafkaStage<?, ?> k = kafka;
         return k == null ? null : k.failure();
     }

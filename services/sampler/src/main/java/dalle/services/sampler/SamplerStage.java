@@ -66,8 +66,8 @@ public class SamplerStage {
         batcher = new SamplerBatcher(model.sampler(), model.imageTokens(),
                 new SamplerBatcher.Settings(s.maxBatch(), s.maxDelay(), s.queueCapacity()), metrics);
         if (config.kafka().enabled()) {
-            kafka = new KafkaStage<>(bootstrap, new SamplerHandler(model, batcher), metrics,
-                    config.kafka().maxPollRecords(), config.kafka().instanceId());
+            kafka = new KafkaStage<>(new SamplerHandler(model, batcher), metrics, KafkaStage.Settings.of(bootstrap,
+                    config.kafka().maxPollRecords(), config.kafka().instanceId()));
         }
         health.serving(true);
     }
@@ -87,8 +87,8 @@ public class SamplerStage {
         return loader;
     }
 
-    /** The Kafka stage's failure when its consumer thread died; null while it runs (or is off). */
-    public Throwable kafkaFailure() {
+    /** Why the Kafka stage is not alive (its thread died, or it is stuck); null while it runs (or is off). */
+    public String kafkaFailure() {
         KafkaStage<?, ?> k = kafka;
         return k == null ? null : k.failure();
     }

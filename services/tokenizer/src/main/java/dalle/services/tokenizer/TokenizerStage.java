@@ -61,8 +61,8 @@ public class TokenizerStage {
 
     private void ready(TokenizerModel model) {
         if (config.kafka().enabled()) {
-            kafka = new KafkaStage<>(bootstrap, new TokenizerHandler(model), metrics, config.kafka().maxPollRecords(),
-                    config.kafka().instanceId());
+            kafka = new KafkaStage<>(new TokenizerHandler(model), metrics, KafkaStage.Settings.of(bootstrap,
+                    config.kafka().maxPollRecords(), config.kafka().instanceId()));
         }
         health.serving(true);
     }
@@ -81,8 +81,8 @@ public class TokenizerStage {
         return loader;
     }
 
-    /** The Kafka stage's failure when its consumer thread died; null while it runs (or is off). */
-    public Throwable kafkaFailure() {
+    /** Why the Kafka stage is not alive (its thread died, or it is stuck); null while it runs (or is off). */
+    public String kafkaFailure() {
         KafkaStage<?, ?> k = kafka;
         return k == null ? null : k.failure();
     }

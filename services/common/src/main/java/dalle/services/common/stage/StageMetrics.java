@@ -19,6 +19,10 @@ import java.util.Locale;
  *   <li>{@code dalle_deadline_dropped_total{stage}}: requests not computed because their deadline passed</li>
  *   <li>{@code dalle_queue_rejected_total{stage}}: requests refused because a queue was full</li>
  *   <li>{@code dalle_dlq_records_total{topic}}: records dead-lettered</li>
+ *   <li>{@code dalle_kafka_stage_problems_total{stage,kind}}: what a Kafka stage stepped over: {@code unexpected-record}
+ *       (a record its check or computation failed on, dead-lettered), {@code batch} (a batch computed again record by
+ *       record), {@code send-retry}, {@code send-refused} (an output refused for good: its request dead-lettered),
+ *       {@code commit} (a commit refused by a rebalance or timed out), {@code poll}</li>
  * </ul>
  */
 public final class StageMetrics {
@@ -84,6 +88,17 @@ public final class StageMetrics {
 
     public void rejected(Stage stage) {
         Counter.builder("dalle.queue.rejected").tag("stage", name(stage)).register(registry).increment();
+    }
+
+    /** One problem a Kafka stage stepped over, by kind. */
+    public void kafkaProblem(String stage, String kind) {
+        Counter.builder("dalle.kafka.stage.problems").tag("stage", stage).tag("kind", kind).register(registry).increment();
+    }
+
+    /** Problems of {@code kind} a Kafka stage stepped over since start. */
+    public long kafkaProblems(String stage, String kind) {
+        Counter c = registry.find("dalle.kafka.stage.problems").tag("stage", stage).tag("kind", kind).counter();
+        return c == null ? 0 : (long) c.count();
     }
 
     public void deadLettered(String topic) {

@@ -23,10 +23,10 @@ public class SamplerLiveness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        Throwable dead = stage.kafkaFailure();
+        String dead = stage.kafkaFailure();
         var b = HealthCheckResponse.named("dalle-sampler-kafka").status(dead == null);
         if (dead != null) {
-            b.withData("stopped", dead.toString());
+            b.withData("stopped", dead);
         }
         return b.build();
     }
