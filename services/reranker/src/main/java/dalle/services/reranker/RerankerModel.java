@@ -4,7 +4,9 @@ import dalle.core.bundle.BundlePart;
 import dalle.core.bundle.ModelBundle;
 import dalle.core.image.RgbImage;
 import dalle.core.pipeline.Pipeline;
+import dalle.core.tokenizer.BpeTokenizer;
 import dalle.services.common.stage.ModelInfos;
+import dalle.services.common.stage.Requests;
 import dalle.v1.ModelInfo;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -44,8 +46,13 @@ public final class RerankerModel implements AutoCloseable {
         return bundle.clip().config().imageSize();
     }
 
-    /** A caption's padded text slots, as the tokenizer stage makes them. */
+    /**
+     * A caption's padded text slots, as the tokenizer stage makes them.
+     *
+     * @throws dalle.services.common.stage.FieldException naming {@code caption} when it holds no text (padding only)
+     */
     public int[] tokenize(String caption) {
+        Requests.textIds("caption", bundle.tokenizer().encode(caption), bundle.tokenizer().padId(), BpeTokenizer.PAD);
         return pipeline.tokenize(caption);
     }
 

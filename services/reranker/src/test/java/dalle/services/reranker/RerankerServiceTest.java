@@ -97,6 +97,16 @@ class RerankerServiceTest {
     }
 
     @Test
+    void aCaptionOfPaddingOnlyIsInvalidArgument() {
+        RgbImage img = images.get(0);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> RerankerGrpc
+                .newBlockingStub(channel).score(ScoreRequest.newBuilder().setCaption("<pad>").addImages(Pngs.image(img))
+                        .build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().startsWith("caption: contains <pad>"), e.getStatus().getDescription());
+    }
+
+    @Test
     void readyFromABundleWithOnlyItsPartsAndScoresAsTheInProcessPipeline() {
         var dir = TestBundleParts.only(BundlePart.CLIP, BundlePart.TOKENIZER);
         assertFalse(Files.exists(dir.resolve("prior")) || Files.exists(dir.resolve("dvae")));
@@ -126,6 +136,27 @@ class RerankerServiceTest {
                         .newBuilder().setPng(ByteString.copyFromUtf8("not a png"))).build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().startsWith("images[0].png:"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void anImageDeclaringHugeDimensionsIsRefusedOverGrpcAndDeadLetteredOverKafkaBeforeDecoding() throws Exception {
+        Image huge = Image.newBuilder().setPng(ByteString.copyFrom(dalle.services.common.stage.PngsTest
+                .declaring(30_000, 30_000))).build();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> RerankerGrpc
+                .newBlockingStub(channel).score(ScoreRequest.newBuilder().setCaption("a circle").addImages(huge)
+                        .build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("declares 30000x30000 pixels"), e.getStatus().getDescription());
+        String id = "reranker-huge-1";
+        GenerationContext ctx = GenerationContext.newBuilder().setCaption("a blue square").setCandidates(1).setTopK(1)
+                .setSeed(9).addAllTextTokens(tokens()).setBundleVersion(whole.bundle().version()).build();
+        TestBroker.send(Topics.CANDIDATE_IMAGES.name(), id, CandidateImage.newBuilder().setRequestId(id)
+                .setCandidateIndex(0).setContext(ctx).setImage(huge).build().toByteArray());
+        var dead = TestBroker.await(Topics.deadLetterTopic(Topics.CANDIDATE_IMAGES.name()), 1,
+                r -> new String(r.key(), StandardCharsets.UTF_8).equals(id));
+        String reason = dalle.services.common.DeadLetters.header(dead.get(0).headers(),
+                dalle.services.common.DeadLetters.REASON);
+        assertTrue(reason.contains("declares 30000x30000 pixels"), reason);
     }
 
     @Test

@@ -89,7 +89,13 @@ public final class SamplerBatcher implements AutoCloseable {
     private record Job(CandidateSpec spec, Ticket ticket) {
     }
 
-    private final ImageSampler sampler;
+    /** How one batch of candidates is sampled: the prior's batched sampler (a test may substitute a failing one). */
+    @FunctionalInterface
+    interface BatchSampler {
+        List<int[]> sample(List<CandidateSpec> specs);
+    }
+
+    private final BatchSampler sampler;
     private final int imageTokens;
     private final Settings settings;
     private final StageMetrics metrics;
@@ -98,8 +104,14 @@ public final class SamplerBatcher implements AutoCloseable {
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile Throwable failure;
+    private volatile boolean closed;
 
     public SamplerBatcher(ImageSampler sampler, int imageTokens, Settings settings, StageMetrics metrics) {
+        this(specs -> sampler.sample(specs, true), imageTokens, settings, metrics);
+    }
+
+    SamplerBatcher(BatchSampler sampler, int imageTokens, Settings settings, StageMetrics metrics) {
         this.sampler = sampler;
         this.imageTokens = imageTokens;
         this.settings = settings;
@@ -204,11 +216,16 @@ public final class SamplerBatcher implements AutoCloseable {
             if (!batch.isEmpty()) {
                 try {
                     runBatch(batch);
-                } catch (RuntimeException e) {
-                    // never let one batch stop the thread; runBatch already failed its requests
+                } catch (RuntimeException | Error e) {
+                    // one batch never stops the thread (short of the JVM itself failing): its requests fail instead
                     for (Job j : batch) {
                         j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_INTERNAL, "sampler batch failed: " + e,
                                 e));
+                    }
+                    if (e instanceof VirtualMachineError v && !(e instanceof StackOverflowError)) {
+                        failure = v;
+                        failQueued("the sampler stopped: " + v);
+                        throw v;
                     }
                 }
             }
@@ -263,16 +280,7 @@ public final class SamplerBatcher implements AutoCloseable {
         for (Job j : batch) {
             metrics.queueTime(Stage.STAGE_SAMPLER, Duration.ofNanos(start - j.ticket().enqueuedNanos));
         }
-        List<int[]> codes;
-        try {
-            codes = sampler.sample(batch.stream().map(Job::spec).toList(), true);
-        } catch (RuntimeException e) {
-            for (Job j : batch) {
-                j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_INTERNAL,
-                        "sampling failed: " + e.getMessage(), e));
-            }
-            return;
-        }
+        List<int[]> codes = sampleBatch(batch.stream().map(Job::spec).toList());
         metrics.latency(Stage.STAGE_SAMPLER, Duration.ofNanos(System.nanoTime() - start));
         metrics.batch(batch.size(), imageTokens);
         for (int i = 0; i < batch.size(); i++) {
@@ -288,9 +296,38 @@ public final class SamplerBatcher implements AutoCloseable {
         }
     }
 
+    private List<int[]> sampleBatch(List<CandidateSpec> specs) {
+        return sampler.sample(specs);
+    }
+
+    /** Why the batcher thread stopped (a virtual-machine error); null while it runs. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Whether the batcher thread runs (or was closed): false after it died. */
+    public boolean alive() {
+        return failure == null && (thread.isAlive() || closed);
+    }
+
+    private void failQueued(String why) {
+        lock.lock();
+        try {
+            for (Job j : queue) {
+                j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, why));
+            }
+            queue.clear();
+            running = false;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Stops the thread; queued requests fail with UNAVAILABLE. */
     @Override
     public void close() {
+        closed = true;
         lock.lock();
         try {
             running = false;

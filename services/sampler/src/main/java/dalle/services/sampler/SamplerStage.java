@@ -87,8 +87,15 @@ public class SamplerStage {
         return loader;
     }
 
-    /** Why the Kafka stage is not alive (its thread died, or it is stuck); null while it runs (or is off). */
-    public String kafkaFailure() {
+    /**
+     * Why the stage is not alive: its batcher thread died, or its Kafka stage's did (or is stuck); null while they
+     * run.
+     */
+    public String notAlive() {
+        SamplerBatcher b = batcher;
+        if (b != null && !b.alive()) {
+            return "the sampler's batcher stopped: " + b.failure();
+        }
         KafkaStage<?, ?> k = kafka;
         return k == null ? null : k.failure();
     }

@@ -141,4 +141,57 @@ class SamplerBatcherTest {
             assertTrue(metrics.deadlineDroppedCount("sampler") >= 1);
         }
     }
+
+    @Test
+    void anErrorInOneBatchFailsThatBatchsRequestsAndTheNextBatchIsServed() throws Exception {
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        SamplerBatcher.BatchSampler failingOnce = specs -> {
+            if (calls.getAndIncrement() == 0) {
+                throw new AssertionError("an Error short of OOM in the first batch");
+            }
+            return MODEL.sampler().sample(specs, true);
+        };
+        try (SamplerBatcher b = new SamplerBatcher(failingOnce, 16, new SamplerBatcher.Settings(4, Duration.ZERO, 16),
+                metrics)) {
+            Collect first = new Collect(2);
+            b.submit(specs("a red circle", 1L, 2, SamplingParams.DEFAULT), null, first);
+            var e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> first.done.get(30, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.ERROR_CODE_INTERNAL, ((StageException) e.getCause()).code());
+            assertTrue(e.getCause().getMessage().contains("AssertionError"), e.getCause().getMessage());
+            Collect second = new Collect(2);
+            b.submit(specs("a blue square", 2L, 2, SamplingParams.DEFAULT), null, second);
+            assertEquals(2, second.done.get(60, TimeUnit.SECONDS).size(), "the batcher served the next request");
+            assertTrue(b.alive());
+        }
+    }
+
+    @Test
+    void aVirtualMachineErrorStopsTheBatcherWhichFailsWhatItOwesAndSaysSo() throws Exception {
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        SamplerBatcher.BatchSampler oom = specs -> {
+            release.join();
+            throw new OutOfMemoryError("simulated");
+        };
+        try (SamplerBatcher b = new SamplerBatcher(oom, 16, new SamplerBatcher.Settings(2, Duration.ZERO, 16),
+                metrics)) {
+            Collect running = new Collect(2);
+            b.submit(specs("a red circle", 1L, 2, SamplingParams.DEFAULT), null, running);
+            Thread.sleep(200); // the first batch is in the sampler now
+            Collect queued = new Collect(2);
+            b.submit(specs("a blue square", 2L, 2, SamplingParams.DEFAULT), null, queued);
+            release.complete(null);
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> running.done.get(30, TimeUnit.SECONDS));
+            var e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> queued.done.get(30, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.ERROR_CODE_UNAVAILABLE, ((StageException) e.getCause()).code());
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (b.alive() && System.nanoTime() < end) {
+                Thread.sleep(20);
+            }
+            assertTrue(!b.alive() && b.failure() instanceof OutOfMemoryError, "the batcher says it stopped");
+        }
+    }
 }

@@ -106,6 +106,13 @@ class TokenizerServiceTest {
                 () -> stub.tokenize(TokenizeRequest.newBuilder().setCaption("  ").build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, blank.getStatus().getCode());
         assertTrue(blank.getStatus().getDescription().startsWith("caption:"), blank.getStatus().getDescription());
+        for (String padding : new String[] {"<pad>", "a red <pad> circle"}) {
+            StatusRuntimeException pad = assertThrows(StatusRuntimeException.class,
+                    () -> stub.tokenize(TokenizeRequest.newBuilder().setCaption(padding).build()));
+            assertEquals(Status.Code.INVALID_ARGUMENT, pad.getStatus().getCode(), padding);
+            assertTrue(pad.getStatus().getDescription().startsWith("caption: contains <pad>"),
+                    pad.getStatus().getDescription());
+        }
     }
 
     @Test
@@ -168,6 +175,8 @@ class TokenizerServiceTest {
                 .setCaption("a small blue circle").setCandidates(4).setTopK(2).build().toByteArray());
         TestBroker.send(Topics.GENERATION_REQUESTS.name(), "tok-kafka-bad", GenerationRequest.newBuilder()
                 .setRequestId("tok-kafka-bad").setCaption("").build().toByteArray());
+        TestBroker.send(Topics.GENERATION_REQUESTS.name(), "tok-kafka-pad", GenerationRequest.newBuilder()
+                .setRequestId("tok-kafka-pad").setCaption("<pad>").build().toByteArray());
 
         var out = TestBroker.await(Topics.TOKENIZED_REQUESTS.name(), 1,
                 r -> new String(r.key(), StandardCharsets.UTF_8).equals(id));
@@ -179,5 +188,9 @@ class TokenizerServiceTest {
                 r -> new String(r.key(), StandardCharsets.UTF_8).equals("tok-kafka-bad"));
         String reason = new String(dead.get(0).headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8);
         assertTrue(reason.startsWith("caption:"), reason);
+        var pad = TestBroker.await(Topics.deadLetterTopic(Topics.GENERATION_REQUESTS.name()), 1,
+                r -> new String(r.key(), StandardCharsets.UTF_8).equals("tok-kafka-pad"));
+        String padReason = new String(pad.get(0).headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8);
+        assertTrue(padReason.startsWith("caption: contains <pad>"), padReason);
     }
 }

@@ -9,7 +9,10 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Images on the wire: {@link Image} messages carry PNG bytes. Coding is deterministic (the same pixels give the
@@ -26,20 +29,44 @@ public final class Pngs {
                 .setWidth(img.width()).setHeight(img.height()).build();
     }
 
+    /** The most pixels an incoming image may declare (4096 × 4096): its size is read before its pixels. */
+    public static final long MAX_PIXELS = 4096L * 4096L;
+
     /**
-     * A PNG (or any ImageIO format) read and resampled to {@code size} pixels square if it has another size.
+     * A PNG (or any ImageIO format) read and resampled to {@code size} pixels square if it has another size. The
+     * declared width and height are checked before any pixel is decoded, so a small file that declares a huge
+     * image costs nothing.
      *
-     * @throws FieldException naming {@code field}.png when the bytes are not a readable image
+     * @throws FieldException naming {@code field}.png when the bytes are not a readable image, or declare more than
+     *     {@link #MAX_PIXELS} pixels
      */
     public static RgbImage read(String field, Image image, int size) {
         BufferedImage img;
-        try {
-            img = ImageIO.read(new ByteArrayInputStream(image.getPng().toByteArray()));
-        } catch (IOException e) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(
+                image.getPng().toByteArray()))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new FieldException(field + ".png", "is not a readable image (" + image.getPng().size()
+                        + " bytes in no format this server reads)");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w < 1 || h < 1 || w * h > MAX_PIXELS) {
+                    throw new FieldException(field + ".png", "declares " + w + "x" + h + " pixels; at most "
+                            + MAX_PIXELS + " (4096x4096) are read");
+                }
+                img = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof FieldException f) {
+                throw f;
+            }
             throw new FieldException(field + ".png", "is not a readable image: " + e.getMessage());
-        }
-        if (img == null) {
-            throw new FieldException(field + ".png", "is not a readable image (" + image.getPng().size() + " bytes)");
         }
         return RgbImage.from(resize(img, size));
     }

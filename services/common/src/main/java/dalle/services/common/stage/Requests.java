@@ -37,6 +37,26 @@ public final class Requests {
     }
 
     /**
+     * A caption's BPE ids must hold text: the tokenizer's padding token (written {@code <pad>} in a caption) would
+     * make the caption padding, which the prior reads as "no text here", so a caption that contains it is refused.
+     *
+     * @param ids the caption's ids, unpadded
+     * @throws FieldException naming {@code field}
+     */
+    public static int[] textIds(String field, int[] ids, int padId, String padToken) {
+        for (int id : ids) {
+            if (id == padId) {
+                throw new FieldException(field, "contains " + padToken + ", the tokenizer's padding token; a caption"
+                        + " must be text");
+            }
+        }
+        if (ids.length == 0) {
+            throw new FieldException(field, "has no text the tokenizer reads");
+        }
+        return ids;
+    }
+
+    /**
      * Candidates of a request whose field is {@code optional}: absent = {@value #DEFAULT_CANDIDATES},
      * present = 1..512 (an explicit 0 is an error, not the default).
      */

@@ -7,7 +7,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 
 /**
- * {@code GET /q/health/live}: DOWN when the Kafka stage's consumer thread has died (an unexpected error, not bad
+ * {@code GET /q/health/live}: DOWN when the batcher thread or the Kafka stage's consumer thread has died (an unexpected error, not bad
  * records: those are dead-lettered), so that Kubernetes restarts the pod instead of keeping a stage that consumes
  * nothing.
  */
@@ -23,8 +23,8 @@ public class SamplerLiveness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        String dead = stage.kafkaFailure();
-        var b = HealthCheckResponse.named("dalle-sampler-kafka").status(dead == null);
+        String dead = stage.notAlive();
+        var b = HealthCheckResponse.named("dalle-sampler").status(dead == null);
         if (dead != null) {
             b.withData("stopped", dead);
         }

@@ -115,6 +115,15 @@ public final class SamplerHandler implements StageHandler<TokenizedRequest, Samp
                 listener.failed(e);
             }
         }
-        finished.await();
+        // bounded by the batcher's life: a batcher that died fails what it still owed, instead of a wait forever
+        while (!finished.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!batcher.alive()) {
+                for (Checked c : records) {
+                    out.fail(c.request().getRequestId(), new StageException(dalle.v1.ErrorCode.ERROR_CODE_UNAVAILABLE,
+                            "the sampler's batcher stopped: " + batcher.failure()));
+                }
+                return;
+            }
+        }
     }
 }

@@ -20,7 +20,8 @@ import java.util.List;
 public final class TokenizerHandler implements StageHandler<GenerationRequest, TokenizerHandler.Checked> {
 
     /** A checked request with its defaults resolved. */
-    public record Checked(GenerationRequest request, int candidates, int topK, long seed, long submittedAtMs) {
+    public record Checked(GenerationRequest request, int candidates, int topK, long seed, long submittedAtMs,
+                          int[] text) {
     }
 
     private final TokenizerModel model;
@@ -43,6 +44,7 @@ public final class TokenizerHandler implements StageHandler<GenerationRequest, T
     public Checked prepare(GenerationRequest r, long timestampMs) {
         Requests.requestId("request_id", r.getRequestId());
         Requests.caption("caption", r.getCaption());
+        int[] text = model.padded(r.getCaption());
         int candidates = Requests.candidates("candidates", r.hasCandidates(), r.getCandidates());
         int topK = Requests.topK("top_k", r.getTopK(), candidates);
         Requests.params("params", r.hasParams() ? r.getParams() : null, model.info());
@@ -51,7 +53,7 @@ public final class TokenizerHandler implements StageHandler<GenerationRequest, T
         }
         long seed = r.hasSeed() ? r.getSeed() : Requests.seedOf(r.getRequestId());
         long submitted = r.getSubmittedAtMs() != 0 ? r.getSubmittedAtMs() : timestampMs;
-        return new Checked(r, candidates, topK, seed, submitted);
+        return new Checked(r, candidates, topK, seed, submitted, text);
     }
 
     @Override
@@ -66,7 +68,7 @@ public final class TokenizerHandler implements StageHandler<GenerationRequest, T
             GenerationContext.Builder ctx = GenerationContext.newBuilder().setCaption(r.getCaption())
                     .setCandidates(c.candidates()).setTopK(c.topK()).setSeed(c.seed())
                     .setSubmittedAtMs(c.submittedAtMs()).setBundleVersion(model.info().getBundleVersion());
-            for (int id : model.padded(r.getCaption())) {
+            for (int id : c.text()) {
                 ctx.addTextTokens(id);
             }
             if (r.hasDeadlineMs()) {
