@@ -78,12 +78,23 @@ class DeployManifestsTest {
         String httpPort = str(config.map(), "data", envName(Services.HTTP_PORT_PROPERTY));
         String grpcPort = str(config.map(), "data", envName(Services.GRPC_PORT_PROPERTY));
         assertNotNull(str(config.map(), "data", envName(Services.KAFKA_PROPERTY)), "kafka bootstrap in " + config);
-        assertNotNull(str(config.map(), "data", "DALLE_MODEL_DIR"), "model bundle in " + config);
+        // the bundle is in a ConfigMap of its own that only the stages reference: envFrom would hand it to the gateway
+        Doc model = tree.find("ConfigMap", "base/", "dalle-model").orElseThrow();
+        assertNotNull(str(model.map(), "data", "path"), "model bundle in " + model);
+        assertTrue(((Map<?, ?>) at(config.map(), "data")).keySet().stream().noneMatch(k -> k.toString().startsWith("DALLE_")),
+                config + " goes to every service whole (envFrom): no dalle.* key of some services only");
         for (Doc d : deployments) {
             Map<String, Object> c = container(d);
-            boolean hasModel = list(c, "env").stream().anyMatch(e -> envName(Services.MODEL_PROPERTY).equals(e.get("name")));
-            assertEquals(!d.name().equals("gateway"), hasModel, d + ": the stages get the bundle, the gateway holds no model");
-            assertEquals("dalle-config", str(list(c, "envFrom").get(0), "configMapRef", "name"), d.toString());
+            assertEquals("dalle-" + d.name(), c.get("image"), d + ": its own image (docker/" + d.name()
+                    + ".Dockerfile), by its short name; the overlays set registry and tag");
+            Map<String, Object> modelEnv = list(c, "env").stream()
+                    .filter(e -> envName(Services.MODEL_PROPERTY).equals(e.get("name"))).findFirst().orElse(null);
+            assertEquals(!d.name().equals("gateway"), modelEnv != null, d + ": the stages get the bundle, the gateway holds no model");
+            if (modelEnv != null) {
+                assertEquals(Map.of("name", "dalle-model", "key", "path"), at(modelEnv, "valueFrom", "configMapKeyRef"),
+                        d + ": DALLE_MODEL from the dalle-model ConfigMap");
+            }
+            assertEquals(List.of(Map.of("configMapRef", Map.of("name", "dalle-config"))), list(c, "envFrom"), d.toString());
             Map<String, String> ports = list(c, "ports").stream()
                     .collect(Collectors.toMap(p -> (String) p.get("name"), p -> String.valueOf(p.get("containerPort"))));
             assertEquals(Map.of("http", httpPort, "grpc", grpcPort), ports, d + ": container ports");
@@ -131,14 +142,22 @@ class DeployManifestsTest {
                 envName(Services.GRPC_PORT_PROPERTY));
         Map<String, String> want = new LinkedHashMap<>();
         Services.GATEWAY_UPSTREAM_PROPERTIES.forEach((role, property) ->
-                want.put(envName(property), role + ":" + grpcPort));
+                want.put(envName(property), "dns:///" + role + "-headless:" + grpcPort));
         Map<String, String> have = new LinkedHashMap<>();
         list(gateway, "env").stream().filter(e -> ((String) e.get("name")).startsWith("DALLE_GATEWAY_"))
                 .forEach(e -> have.put((String) e.get("name"), String.valueOf(e.get("value"))));
         assertEquals(want, have, "deploy/base/gateway.yaml: the gateway's upstream env (Services."
-                + "GATEWAY_UPSTREAM_PROPERTIES in env form -> <role Service>:<gRPC port>)");
+                + "GATEWAY_UPSTREAM_PROPERTIES in env form -> dns:///<role>-headless:<gRPC port>)");
         for (String role : Services.GATEWAY_UPSTREAM_PROPERTIES.keySet()) {
             assertTrue(tree.find("Service", "base/", role).isPresent(), "no Service " + role);
+            Doc headless = tree.find("Service", "base/", role + "-headless")
+                    .orElseThrow(() -> new AssertionError("no headless Service " + role + "-headless"));
+            assertEquals("None", str(headless.map(), "spec", "clusterIP"), headless + ": headless, one address per pod");
+            Doc deployment = tree.find("Deployment", "base/", role).orElseThrow();
+            assertEquals(at(deployment.map(), "spec", "selector", "matchLabels"), at(headless.map(), "spec", "selector"),
+                    headless + " selects the stage's pods");
+            assertEquals(List.of(grpcPort), list(headless.map(), "spec", "ports").stream()
+                    .map(p -> String.valueOf(p.get("port"))).toList(), headless + ": the gRPC port only");
         }
     }
 
