@@ -169,6 +169,26 @@ class TokenizerServiceTest {
     }
 
     @Test
+    void bytesThatAreNotATokenizeRequestAreInvalidArgument() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+        java.util.Map<Status.Code, Integer> codes = new java.util.TreeMap<>();
+        String example = null;
+        for (int i = 0; i < 50; i++) {
+            byte[] junk = new byte[1 + rng.nextInt(64)];
+            for (int j = 0; j < junk.length; j++) {
+                junk[j] = (byte) rng.nextInt(256);
+            }
+            Status s = dalle.services.common.grpc.RawCalls.call(channel, "dalle.v1.Tokenizer/Tokenize", junk);
+            codes.merge(s.getCode(), 1, Integer::sum);
+            if (s.getCode() != Status.Code.INVALID_ARGUMENT && s.getCode() != Status.Code.OK) {
+                example = s.toString();
+            }
+        }
+        // junk that happens to parse reaches the caption check instead, also INVALID_ARGUMENT
+        assertEquals(java.util.Map.of(Status.Code.INVALID_ARGUMENT, 50), codes, example);
+    }
+
+    @Test
     void aRequestOnKafkaIsTokenizedAndABadOneIsDeadLettered() {
         String id = "tok-kafka-1";
         TestBroker.send(Topics.GENERATION_REQUESTS.name(), id, GenerationRequest.newBuilder().setRequestId(id)

@@ -15,20 +15,14 @@ import dalle.v1.GetModelInfoRequest;
 import dalle.v1.ModelInfo;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.List;
 
 /** gRPC {@code dalle.v1.Decoder}: grids through the stage's bounded queue to core's dVAE decoder. */
-@GrpcService
-@Singleton
 public class DecoderService extends DecoderGrpc.DecoderImplBase {
 
     private final DecoderStage stage;
 
-    @Inject
     public DecoderService(DecoderStage stage) {
         this.stage = stage;
     }

@@ -16,9 +16,6 @@ import dalle.v1.ScoreRequest;
 import dalle.v1.ScoreResponse;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,13 +23,10 @@ import java.util.List;
  * gRPC {@code dalle.v1.Reranker}: images (resampled to the reranker's size when needed) scored against the
  * caption's padded tokens (sent, or tokenized here) by core's contrastive scorer.
  */
-@GrpcService
-@Singleton
 public class RerankerService extends RerankerGrpc.RerankerImplBase {
 
     private final RerankerStage stage;
 
-    @Inject
     public RerankerService(RerankerStage stage) {
         this.stage = stage;
     }

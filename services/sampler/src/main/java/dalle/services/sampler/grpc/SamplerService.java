@@ -20,9 +20,6 @@ import dalle.v1.SamplerGrpc;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,13 +29,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * calls' and Kafka records' candidates) and stream back as each finishes. A full queue is RESOURCE_EXHAUSTED; a
  * passed deadline or a cancelled call stops the request's candidates that have not started.
  */
-@GrpcService
-@Singleton
 public class SamplerService extends SamplerGrpc.SamplerImplBase {
 
     private final SamplerStage stage;
 
-    @Inject
     public SamplerService(SamplerStage stage) {
         this.stage = stage;
     }

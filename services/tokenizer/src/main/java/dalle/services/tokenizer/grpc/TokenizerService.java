@@ -12,18 +12,12 @@ import dalle.v1.TokenizeResponse;
 import dalle.v1.TokenizerGrpc;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /** gRPC {@code dalle.v1.Tokenizer}: the caption through the stage's bounded queue to core's BPE tokenizer. */
-@GrpcService
-@Singleton
 public class TokenizerService extends TokenizerGrpc.TokenizerImplBase {
 
     private final TokenizerStage stage;
 
-    @Inject
     public TokenizerService(TokenizerStage stage) {
         this.stage = stage;
     }
