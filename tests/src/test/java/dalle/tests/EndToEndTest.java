@@ -338,6 +338,7 @@ class EndToEndTest {
                         }
                     } catch (StatusRuntimeException notListeningYet) {
                         assertEquals(Status.Code.UNAVAILABLE, notListeningYet.getStatus().getCode());
+                        decoder.resetConnectBackoff(); // try again at once, not after the channel's backoff
                     }
                     Thread.sleep(20);
                 }
@@ -392,6 +393,11 @@ class EndToEndTest {
                         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             }
             assertTrue(body.contains("\"state\":\"succeeded\"") && body.contains("b64_json"), body);
+            // the job was queued with a deadline (dalle.gateway.job-deadline, 10 min), so it cannot wait forever
+            var queued = dalle.v1.GenerationRequest.parseFrom(Topic.read(stack.bootstrap(),
+                    Topics.GENERATION_REQUESTS.name(), java.util.Set.of("e2e-http-job-1"), RESULTS_TIMEOUT,
+                    java.time.Duration.ZERO).get("e2e-http-job-1").get(0).value());
+            assertEquals(600_000, queued.getDeadlineMs() - queued.getSubmittedAtMs(), queued.toString());
             assertEquals(404, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
                     + "/v1/jobs/no-such-job")).timeout(java.time.Duration.ofSeconds(30)).GET().build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());

@@ -76,6 +76,7 @@ public final class GatewayCore {
             throw new FieldException("size", size + " is outside 16..1024 (0 = the model's " + info.getImageSize()
                     + ")");
         }
+        Requests.imageBudget("top_k", topK, size != 0 ? size : info.getImageSize());
         long seed = r.hasSeed() ? r.getSeed() : Requests.seedOf(id);
         return new Resolved(id, caption, candidates, topK, seed, r.hasParams() ? r.getParams() : null, size);
     }

@@ -18,8 +18,11 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,6 +31,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -54,6 +59,7 @@ public class GatewayRuntime implements GatewayService.Access {
     private StageModels models;
     private GatewayCore core;
     private ThreadPoolExecutor executor;
+    private ThreadPoolExecutor jobExecutor;
     private ScheduledExecutorService checker;
     private KafkaProducer<String, GenerationRequest> producer;
     private GatewayStreams streams;
@@ -84,15 +90,26 @@ public class GatewayRuntime implements GatewayService.Access {
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            // a broker away makes a submission fail in seconds, not hold a thread for a minute
+            p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
+            p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
             producer = new KafkaProducer<>(p, new StringSerializer(),
                     Topics.GENERATION_REQUESTS.valueSerde().serializer());
             String instance = g.instanceId().orElseGet(() -> hostName() + "-" + grpcPort);
             Path stateDir = g.stateDir().map(Path::of).orElseGet(() ->
                     Path.of(System.getProperty("java.io.tmpdir"), "dalle-gateway-" + instance));
-            streams = new GatewayStreams(bootstrapServers, stateDir, instance, g.fanInApplicationId(),
-                    g.statusViewApplicationId());
-            jobs = new Jobs(producer, new StreamsJobStates(streams::view));
+            streams = new GatewayStreams(new GatewayStreams.Options(bootstrapServers, stateDir, instance,
+                    g.fanInApplicationId(), g.statusViewApplicationId(), g.maxRequestAge(), g.jobRetention(),
+                    Map.of()));
+            jobs = new Jobs(producer, new StreamsJobStates(streams::view), g.jobDeadline());
         }
+        jobExecutor = new ThreadPoolExecutor(g.jobConcurrency(), g.jobConcurrency(), 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(g.jobConcurrency()), r -> {
+                    Thread t = new Thread(r, "gateway-jobs");
+                    t.setDaemon(true);
+                    return t;
+                });
         checker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gateway-model-check");
             t.setDaemon(true);
@@ -168,12 +185,36 @@ public class GatewayRuntime implements GatewayService.Access {
         return executor;
     }
 
+    @Override
+    public ExecutorService jobExecutor() {
+        return jobExecutor;
+    }
+
+    /** Why the gateway is not alive (its Streams apps down too long); null while it is. */
+    public String notAlive() {
+        if (streams == null) {
+            return null;
+        }
+        Duration down = streams.deadFor();
+        return down.compareTo(config.gateway().streamsDeadAfter()) > 0 ? "the fan-in or the status view has not run for "
+                + down.toSeconds() + " s: " + streams.state() : null;
+    }
+
     /**
      * Runs a generation on the gateway's bounded executor (as gRPC Generate does) and waits for it.
      *
      * @throws StageException RESOURCE_EXHAUSTED when the executor and its queue are full
      */
     public GenerateResponse generate(GenerateRequest request) {
+        return generate(request, cancel -> { });
+    }
+
+    /**
+     * As {@link #generate(GenerateRequest)}, handing {@code onCallerGone} the action that cancels the generation
+     * (its stage calls are cancelled, so the sampler stops its candidates): an HTTP client that disconnects does not
+     * leave its generation running.
+     */
+    public GenerateResponse generate(GenerateRequest request, Consumer<Runnable> onCallerGone) {
         GatewayCore c = core();
         Future<GenerateResponse> f;
         try {
@@ -181,6 +222,37 @@ public class GatewayRuntime implements GatewayService.Access {
         } catch (RejectedExecutionException e) {
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "gateway is at its limit of concurrent generations; retry later");
+        }
+        onCallerGone.accept(() -> f.cancel(true));
+        try {
+            return f.get();
+        } catch (CancellationException e) {
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "the caller went away; generation cancelled", e);
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * Runs a job call (submission or lookup, which may wait on Kafka) on the bounded jobs executor, as gRPC's
+     * SubmitJob and GetJob do, and waits for it.
+     *
+     * @throws StageException RESOURCE_EXHAUSTED when the executor and its queue are full
+     */
+    public <T> T jobCall(Supplier<T> call) {
+        Future<T> f;
+        try {
+            f = jobExecutor.submit(call::get);
+        } catch (RejectedExecutionException e) {
+            throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
+                    "the gateway is at its limit of job calls; retry later");
         }
         try {
             return f.get();
@@ -209,6 +281,9 @@ public class GatewayRuntime implements GatewayService.Access {
         }
         if (executor != null) {
             executor.shutdownNow();
+        }
+        if (jobExecutor != null) {
+            jobExecutor.shutdownNow();
         }
         if (clients != null) {
             clients.close();

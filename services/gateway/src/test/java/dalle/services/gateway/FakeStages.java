@@ -19,6 +19,7 @@ import dalle.v1.TokenizeResponse;
 import dalle.v1.TokenizerGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -44,6 +45,10 @@ public final class FakeStages implements AutoCloseable {
     public final String[] version = {VERSION, VERSION, VERSION, VERSION};
     /** Sample calls served. */
     public final AtomicInteger sampleCalls = new AtomicInteger();
+    /** While set, Sample calls get no answer until their caller cancels them; those cancels are counted. */
+    public volatile boolean holdSamples;
+    /** Held Sample calls that their caller cancelled. */
+    public final AtomicInteger cancelledSamples = new AtomicInteger();
     private final Server server;
 
     /** All four stages on one free port. */
@@ -83,6 +88,10 @@ public final class FakeStages implements AutoCloseable {
         @Override
         public void sample(SampleRequest request, StreamObserver<SampledCandidate> r) {
             sampleCalls.incrementAndGet();
+            if (holdSamples) {
+                ((ServerCallStreamObserver<SampledCandidate>) r).setOnCancelHandler(cancelledSamples::incrementAndGet);
+                return;
+            }
             for (int i = 0; i < request.getCandidates(); i++) {
                 int index = request.getFirstCandidateIndex() + i;
                 r.onNext(SampledCandidate.newBuilder().setCandidateIndex(index).setBundleVersion(version[1])

@@ -20,14 +20,19 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -126,6 +131,8 @@ class GatewayTest {
         assertInvalid("caption", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("  ").build()));
         assertInvalid("top_k", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("a circle")
                 .setCandidates(2).setTopK(3).build()));
+        assertInvalid("top_k", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("a circle")
+                .setCandidates(16).setTopK(9).setSize(1024).build())); // 9 x 3 MiB: more than one response carries
         assertInvalid("params.top_p", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("a circle")
                 .setParams(dalle.v1.SamplingParams.newBuilder().setTopP(1.5f)).build()));
         StatusRuntimeException late = assertThrows(StatusRuntimeException.class, () -> GatewayGrpc
@@ -169,6 +176,49 @@ class GatewayTest {
         assertEquals(413, big.statusCode(), "the body size limit");
         String openapi = get("/q/openapi").body();
         assertTrue(openapi.contains("/v1/images/generations") && openapi.contains("/v1/jobs/{id}"), openapi);
+    }
+
+    @Test
+    void anHttpClientThatDisconnectsCancelsItsGenerationAtTheStages() throws Exception {
+        FakeStages[] samplers = {GatewayFakes.first, GatewayFakes.second};
+        int calls = samplers[0].sampleCalls.get() + samplers[1].sampleCalls.get();
+        int cancelled = samplers[0].cancelledSamples.get() + samplers[1].cancelledSamples.get();
+        for (FakeStages f : samplers) {
+            f.holdSamples = true;
+        }
+        try {
+            int started;
+            // a raw socket, so that the test decides when the connection goes
+            try (Socket socket = new Socket("127.0.0.1", 18470)) {
+                byte[] body = "{\"prompt\":\"a red circle\",\"n\":1}".getBytes(StandardCharsets.UTF_8);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/images/generations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                        + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                started = awaitCount(() -> samplers[0].sampleCalls.get() + samplers[1].sampleCalls.get() - calls,
+                        n -> n > 0);
+            }
+            int gone = awaitCount(() -> samplers[0].cancelledSamples.get() + samplers[1].cancelledSamples.get()
+                    - cancelled, n -> n >= started);
+            assertEquals(started, gone, "every held Sample call of the generation is cancelled");
+        } finally {
+            for (FakeStages f : samplers) {
+                f.holdSamples = false;
+            }
+        }
+    }
+
+    /** Polls {@code count} until {@code done} (10 s at most) and returns its last value. */
+    private static int awaitCount(IntSupplier count, IntPredicate done) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int n = count.getAsInt();
+        while (!done.test(n) && System.nanoTime() < end) {
+            Thread.sleep(20);
+            n = count.getAsInt();
+        }
+        assertTrue(done.test(n), "still " + n + " after 10 s");
+        return n;
     }
 
     @Test

@@ -14,6 +14,27 @@ public final class Requests {
 
     /** Candidates when a request says 0. */
     public static final int DEFAULT_CANDIDATES = 16;
+    /**
+     * The most image bytes (as raw RGB, which a PNG of a real picture does not exceed by much) one response or result
+     * may carry: generation-results takes 32 MiB per record, a gRPC response 64 MiB.
+     */
+    public static final long MAX_RESULT_IMAGE_BYTES = 24L << 20;
+
+    /**
+     * A request's images must fit one response: {@code topK} images of {@code side × side} RGB pixels.
+     *
+     * @throws FieldException naming {@code field} (top_k) when they would carry more than
+     *     {@link #MAX_RESULT_IMAGE_BYTES}
+     */
+    public static void imageBudget(String field, int topK, int side) {
+        long bytes = (long) topK * side * side * 3;
+        if (bytes > MAX_RESULT_IMAGE_BYTES) {
+            throw new FieldException(field, topK + " images of " + side + "x" + side + " pixels carry up to " + bytes
+                    + " bytes, more than the " + MAX_RESULT_IMAGE_BYTES + " one request may return; ask for fewer"
+                    + " images or a smaller size");
+        }
+    }
+
     /** Most grids per Decode call and images per Score call (common.proto's cap). */
     public static final int MAX_BATCH = 64;
     /** Largest top_k when a request says 0: min(4, candidates). */

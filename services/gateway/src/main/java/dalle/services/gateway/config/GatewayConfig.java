@@ -60,6 +60,37 @@ public interface GatewayConfig {
         @WithDefault("8")
         int concurrency();
 
+        /**
+         * A request still incomplete this long after its submission fails with DEADLINE_EXCEEDED on
+         * generation-results (the fan-in's sweep), whatever its own deadline: no request waits forever.
+         */
+        @WithName("max-request-age")
+        @WithDefault("30m")
+        Duration maxRequestAge();
+
+        /** The deadline a job (SubmitJob, POST /v1/jobs) gets: it fails DEADLINE_EXCEEDED if not done by then. */
+        @WithName("job-deadline")
+        @WithDefault("10m")
+        Duration jobDeadline();
+
+        /** How long a finished job stays readable (GetJob, GET /v1/jobs/{id}); then NOT_FOUND. */
+        @WithName("job-retention")
+        @WithDefault("24h")
+        Duration jobRetention();
+
+        /**
+         * Job submissions and lookups being served at once; as many more may wait, then RESOURCE_EXHAUSTED (HTTP
+         * 429): a gateway that cannot reach Kafka fast sheds load instead of piling up blocked calls.
+         */
+        @WithName("job-concurrency")
+        @WithDefault("4")
+        int jobConcurrency();
+
+        /** The fan-in or the status view down for longer than this makes the gateway not alive (liveness). */
+        @WithName("streams-dead-after")
+        @WithDefault("3m")
+        Duration streamsDeadAfter();
+
         /** How often the gateway asks every stage which bundle it serves (GetModelInfo). */
         @WithName("model-check-interval")
         @WithDefault("10s")

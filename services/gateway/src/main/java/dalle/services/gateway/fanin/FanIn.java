@@ -59,6 +59,8 @@ public final class FanIn implements AutoCloseable {
     /** How long a done marker is kept: candidate-scores' retention, so no replay can outlive it. */
     public static final Duration DONE_RETENTION = Duration.ofDays(7);
     static final Duration SWEEP_INTERVAL = Duration.ofSeconds(5);
+    /** How long a request may stay pending after its submission, unless the caller says otherwise. */
+    public static final Duration DEFAULT_MAX_AGE = Duration.ofMinutes(30);
 
     private final KafkaStreams streams;
 
@@ -73,9 +75,18 @@ public final class FanIn implements AutoCloseable {
      *     RUNNING within the settings' start timeout
      */
     public static FanIn start(StreamsSettings settings) throws IOException {
+        return start(settings, DEFAULT_MAX_AGE);
+    }
+
+    /**
+     * As {@link #start(StreamsSettings)}, failing requests still pending {@code maxAge} after their submission.
+     *
+     * @throws IOException as above
+     */
+    public static FanIn start(StreamsSettings settings, Duration maxAge) throws IOException {
         int partitions = Partitions.of(settings.bootstrap(), List.of(Topics.CANDIDATE_SCORES.name()),
                 settings.startTimeout()).get(Topics.CANDIDATE_SCORES.name());
-        return new FanIn(StreamsRunner.start("fan-in", topology(partitions, SWEEP_INTERVAL, DONE_RETENTION),
+        return new FanIn(StreamsRunner.start("fan-in", topology(partitions, SWEEP_INTERVAL, DONE_RETENTION, maxAge),
                 settings.properties(Topics.GENERATION_RESULTS.maxMessageBytes()), settings.startTimeout()));
     }
 
@@ -83,10 +94,12 @@ public final class FanIn implements AutoCloseable {
      * The fan-in's topology.
      *
      * @param scorePartitions candidate-scores' partition count (FAILED events are repartitioned to it)
-     * @param sweepInterval how often deadlines and done markers are checked (wall clock)
+     * @param sweepInterval how often deadlines, ages and done markers are checked (wall clock)
      * @param doneRetention how long a finished request is remembered
+     * @param maxAge how long after its submission a request may still be pending
      */
-    public static Topology topology(int scorePartitions, Duration sweepInterval, Duration doneRetention) {
+    public static Topology topology(int scorePartitions, Duration sweepInterval, Duration doneRetention,
+            Duration maxAge) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
                 FanInState.serde()).withLoggingEnabled(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
@@ -95,11 +108,11 @@ public final class FanIn implements AutoCloseable {
         KStream<String, Item> scores = builder.stream(Topics.CANDIDATE_SCORES.name(),
                         Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("candidate-scores-source"))
                 .process(() -> new SourceParser<>(Topics.CANDIDATE_SCORES, CandidateScore::getRequestId,
-                        FanIn::checkScore, Item.Score::new, true), Named.as("parse-candidate-scores"));
+                        FanIn::checkScore, Item.Score::new, true, true), Named.as("parse-candidate-scores"));
         KStream<String, Item> events = builder.stream(Topics.GENERATION_EVENTS.name(),
                         Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("generation-events-source"))
                 .process(() -> new SourceParser<>(Topics.GENERATION_EVENTS, GenerationEvent::getRequestId,
-                        e -> Optional.empty(), (e, source) -> new Item.Event(e), true),
+                        e -> Optional.empty(), (e, source) -> new Item.Event(e), true, false),
                         Named.as("parse-generation-events"));
         Sinks.deadLetters(scores, "candidate-scores");
         Sinks.deadLetters(events, "generation-events");
@@ -112,10 +125,13 @@ public final class FanIn implements AutoCloseable {
                         .withName("failures").withNumberOfPartitions(scorePartitions))
                 .mapValues(e -> (Item) new Item.Event(e), Named.as("failure-items"));
 
-        KStream<String, Item> out = scores.filter((id, item) -> item instanceof Item.Score, Named.as("scores"))
+        // scores, and the failures of requests whose score could not be used (a dropped candidate fails its request)
+        KStream<String, Item> out = scores.filter((id, item) -> item instanceof Item.Score
+                        || item instanceof Item.Event, Named.as("scores"))
                 .merge(failures, Named.as("scores-and-failures"))
-                .process(() -> new FanInProcessor(STORE, sweepInterval, doneRetention, System::currentTimeMillis),
-                        Named.as("fan-in"), STORE);
+                .process(() -> new FanInProcessor(STORE, sweepInterval, doneRetention, maxAge,
+                        Topics.GENERATION_RESULTS.maxMessageBytes(), System::currentTimeMillis), Named.as("fan-in"),
+                        STORE);
         out.filter((id, item) -> item instanceof Item.Result, Named.as("results"))
                 .mapValues(item -> ((Item.Result) item).result(), Named.as("result-values"))
                 .to(Topics.GENERATION_RESULTS.name(), Produced.with(Serdes.String(),

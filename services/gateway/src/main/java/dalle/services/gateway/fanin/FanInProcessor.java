@@ -29,26 +29,40 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * gives one failed result instead. Afterwards the request is marked done, so replays and late duplicates emit
  * nothing. Runs under exactly-once, so the store, the outputs and the consumed offsets commit together.
  *
- * <p>A wall-clock sweep (every {@code sweepInterval}) fails pending requests whose deadline passed and forgets
- * done markers older than {@code doneRetention}. A pending request without a deadline whose candidates never all
- * arrive stays pending: the stages report such losses as FAILED events.
+ * <p>No request waits forever: a wall-clock sweep (every {@code sweepInterval}) fails, with DEADLINE_EXCEEDED,
+ * pending requests whose deadline passed or that are older than {@code maxAge} (from their submission), and forgets
+ * done markers older than {@code doneRetention}. A candidate that is dropped anywhere fails its request: the stages
+ * report their drops as FAILED events, and the fan-in fails the request of a score it cannot use. A result that would
+ * not fit generation-results fails its request (RESOURCE_EXHAUSTED) instead of stopping the fan-in.
  */
 final class FanInProcessor implements Processor<String, Item, String, Item> {
 
     /** At most one RUNNING progress event per request per this many ms (events.proto: about once a second). */
     static final long PROGRESS_INTERVAL_MS = 1000;
 
+    /** Room left in a generation-results record for everything but the images. */
+    static final int RESULT_OVERHEAD_BYTES = 64 << 10;
+
     private final String storeName;
     private final Duration sweepInterval;
     private final Duration doneRetention;
+    private final Duration maxAge;
+    private final int maxResultBytes;
     private final LongSupplier clock;
     private ProcessorContext<String, Item> context;
     private KeyValueStore<String, FanInState> store;
 
-    FanInProcessor(String storeName, Duration sweepInterval, Duration doneRetention, LongSupplier clock) {
+    /**
+     * @param maxAge how long after its submission a request may still be pending
+     * @param maxResultBytes the largest result record generation-results takes
+     */
+    FanInProcessor(String storeName, Duration sweepInterval, Duration doneRetention, Duration maxAge,
+            int maxResultBytes, LongSupplier clock) {
         this.storeName = storeName;
         this.sweepInterval = sweepInterval;
         this.doneRetention = doneRetention;
+        this.maxAge = maxAge;
+        this.maxResultBytes = maxResultBytes;
         this.clock = clock;
     }
 
@@ -82,11 +96,14 @@ final class FanInProcessor implements Processor<String, Item, String, Item> {
             state = FanInState.pending(ctx);
         } else if (state.context().getCandidates() != ctx.getCandidates()
                 || state.context().getTopK() != ctx.getTopK()) {
+            String reason = "candidate " + score.getCandidateIndex() + " of request '" + id + "' says candidates "
+                    + ctx.getCandidates() + ", top_k " + ctx.getTopK() + "; earlier candidates said "
+                    + state.context().getCandidates() + ", " + state.context().getTopK();
             context.forward(new Record<>(id, new Item.DeadLetter(DeadLetters.record(item.source(), Stage.STAGE_FAN_IN,
-                    "candidate " + score.getCandidateIndex() + " of request '" + id + "' says candidates "
-                            + ctx.getCandidates() + ", top_k " + ctx.getTopK() + "; earlier candidates said "
-                            + state.context().getCandidates() + ", " + state.context().getTopK(),
-                    clock.getAsLong())), clock.getAsLong()));
+                    reason, clock.getAsLong())), clock.getAsLong()));
+            // the candidate is dropped, so the request cannot complete: it fails now
+            fail(id, state.context(), Failure.newBuilder().setCode(ErrorCode.ERROR_CODE_INVALID_ARGUMENT)
+                    .setStage(Stage.STAGE_FAN_IN).setMessage("a candidate was dropped: " + reason).build());
             return;
         }
         long now = clock.getAsLong();
@@ -98,6 +115,14 @@ final class FanInProcessor implements Processor<String, Item, String, Item> {
             return; // a redelivered candidate counts once
         }
         state = state.with(score.getCandidateIndex(), score.getScore(), score.getImage());
+        if (state.imageBytes() > maxResultBytes - RESULT_OVERHEAD_BYTES) {
+            // the kept images no longer fit a result (nor the store's changelog): the request fails, the fan-in goes on
+            fail(id, ctx, Failure.newBuilder().setCode(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED)
+                    .setStage(Stage.STAGE_FAN_IN).setMessage("the best " + ctx.getTopK() + " images take "
+                            + state.imageBytes() + " bytes, more than a generation-results record takes ("
+                            + (maxResultBytes - RESULT_OVERHEAD_BYTES) + "); ask for fewer images (top_k)").build());
+            return;
+        }
         int total = ctx.getCandidates();
         if (state.count() == total) {
             forward(id, new Item.Result(success(id, state, now)), now);
@@ -129,35 +154,50 @@ final class FanInProcessor implements Processor<String, Item, String, Item> {
         store.put(id, FanInState.done(now));
     }
 
-    private void failDeadline(String id, GenerationContext ctx, long now) {
-        Failure failure = Failure.newBuilder().setCode(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)
-                .setStage(Stage.STAGE_FAN_IN)
-                .setMessage("deadline " + ctx.getDeadlineMs() + " passed with candidates missing").build();
+    /** Fails a pending request: the failed result, a FAILED fan-in event, the done marker. */
+    private void fail(String id, GenerationContext ctx, Failure failure) {
+        long now = clock.getAsLong();
         forward(id, new Item.Result(failed(id, ctx, failure, now)), now);
-        forward(id, new Item.Event(event(id, StageStatus.STAGE_STATUS_FAILED, 0, ctx.getCandidates(), now)
-                .setMessage(failure.getMessage()).setError(failure).build()), now);
+        forward(id, new Item.Event(event(id, StageStatus.STAGE_STATUS_FAILED, 0, ctx == null ? 0 : ctx.getCandidates(),
+                now).setMessage(failure.getMessage()).setError(failure).build()), now);
         store.put(id, FanInState.done(now));
     }
 
-    /** Fails pending requests past their deadline; forgets done markers older than the retention. */
-    private void sweep(long now) {
+    private void failDeadline(String id, GenerationContext ctx, long now) {
+        fail(id, ctx, Failure.newBuilder().setCode(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED).setStage(Stage.STAGE_FAN_IN)
+                .setMessage("deadline " + ctx.getDeadlineMs() + " passed with candidates missing").build());
+    }
+
+    /** Whether a pending request is past its deadline or older than the longest a request may take. */
+    private boolean late(GenerationContext ctx, long now) {
+        return ctx.hasDeadlineMs() && now > ctx.getDeadlineMs()
+                || ctx.getSubmittedAtMs() > 0 && now - ctx.getSubmittedAtMs() > maxAge.toMillis();
+    }
+
+    /** Fails pending requests past their deadline or their maximum age; forgets old done markers. */
+    void sweep(long now) {
         List<KeyValue<String, FanInState>> due = new ArrayList<>();
         try (KeyValueIterator<String, FanInState> all = store.all()) {
             while (all.hasNext()) {
                 KeyValue<String, FanInState> kv = all.next();
                 FanInState s = kv.value;
                 boolean expired = s.isDone() && now - s.doneAtMs() > doneRetention.toMillis();
-                boolean late = !s.isDone() && s.context().hasDeadlineMs() && now > s.context().getDeadlineMs();
-                if (expired || late) {
+                if (expired || !s.isDone() && late(s.context(), now)) {
                     due.add(kv);
                 }
             }
         }
         for (KeyValue<String, FanInState> kv : due) {
+            GenerationContext ctx = kv.value.context();
             if (kv.value.isDone()) {
                 store.delete(kv.key);
+            } else if (ctx.hasDeadlineMs() && now > ctx.getDeadlineMs()) {
+                failDeadline(kv.key, ctx, now);
             } else {
-                failDeadline(kv.key, kv.value.context(), now);
+                fail(kv.key, ctx, Failure.newBuilder().setCode(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)
+                        .setStage(Stage.STAGE_FAN_IN).setMessage("not complete " + maxAge.toSeconds() + " s after it"
+                                + " was submitted (dalle.gateway.max-request-age); " + kv.value.count() + " of "
+                                + ctx.getCandidates() + " candidates arrived").build());
             }
         }
     }

@@ -88,6 +88,15 @@ record FanInState(GenerationContext context, BitSet seen, List<Ranked> best, lon
         return new FanInState(context, seen, best, ms, doneAtMs);
     }
 
+    /** Bytes of the kept images: what makes a state (and the result it becomes) large. */
+    long imageBytes() {
+        long n = 0;
+        for (Ranked r : best) {
+            n += r.image().getSerializedSize();
+        }
+        return n;
+    }
+
     /** The store's serde: a versioned binary layout (format byte, times, context, bit set, kept candidates). */
     static Serde<FanInState> serde() {
         return Serdes.serdeFrom((topic, state) -> state == null ? null : write(state),

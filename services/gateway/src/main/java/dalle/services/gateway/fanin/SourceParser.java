@@ -3,7 +3,11 @@ package dalle.services.gateway.fanin;
 import dalle.services.common.DeadLetters;
 import dalle.services.common.Parsed;
 import dalle.services.common.TopicSpec;
+import dalle.v1.ErrorCode;
+import dalle.v1.Failure;
+import dalle.v1.GenerationEvent;
 import dalle.v1.Stage;
+import dalle.v1.StageStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -37,6 +41,7 @@ final class SourceParser<M> implements Processor<byte[], byte[], String, Item> {
     private final Function<M, Optional<String>> check;
     private final BiFunction<M, ConsumerRecord<byte[], byte[]>, Item> wrap;
     private final boolean deadLetter;
+    private final boolean failRequests;
     private ProcessorContext<String, Item> context;
 
     /**
@@ -45,14 +50,18 @@ final class SourceParser<M> implements Processor<byte[], byte[], String, Item> {
      * @param check what is wrong with a parsed message, empty when it is usable
      * @param wrap the item of a usable message and its source record
      * @param deadLetter whether bad records go to {@code <topic>-dlq} (else they are skipped and logged)
+     * @param failRequests whether a record that parsed, with its request id as its key, but that is unusable also
+     *     fails its request (a FAILED event item, as a stage reports a dropped candidate); never for bytes that do
+     *     not parse, whose key anyone could have written
      */
     SourceParser(TopicSpec<M> topic, Function<M, String> requestId, Function<M, Optional<String>> check,
-            BiFunction<M, ConsumerRecord<byte[], byte[]>, Item> wrap, boolean deadLetter) {
+            BiFunction<M, ConsumerRecord<byte[], byte[]>, Item> wrap, boolean deadLetter, boolean failRequests) {
         this.topic = topic;
         this.requestId = requestId;
         this.check = check;
         this.wrap = wrap;
         this.deadLetter = deadLetter;
+        this.failRequests = failRequests;
     }
 
     @Override
@@ -77,7 +86,15 @@ final class SourceParser<M> implements Processor<byte[], byte[], String, Item> {
                 : !key.equals(id) ? Optional.of("record key '" + key + "' differs from request_id '" + id + "'")
                 : check.apply(message);
         if (problem.isPresent()) {
-            reject(source, key, topic.name() + " record of request '" + id + "': " + problem.get());
+            String reason = topic.name() + " record of request '" + id + "': " + problem.get();
+            reject(source, key, reason);
+            if (failRequests && id.equals(key)) {
+                context.forward(new Record<>(id, new Item.Event(GenerationEvent.newBuilder().setRequestId(id)
+                        .setStage(Stage.STAGE_FAN_IN).setStatus(StageStatus.STAGE_STATUS_FAILED).setMessage(reason)
+                        .setError(Failure.newBuilder().setCode(ErrorCode.ERROR_CODE_INVALID_ARGUMENT)
+                                .setStage(Stage.STAGE_FAN_IN).setMessage("a candidate was dropped: " + reason))
+                        .setTimestampMs(System.currentTimeMillis()).build()), record.timestamp()));
+            }
             return;
         }
         context.forward(new Record<>(id, wrap.apply(message, source), record.timestamp()));

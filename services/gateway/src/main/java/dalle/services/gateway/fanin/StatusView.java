@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -48,6 +49,8 @@ public final class StatusView implements AutoCloseable {
     public static final String DEFAULT_APPLICATION_ID = "dalle-status-view";
     /** The store's name. */
     public static final String STORE = "job-status";
+    /** How long a finished job stays readable, unless the caller says otherwise (gateway.proto's GetJob). */
+    public static final Duration DEFAULT_RETENTION = Duration.ofHours(24);
 
     private final KafkaStreams streams;
 
@@ -62,6 +65,15 @@ public final class StatusView implements AutoCloseable {
      *     not reach RUNNING within the settings' start timeout
      */
     public static StatusView start(StreamsSettings settings) throws IOException {
+        return start(settings, DEFAULT_RETENTION);
+    }
+
+    /**
+     * As {@link #start(StreamsSettings)}, forgetting jobs finished (or silent) for longer than {@code retention}.
+     *
+     * @throws IOException as above
+     */
+    public static StatusView start(StreamsSettings settings, Duration retention) throws IOException {
         String events = Topics.GENERATION_EVENTS.name();
         String results = Topics.GENERATION_RESULTS.name();
         Map<String, Integer> counts = Partitions.of(settings.bootstrap(), List.of(events, results),
@@ -71,12 +83,15 @@ public final class StatusView implements AutoCloseable {
                     + " to have the same partition count (a request's events and result in one task); they have "
                     + counts);
         }
-        return new StatusView(StreamsRunner.start("status view", topology(),
+        return new StatusView(StreamsRunner.start("status view", topology(retention, System::currentTimeMillis),
                 settings.properties(Topics.GENERATION_RESULTS.maxMessageBytes()), settings.startTimeout()));
     }
 
-    /** The view's topology: both topics parsed, merged, folded per request id into the store. */
-    public static Topology topology() {
+    /**
+     * The view's topology: both topics parsed, merged, folded per request id into the store; jobs finished or
+     * silent for longer than {@code retention} (by {@code clock}) are deleted.
+     */
+    public static Topology topology(Duration retention, LongSupplier clock) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
                 ProtoSerde.of(Job.class)).withLoggingEnabled(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
@@ -84,17 +99,17 @@ public final class StatusView implements AutoCloseable {
         KStream<String, Item> events = builder.stream(Topics.GENERATION_EVENTS.name(),
                         Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("generation-events-source"))
                 .process(() -> new SourceParser<>(Topics.GENERATION_EVENTS, GenerationEvent::getRequestId,
-                        e -> Optional.empty(), (e, source) -> new Item.Event(e), false),
+                        e -> Optional.empty(), (e, source) -> new Item.Event(e), false, false),
                         Named.as("parse-generation-events"));
         KStream<String, Item> results = builder.stream(Topics.GENERATION_RESULTS.name(),
                         Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("generation-results-source"))
                 .process(() -> new SourceParser<>(Topics.GENERATION_RESULTS, GenerationResult::getRequestId,
-                        r -> Optional.empty(), (r, source) -> new Item.Result(r), true),
+                        r -> Optional.empty(), (r, source) -> new Item.Result(r), true, false),
                         Named.as("parse-generation-results"));
         Sinks.deadLetters(results, "generation-results");
         events.merge(results, Named.as("events-and-results"))
                 .filter((id, item) -> !(item instanceof Item.DeadLetter), Named.as("parsed"))
-                .process(() -> new JobStatusProcessor(STORE), Named.as("job-status"), STORE);
+                .process(() -> new JobStatusProcessor(STORE, retention, clock), Named.as("job-status"), STORE);
         return builder.build();
     }
 

@@ -2,6 +2,7 @@ package dalle.services.gateway.fanin;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -9,9 +10,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.jboss.logging.Logger;
 
 /** Starts a topology as a {@link KafkaStreams} and waits for RUNNING; closes it leaving the group. */
 final class StreamsRunner {
+
+    private static final Logger LOG = Logger.getLogger(StreamsRunner.class);
 
     private StreamsRunner() {
     }
@@ -32,10 +36,14 @@ final class StreamsRunner {
                 running.countDown();
             }
         });
+        ThreadReplacements replacements = new ThreadReplacements(what);
         streams.setUncaughtExceptionHandler(e -> {
             error.compareAndSet(null, e);
-            running.countDown();
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse response = replacements.decide(e);
+            if (response != StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD) {
+                running.countDown();
+            }
+            return response;
         });
         streams.start();
         try {
@@ -54,6 +62,36 @@ final class StreamsRunner {
             throw new IOException("interrupted while starting " + what, e);
         }
         return streams;
+    }
+
+    /**
+     * A stream thread that dies is replaced, a few times: an error that keeps coming back shuts the application
+     * down instead, and its owner ({@link GatewayStreams}) starts it again after a backoff.
+     */
+    static final class ThreadReplacements {
+        static final int MAX = 3;
+        static final Duration WINDOW = Duration.ofMinutes(10);
+        private final String what;
+        private final ArrayDeque<Long> recent = new ArrayDeque<>();
+
+        ThreadReplacements(String what) {
+            this.what = what;
+        }
+
+        synchronized StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse decide(Throwable e) {
+            long now = System.nanoTime();
+            while (!recent.isEmpty() && now - recent.peekFirst() > WINDOW.toNanos()) {
+                recent.pollFirst();
+            }
+            if (recent.size() < MAX) {
+                recent.addLast(now);
+                LOG.warnf("%s: a stream thread died (%s); replacing it", what, e);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+            LOG.errorf(e, "%s: stream threads died %d times in %d min; shutting the application down to start it anew",
+                    what, MAX + 1, WINDOW.toMinutes());
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
     }
 
     /** Closes, leaving the consumer group so a restarted instance gets its partitions at once. */

@@ -19,18 +19,14 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
 
 /**
  * gRPC {@code dalle.v1.Gateway}. Generate and GenerateStream run {@link GatewayCore} on the gateway's bounded
  * executor (full: RESOURCE_EXHAUSTED), with the caller's deadline; SubmitJob and GetJob go through {@link Jobs}.
  */
-@GrpcService
-@Singleton
 public class GatewayService extends GatewayGrpc.GatewayImplBase {
 
     /** What the gateway role needs; each accessor says (UNAVAILABLE) why it is not there. */
@@ -41,12 +37,15 @@ public class GatewayService extends GatewayGrpc.GatewayImplBase {
         /** @throws StageException UNAVAILABLE when Kafka is off in this process */
         Jobs jobs();
 
+        /** Where generations run (bounded: full = RESOURCE_EXHAUSTED). */
         ExecutorService executor();
+
+        /** Where job submissions and lookups run, off the server's event loop (bounded: full = RESOURCE_EXHAUSTED). */
+        ExecutorService jobExecutor();
     }
 
     private final Access access;
 
-    @Inject
     public GatewayService(Access access) {
         this.access = access;
     }
@@ -76,24 +75,22 @@ public class GatewayService extends GatewayGrpc.GatewayImplBase {
 
     @Override
     public void submitJob(GenerateRequest request, StreamObserver<JobHandle> response) {
-        try {
-            JobHandle h = access.jobs().submit(access.core().resolve(request));
-            response.onNext(h);
-            response.onCompleted();
-        } catch (RuntimeException e) {
-            response.onError(GrpcErrors.toStatus(e));
-        }
+        offload(response, () -> access.jobs().submit(access.core().resolve(request)));
     }
 
     @Override
     public void getJob(GetJobRequest request, StreamObserver<Job> response) {
+        offload(response, () -> access.jobs().get(request.getJobId()).orElseThrow(() -> Status.NOT_FOUND
+                .withDescription("job_id: no job '" + request.getJobId() + "'").asRuntimeException()));
+    }
+
+    /** Runs a call that may block (Kafka, the status store) on the jobs executor, never on the server's event loop. */
+    private <T> void offload(StreamObserver<T> response, Supplier<T> call) {
         try {
-            Job job = access.jobs().get(request.getJobId()).orElseThrow(() -> Status.NOT_FOUND
-                    .withDescription("job_id: no job '" + request.getJobId() + "'").asRuntimeException());
-            response.onNext(job);
-            response.onCompleted();
-        } catch (RuntimeException e) {
-            response.onError(GrpcErrors.toStatus(e));
+            access.jobExecutor().execute(Context.current().wrap(() -> Replies.call(response, call)));
+        } catch (RejectedExecutionException e) {
+            response.onError(GrpcErrors.toStatus(new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
+                    "the gateway is at its limit of job calls; retry later")));
         }
     }
 

@@ -7,11 +7,13 @@ import dalle.v1.GenerateRequest;
 import dalle.v1.GenerateResponse;
 import dalle.v1.ModelInfo;
 import dalle.v1.RankedImage;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -36,8 +38,10 @@ public class ImagesResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Generate images for a prompt (OpenAI Images API)")
-    public HttpApi.ImagesResponse generate(HttpApi.GenerationBody body) {
-        GenerateResponse r = gateway.generate(request(body, gateway.core().model()));
+    public HttpApi.ImagesResponse generate(HttpApi.GenerationBody body, @Context HttpServerRequest http) {
+        // a client that disconnects cancels its generation (and so the stages' work for it)
+        GenerateResponse r = gateway.generate(request(body, gateway.core().model()),
+                cancel -> http.response().closeHandler(closed -> cancel.run()));
         return new HttpApi.ImagesResponse(System.currentTimeMillis() / 1000, images(r.getImagesList()), r.getSeed(),
                 r.getRequestId(), r.getModel().getBundleVersion());
     }

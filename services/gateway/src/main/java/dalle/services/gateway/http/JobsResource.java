@@ -1,5 +1,6 @@
 package dalle.services.gateway.http;
 
+import dalle.services.gateway.GatewayCore;
 import dalle.services.gateway.GatewayRuntime;
 import dalle.v1.Job;
 import dalle.v1.JobHandle;
@@ -36,7 +37,8 @@ public class JobsResource {
     @Operation(summary = "Queue a generation job on the Kafka pipeline")
     public Response submit(HttpApi.GenerationBody body) {
         var core = gateway.core();
-        JobHandle h = gateway.jobs().submit(core.resolve(ImagesResource.request(body, core.model())));
+        GatewayCore.Resolved r = core.resolve(ImagesResource.request(body, core.model()));
+        JobHandle h = gateway.jobCall(() -> gateway.jobs().submit(r));
         return Response.status(202).entity(new HttpApi.JobBody(h.getJobId(), "queued", null, null, null, null, null))
                 .build();
     }
@@ -46,7 +48,7 @@ public class JobsResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "A job's state and, once succeeded, its images")
     public Response get(@PathParam("id") String id) {
-        Job job = gateway.jobs().get(id).orElse(null);
+        Job job = gateway.jobCall(() -> gateway.jobs().get(id)).orElse(null);
         if (job == null) {
             return HttpErrors.error(404, "no job '" + id + "'", "id", "not_found");
         }

@@ -7,6 +7,7 @@ import dalle.v1.ErrorCode;
 import dalle.v1.GenerationRequest;
 import dalle.v1.Job;
 import dalle.v1.JobHandle;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,16 +23,20 @@ public final class Jobs {
 
     private final Producer<String, GenerationRequest> producer;
     private final JobStates view;
+    private final Duration deadline;
 
-    public Jobs(Producer<String, GenerationRequest> producer, JobStates view) {
+    /** @param deadline how long a job may take: its {@code deadline_ms} is set that far after submission */
+    public Jobs(Producer<String, GenerationRequest> producer, JobStates view, Duration deadline) {
         this.producer = producer;
         this.view = view;
+        this.deadline = deadline;
     }
 
     /**
      * Queues a resolved request; a known id returns the existing job's handle without writing again.
      *
-     * @throws StageException UNAVAILABLE when the broker does not acknowledge within 30 s
+     * @throws StageException UNAVAILABLE when the broker does not acknowledge within 30 s (the producer's own
+     *     timeouts make that seconds)
      */
     public JobHandle submit(GatewayCore.Resolved r) {
         JobHandle handle = JobHandle.newBuilder().setJobId(r.requestId()).build();
@@ -41,7 +46,7 @@ public final class Jobs {
         long now = System.currentTimeMillis();
         GenerationRequest.Builder g = GenerationRequest.newBuilder().setRequestId(r.requestId())
                 .setCaption(r.caption()).setCandidates(r.candidates()).setTopK(r.topK()).setSeed(r.seed())
-                .setSubmittedAtMs(now);
+                .setSubmittedAtMs(now).setDeadlineMs(now + deadline.toMillis());
         if (r.params() != null) {
             g.setParams(r.params());
         }

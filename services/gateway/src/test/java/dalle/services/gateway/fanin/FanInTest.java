@@ -4,25 +4,33 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import dalle.services.common.DeadLetters;
 import dalle.services.common.TestBroker;
 import dalle.services.common.Topics;
+import dalle.v1.CandidateScore;
 import dalle.v1.ErrorCode;
 import dalle.v1.Failure;
 import dalle.v1.GenerationEvent;
 import dalle.v1.GenerationResult;
+import dalle.v1.Image;
 import dalle.v1.RankedImage;
 import dalle.v1.Stage;
 import dalle.v1.StageStatus;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,7 +79,7 @@ class FanInTest {
             assertEquals("caption of dup-order-1", r.getCaption());
             assertEquals("tiny-test", r.getBundleVersion());
             assertEquals(7, r.getSeed());
-            assertEquals(1_000, r.getSubmittedAtMs());
+            assertEquals(Requests.SUBMITTED, r.getSubmittedAtMs());
             assertTrue(!r.hasError() && r.getCompletedAtMs() > 0);
 
             TestBroker.sendAll(List.of(req.record(3, 5f), req.record(0, 0.1f))); // late duplicates, one "better"
@@ -157,6 +165,12 @@ class FanInTest {
                         reason);
             }
         }
+        // the out-of-range candidate was dropped, so its request cannot complete: it fails at once
+        List<GenerationResult> dropped = results(Set.of("bad-index"), 1);
+        assertEquals(1, dropped.size());
+        assertEquals(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, dropped.get(0).getError().getCode());
+        assertTrue(dropped.get(0).getError().getMessage().contains("candidate_index 2 is outside [0, 2)"),
+                dropped.get(0).getError().getMessage());
         List<ConsumerRecord<byte[], byte[]>> eventsDlq = TestBroker.read("generation-events-dlq",
                 Set.of("garbage-2"), g -> !g.isEmpty(), TestBroker.TIMEOUT);
         assertEquals(1, eventsDlq.size());
@@ -202,6 +216,61 @@ class FanInTest {
             assertEquals(1, got.size());
             assertEquals(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, got.get(0).getError().getCode());
             assertTrue(got.get(0).getCompletedAtMs() >= deadline);
+        }
+    }
+
+    @Test
+    void aRequestPendingLongerThanTheMaximumAgeFailsAndLateCandidatesEmitNothing(@TempDir Path state)
+            throws Exception {
+        Requests req = new Requests("too-old-1", 2, 1, System.currentTimeMillis());
+        String app = "fan-in-max-age";
+        try (FanIn fanIn = FanIn.start(TestStreams.settings(app, state), Duration.ofSeconds(2))) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
+            TestBroker.sendAll(List.of(req.record(0, 1f))); // candidate 1 never comes
+            List<GenerationResult> got = results(Set.of(req.id()), 1);
+            assertEquals(1, got.size());
+            GenerationResult r = got.get(0);
+            assertEquals(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, r.getError().getCode());
+            assertEquals(Stage.STAGE_FAN_IN, r.getError().getStage());
+            assertTrue(r.getError().getMessage().contains("1 of 2 candidates arrived"), r.getError().getMessage());
+            assertTrue(r.getCompletedAtMs() - req.submittedAtMs() >= 2000, "failed after the maximum age");
+            TestBroker.sendAll(List.of(req.record(1, 1f)));
+            TestBroker.awaitDrained(app, INPUTS);
+        }
+        assertEquals(1, results(Set.of(req.id()), 0).size(), "the late candidate must not emit again");
+    }
+
+    @Test
+    void aResultTooLargeForItsTopicFailsItsRequestAndTheFanInGoesOn(@TempDir Path state) throws Exception {
+        // 9 kept images of 3.9 MB: each fits candidate-scores (4 MiB), together not generation-results (32 MiB)
+        Requests big = new Requests("too-big-1", 9, 9);
+        Requests after = new Requests("after-too-big", 1, 1);
+        byte[] png = new byte[3_900_000];
+        new Random(1).nextBytes(png);
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestBroker.bootstrap(),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20, ProducerConfig.ACKS_CONFIG, "all");
+        try (FanIn fanIn = FanIn.start(TestStreams.settings("fan-in-too-big", state));
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
+            for (int i = 0; i < big.candidates(); i++) {
+                CandidateScore s = big.score(i, i).toBuilder().setImage(Image.newBuilder().setWidth(1).setHeight(1)
+                        .setPng(ByteString.copyFrom(png))).build();
+                producer.send(new ProducerRecord<>(Topics.CANDIDATE_SCORES.name(),
+                        big.id().getBytes(StandardCharsets.UTF_8), s.toByteArray()));
+            }
+            producer.flush();
+            TestBroker.sendAll(List.of(after.record(0, 1f)));
+            List<GenerationResult> got = results(Set.of(big.id(), after.id()), 2);
+            assertEquals(2, got.size());
+            GenerationResult failed = got.stream().filter(r -> r.getRequestId().equals(big.id())).findFirst()
+                    .orElseThrow();
+            assertEquals(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED, failed.getError().getCode());
+            assertTrue(failed.getError().getMessage().contains("top_k"), failed.getError().getMessage());
+            assertEquals(0, failed.getImagesCount());
+            GenerationResult ok = got.stream().filter(r -> r.getRequestId().equals(after.id())).findFirst()
+                    .orElseThrow();
+            assertEquals(1, ok.getImagesCount(), "the fan-in goes on");
         }
     }
 }

@@ -9,11 +9,18 @@ import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /** Test records of one request: its context and its candidates' scores. */
-record Requests(String id, int candidates, int topK) {
+record Requests(String id, int candidates, int topK, long submittedAtMs) {
+
+    /** A request submitted when the test class was loaded (so it is not older than any maximum age). */
+    static final long SUBMITTED = System.currentTimeMillis();
+
+    Requests(String id, int candidates, int topK) {
+        this(id, candidates, topK, SUBMITTED);
+    }
 
     GenerationContext context() {
         return GenerationContext.newBuilder().setCaption("caption of " + id).setCandidates(candidates)
-                .setTopK(topK).setSeed(7).setSubmittedAtMs(1_000).setBundleVersion("tiny-test").build();
+                .setTopK(topK).setSeed(7).setSubmittedAtMs(submittedAtMs).setBundleVersion("tiny-test").build();
     }
 
     /** Candidate {@code index} with {@code score}; its "PNG" bytes name the candidate so tests can check them. */

@@ -15,6 +15,7 @@ import dalle.v1.RankedImage;
 import dalle.v1.Stage;
 import dalle.v1.StageStatus;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -68,7 +69,7 @@ class StatusViewTest {
             assertEquals(List.of(2, 1), done.getResult().getImagesList().stream()
                     .map(RankedImage::getCandidateIndex).toList());
             assertEquals("tiny-test", done.getResult().getModel().getBundleVersion());
-            assertEquals(1_000, done.getSubmittedAtMs(), "the result's submission time wins");
+            assertEquals(Requests.SUBMITTED, done.getSubmittedAtMs(), "the result's submission time wins");
             assertFalse(done.hasError());
 
             event(req.id(), Stage.STAGE_DECODER, StageStatus.STAGE_STATUS_RUNNING, 3, 3); // a straggler
@@ -89,6 +90,28 @@ class StatusViewTest {
             Job job = await(view, id, j -> j.getState() == JobState.JOB_STATE_FAILED);
             assertEquals(failure, job.getError());
             assertFalse(job.hasResult());
+        }
+    }
+
+    @Test
+    void jobsFinishedOrSilentForLongerThanTheRetentionAreForgotten(@TempDir Path state) throws Exception {
+        String finished = "status-retention-failed";
+        String silent = "status-retention-silent";
+        try (StatusView view = StatusView.start(TestStreams.settings("status-view-retention", state),
+                Duration.ofSeconds(2))) {
+            TestBroker.send(Topics.GENERATION_EVENTS.name(), finished, GenerationEvent.newBuilder()
+                    .setRequestId(finished).setStage(Stage.STAGE_TOKENIZER).setStatus(StageStatus.STAGE_STATUS_FAILED)
+                    .setTimestampMs(System.currentTimeMillis()).build().toByteArray());
+            event(silent, Stage.STAGE_GATEWAY, StageStatus.STAGE_STATUS_QUEUED, 0, 0);
+            Job failed = await(view, finished, j -> j.getState() == JobState.JOB_STATE_FAILED);
+            assertTrue(failed.getFinishedAtMs() > 0, "a finished job says when it finished");
+            await(view, silent, j -> j.hasProgress());
+            long end = System.nanoTime() + TestBroker.TIMEOUT.toNanos();
+            while ((view.get(finished).isPresent() || view.get(silent).isPresent()) && System.nanoTime() < end) {
+                Thread.sleep(100);
+            }
+            assertEquals(Optional.empty(), view.get(finished), "forgotten after the retention");
+            assertEquals(Optional.empty(), view.get(silent), "no news for longer than the retention");
         }
     }
 }

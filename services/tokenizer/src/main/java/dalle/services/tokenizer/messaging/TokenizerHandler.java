@@ -47,6 +47,7 @@ public final class TokenizerHandler implements StageHandler<GenerationRequest, T
         int[] text = model.padded(r.getCaption());
         int candidates = Requests.candidates("candidates", r.hasCandidates(), r.getCandidates());
         int topK = Requests.topK("top_k", r.getTopK(), candidates);
+        Requests.imageBudget("top_k", topK, model.info().getImageSize());
         Requests.params("params", r.hasParams() ? r.getParams() : null, model.info());
         if (r.hasDeadlineMs() && Deadlines.fromEpochMs(r.getDeadlineMs()).isExpired()) {
             throw StageException.deadline("before the tokenizer took the request");
