@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dalle.services.common.grpc.RawCalls;
 import dalle.v1.GatewayGrpc;
 import dalle.v1.GenerateProgress;
 import dalle.v1.GenerateRequest;
@@ -30,6 +31,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import java.util.function.IntSupplier;
@@ -139,6 +143,24 @@ class GatewayTest {
                 .newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MILLISECONDS)
                 .generate(GenerateRequest.newBuilder().setCaption("a red circle").build()));
         assertEquals(Status.Code.DEADLINE_EXCEEDED, late.getStatus().getCode());
+    }
+
+    @Test
+    void requestBytesThatDoNotParseAreInvalidArgument() {
+        Random rng = new Random(3);
+        Map<Status.Code, Integer> codes = new TreeMap<>();
+        String example = "";
+        for (int i = 0; i < 50; i++) {
+            byte[] junk = new byte[1 + rng.nextInt(64)];
+            rng.nextBytes(junk);
+            Status s = RawCalls.call(channel, "dalle.v1.Gateway/Generate", junk);
+            codes.merge(s.getCode(), 1, Integer::sum);
+            if (s.getCode() != Status.Code.INVALID_ARGUMENT) {
+                example = s.toString();
+            }
+        }
+        // junk that happens to parse reaches the caption check instead, also INVALID_ARGUMENT
+        assertEquals(Map.of(Status.Code.INVALID_ARGUMENT, 50), codes, example);
     }
 
     @Test
