@@ -40,7 +40,7 @@ import java.util.function.Function;
  *   forward     PriorTask's loss on this worker's slice of the global batch, then backward (both owned
  *               by the precision policy: {@link PrecisionPolicy#lossAndBackward})
  *   reduce      reduce-scatter the gradients inside the shard group: each shard gets the group mean
- *   exchange    {@link GradientExchange} across the replica group (exact mean, or {@link ShardPowerSgd})
+ *   exchange    {@link ReplicaExchange} across the replica group (exact mean, or {@link ShardPowerSgd})
  *   unscale     {@link PrecisionPolicy} (fp32: nothing; bf16: {@link Bf16Emulated}; fp16: {@link Fp16}'s
  *               per-resblock decision, agreed by all workers)
  *   clip        global norm from every shard (all-reduce in the shard group), the paper's clip
@@ -95,7 +95,7 @@ public final class DistributedTrainer implements AutoCloseable {
     private final DistributedRun run;
     private final Path out;
     private final Groups groups;
-    private final GradientExchange exchange; // built on this worker's shard views
+    private final ReplicaExchange exchange; // built on this worker's shard views
     private final PrecisionPolicy precision;
     private final TrainingListener listener;
     private final NDManager manager;
@@ -117,7 +117,7 @@ public final class DistributedTrainer implements AutoCloseable {
      * @throws CheckpointException naming the file when the checkpoint is corrupt or made by another run
      */
     public DistributedTrainer(DistributedRun run, Path out, Groups groups, CodeCache codes, BpeTokenizer tokenizer,
-                              GradientExchange exchange, PrecisionPolicy precision, boolean resume,
+                              ReplicaExchange exchange, PrecisionPolicy precision, boolean resume,
                               TrainingListener listener) throws IOException {
         this(run, out, groups, codes, tokenizer, shards -> exchange, precision, resume, listener);
     }
@@ -129,7 +129,7 @@ public final class DistributedTrainer implements AutoCloseable {
      * @throws CheckpointException naming the file when the checkpoint is corrupt or made by another run
      */
     public DistributedTrainer(DistributedRun run, Path out, Groups groups, CodeCache codes, BpeTokenizer tokenizer,
-                              Function<List<ShardView>, GradientExchange> exchangeFor, PrecisionPolicy precision,
+                              Function<List<ShardView>, ReplicaExchange> exchangeFor, PrecisionPolicy precision,
                               boolean resume, TrainingListener listener) throws IOException {
         if (groups.world().worldSize() != run.workers() || groups.shard().worldSize() != run.groupSize()) {
             throw new IllegalArgumentException("collectives of " + groups.world().worldSize() + " workers in groups of "
@@ -173,7 +173,7 @@ public final class DistributedTrainer implements AutoCloseable {
     }
 
     /** The exchange between groups this worker runs. */
-    public GradientExchange exchange() {
+    public ReplicaExchange exchange() {
         return exchange;
     }
 

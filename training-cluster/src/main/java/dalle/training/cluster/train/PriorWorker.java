@@ -65,11 +65,11 @@ public final class PriorWorker {
      * the paper's PowerSGD ({@link ShardPowerSgd#paper}: fixed random Q, seeded by the run's seed) on
      * this worker's shards.
      */
-    public static GradientExchange exchange(DistributedRun run, Groups groups, List<ShardView> shards) {
+    public static ReplicaExchange exchange(DistributedRun run, Groups groups, List<ShardView> shards) {
         if (run.powerSgdRank() > 0) {
             return ShardPowerSgd.paper(groups.replica(), run.powerSgdRank(), run.seed(), shards);
         }
-        return GradientExchange.exactMean(groups.replica());
+        return ReplicaExchange.exactMean(groups.replica());
     }
 
     /** One line: bytes this worker sent between groups and the dense equivalent. */

@@ -79,7 +79,7 @@ public final class ShardedTrainingBench {
         List<double[]> perRank = InProcessCollectives.runOnThreads(workers, world -> {
             Groups g = Groups.machines(world, workers);
             try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tok,
-                    GradientExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+                    ReplicaExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
                 t.run(WARMUP);
                 double[] times = new double[steps];
                 for (int i = 0; i < steps; i++) {

@@ -71,8 +71,8 @@ class DistributedTrainerTest {
         // When they train
         RuntimeException e = assertThrows(RuntimeException.class, () -> InProcessCollectives.runOnThreads(2, world -> {
             Groups g = Groups.machines(world, run.groupSize());
-            GradientExchange exact = GradientExchange.exactMean(g.replica());
-            GradientExchange poisoning = new GradientExchange() {
+            ReplicaExchange exact = ReplicaExchange.exactMean(g.replica());
+            ReplicaExchange poisoning = new ReplicaExchange() {
                 private long calls;
 
                 @Override
@@ -109,7 +109,7 @@ class DistributedTrainerTest {
         List<List<Float>> curves = InProcessCollectives.runOnThreads(workers, world -> {
             Groups g = Groups.machines(world, run.groupSize());
             try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer,
-                    GradientExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+                    ReplicaExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
                 List<Float> losses = new ArrayList<>();
                 t.run().steps().forEach(r -> losses.add(r.loss()));
                 return losses;

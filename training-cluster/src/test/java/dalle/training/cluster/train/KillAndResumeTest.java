@@ -42,7 +42,7 @@ class KillAndResumeTest {
         float uninterrupted = InProcessCollectives.runOnThreads(WORKERS, world -> {
             Groups g = Groups.machines(world, run.groupSize());
             try (DistributedTrainer t = new DistributedTrainer(run, tmp.resolve("reference"), g, codes, tokenizer,
-                    GradientExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+                    ReplicaExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
                 return t.run().lastLoss();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -39,7 +39,7 @@ class ShardCheckpointTest {
         return InProcessCollectives.runOnThreads(run.workers(), world -> {
             Groups g = Groups.machines(world, run.groupSize());
             try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer,
-                    GradientExchange.exactMean(g.replica()), PrecisionPolicy.FP32, resume, TrainingListener.NONE)) {
+                    ReplicaExchange.exactMean(g.replica()), PrecisionPolicy.FP32, resume, TrainingListener.NONE)) {
                 return t.run(until).lastLoss();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -77,7 +77,7 @@ final class TinyPriorRun {
      */
     static List<DistributedTrainer.Result> train(DistributedRun run, Path out, long until, boolean resume,
                                                  CodeCache codes, BpeTokenizer tokenizer,
-                                                 Function<Groups, Function<List<ShardView>, GradientExchange>> exchange) {
+                                                 Function<Groups, Function<List<ShardView>, ReplicaExchange>> exchange) {
         return InProcessCollectives.runOnThreads(run.workers(), world -> {
             Groups g = Groups.machines(world, run.groupSize());
             try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer, exchange.apply(g),
@@ -90,8 +90,8 @@ final class TinyPriorRun {
     }
 
     /** The exact mean between groups, for {@link #train}. */
-    static Function<Groups, Function<List<ShardView>, GradientExchange>> exact() {
-        return g -> shards -> GradientExchange.exactMean(g.replica());
+    static Function<Groups, Function<List<ShardView>, ReplicaExchange>> exact() {
+        return g -> shards -> ReplicaExchange.exactMean(g.replica());
     }
 
     /** The loss of each update of a result. */
