@@ -49,8 +49,8 @@ public final class PriorWorker {
         BpeTokenizer tokenizer = BpeTokenizer.load(dir.resolve(TOKENIZER));
         try (Collectives world = TcpCollectives.connect(rank, peers, TcpCollectives.DEFAULT_TIMEOUT)) {
             Groups groups = Groups.machines(world, run.groupSize());
-            try (DistributedTrainer trainer = new DistributedTrainer(run, dir, groups, codes, tokenizer,
-                    shards -> exchange(run, groups, shards), precision, resume, listener)) {
+            try (DistributedTrainer trainer = DistributedTrainer.builder().setRun(run).setOutput(dir).setGroups(groups)
+                    .setData(codes, tokenizer).optPrecision(precision).optResume(resume).optListener(listener).build()) {
                 DistributedTrainer.Result result = trainer.run();
                 if (rank == 0) {
                     listener.onNote(traffic(trainer.exchange().name(), result));

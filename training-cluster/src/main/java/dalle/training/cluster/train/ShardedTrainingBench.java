@@ -11,7 +11,6 @@ import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
 import dalle.core.train.OptimizerSettings;
 import dalle.core.train.PriorTask;
-import dalle.core.train.TrainingListener;
 import dalle.core.train.WarmupCosine;
 import dalle.core.transformer.PriorConfig;
 import java.io.IOException;
@@ -78,8 +77,8 @@ public final class ShardedTrainingBench {
                 OptimizerSettings.priorPaper(), 0.1f, workers, 1, Integer.MAX_VALUE, "fp32", 0);
         List<double[]> perRank = InProcessCollectives.runOnThreads(workers, world -> {
             Groups g = Groups.machines(world, workers);
-            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tok,
-                    ReplicaExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+            try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
+                    .setData(codes, tok).optExchange(ReplicaExchange.exactMean(g.replica())).build()) {
                 t.run(WARMUP);
                 double[] times = new double[steps];
                 for (int i = 0; i < steps; i++) {

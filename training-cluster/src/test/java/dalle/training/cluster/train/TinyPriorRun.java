@@ -12,7 +12,6 @@ import dalle.core.transformer.PriorConfig;
 import dalle.training.cluster.comm.Groups;
 import dalle.training.cluster.comm.InProcessCollectives;
 import dalle.training.cluster.shard.ShardedParameters.ShardView;
-import dalle.core.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -80,8 +79,8 @@ final class TinyPriorRun {
                                                  Function<Groups, Function<List<ShardView>, ReplicaExchange>> exchange) {
         return InProcessCollectives.runOnThreads(run.workers(), world -> {
             Groups g = Groups.machines(world, run.groupSize());
-            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer, exchange.apply(g),
-                    PrecisionPolicy.named(run.precision()), resume, TrainingListener.NONE)) {
+            try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
+                    .setData(codes, tokenizer).optExchange(exchange.apply(g)).optResume(resume).build()) {
                 return t.run(until);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
