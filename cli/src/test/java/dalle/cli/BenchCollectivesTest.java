@@ -11,17 +11,26 @@ import org.junit.jupiter.api.Test;
 class BenchCollectivesTest {
 
     @Test
-    void reportsRawLoopbackThenAlgbwBusbwAndTheirRatioPerSize() {
+    void reportsRawLoopbackAndTheFairShareOfConcurrentStreamsThenAlgbwBusbwAndBothRatiosPerSize() {
         CliRun r = CliRun.dalle("bench", "collectives", "--workers", "3", "--sizes", "64KiB,1MiB", "--repeat", "1");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("raw loopback TCP, one stream of 256MiB:"), r.out());
+        Matcher fair = Pattern.compile("raw loopback TCP, 3 concurrent streams of 256MiB: ([0-9.]+) GB/s aggregate,"
+                + " ([0-9.]+) GB/s per stream").matcher(r.out());
+        assertTrue(fair.find(), r.out());
+        assertEquals(Double.parseDouble(fair.group(1)) / 3, Double.parseDouble(fair.group(2)), 0.01,
+                "the fair share is the aggregate over the 3 streams");
         for (String size : new String[] {"64KiB", "1MiB"}) {
-            Matcher m = Pattern.compile("(?m)^" + size + " +3 +([0-9.]+) +([0-9.]+) +([0-9.]+) +([0-9.]+)$").matcher(r.out());
+            Matcher m = Pattern.compile("(?m)^" + size + " +3 +([0-9.]+) +([0-9.]+) +([0-9.]+) +([0-9.]+) +([0-9.]+)$")
+                    .matcher(r.out());
             assertTrue(m.find(), "row for " + size + " in\n" + r.out());
             double algbw = Double.parseDouble(m.group(2));
             double busbw = Double.parseDouble(m.group(3));
             assertEquals(algbw * 2 * 2 / 3, busbw, 0.002 + 1e-3 * busbw, "busbw = algbw * 2(n-1)/n");
             assertTrue(Double.parseDouble(m.group(4)) > 0, "busbw/raw is positive");
+            double share = Double.parseDouble(fair.group(2));
+            assertEquals(busbw / share, Double.parseDouble(m.group(5)), 0.002 + 0.02 * busbw / share,
+                    "busbw/fair = busbw over one stream's share of the concurrent aggregate");
         }
     }
 

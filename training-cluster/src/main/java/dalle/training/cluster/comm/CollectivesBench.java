@@ -1,6 +1,7 @@
 package dalle.training.cluster.comm;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,7 +19,8 @@ import java.util.concurrent.Future;
 
 /**
  * Measurements behind {@code dalle bench collectives}: the raw throughput of one loopback TCP
- * stream, and ring all-reduce over loopback TCP among W workers — threads of this JVM, each with its
+ * stream and the aggregate of W concurrent ones (the fair ceiling of a ring of W links sharing this
+ * machine's CPUs), and ring all-reduce over loopback TCP among W workers — threads of this JVM, each with its
  * own {@link TcpCollectives} and its own sockets (the kernel's TCP path is the same as between
  * processes; only the JVM is shared).
  *
@@ -33,53 +36,99 @@ public final class CollectivesBench {
 
     /**
      * Bytes per second of one TCP stream over 127.0.0.1: a writer thread sends {@code bytes} from a
-     * 1 MiB direct buffer, the caller reads them into another; the median of {@code repeat} runs.
+     * 1 MiB direct buffer, a reader thread reads them into another; the median of {@code repeat} runs.
      */
     public static double rawLoopback(long bytes, int repeat) {
+        return concurrentLoopback(1, bytes, repeat);
+    }
+
+    /**
+     * Aggregate bytes per second of {@code streams} concurrent TCP streams over 127.0.0.1, each
+     * carrying {@code bytesEach} from its own writer thread to its own reader thread (1 MiB direct
+     * buffers): total bytes over the time from the common start until the last stream has delivered
+     * everything; the median of {@code repeat} runs. With {@code streams} = W this is the fair ceiling
+     * of a ring of W links on this machine, whose links share its CPUs the same way.
+     */
+    public static double concurrentLoopback(int streams, long bytesEach, int repeat) {
+        if (streams < 1 || repeat < 1 || bytesEach < 1) {
+            throw new IllegalArgumentException("streams " + streams + ", bytes " + bytesEach + " and repeat " + repeat
+                    + " must be positive");
+        }
         double[] rates = new double[repeat];
+        ExecutorService threads = Executors.newFixedThreadPool(2 * streams);
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.bind(new InetSocketAddress("127.0.0.1", 0));
-            ExecutorService writer = Executors.newSingleThreadExecutor();
-            try {
-                for (int r = 0; r < repeat; r++) {
-                    Future<Void> sent = writer.submit(() -> {
-                        try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
-                            ByteBuffer b = ByteBuffer.allocateDirect(TcpRingLink.PIECE_BYTES);
-                            for (long left = bytes; left > 0; ) {
-                                b.clear().limit((int) Math.min(b.capacity(), left));
-                                while (b.hasRemaining()) {
-                                    left -= out.write(b);
-                                }
-                            }
-                        }
-                        return null;
-                    });
-                    try (SocketChannel in = server.accept()) {
-                        ByteBuffer b = ByteBuffer.allocateDirect(TcpRingLink.PIECE_BYTES);
-                        long t0 = System.nanoTime();
-                        for (long got = 0; got < bytes; ) {
-                            b.clear();
-                            int k = in.read(b);
-                            if (k < 0) {
-                                throw new IOException("loopback stream closed after " + got + " of " + bytes + " bytes");
-                            }
-                            got += k;
-                        }
-                        rates[r] = bytes / ((System.nanoTime() - t0) / 1e9);
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            for (int r = 0; r < repeat; r++) {
+                List<SocketChannel> ins = new ArrayList<>();
+                List<SocketChannel> outs = new ArrayList<>();
+                try {
+                    for (int k = 0; k < streams; k++) {
+                        outs.add(SocketChannel.open(server.getLocalAddress()));
+                        ins.add(server.accept());
                     }
-                    sent.get();
+                    CountDownLatch start = new CountDownLatch(1);
+                    List<Future<Void>> sent = new ArrayList<>();
+                    List<Future<Long>> received = new ArrayList<>();
+                    for (int k = 0; k < streams; k++) {
+                        SocketChannel out = outs.get(k);
+                        SocketChannel in = ins.get(k);
+                        sent.add(threads.submit(() -> write(out, bytesEach, start)));
+                        received.add(threads.submit(() -> read(in, bytesEach, start)));
+                    }
+                    long t0 = System.nanoTime();
+                    start.countDown();
+                    long last = t0;
+                    for (Future<Long> f : received) {
+                        last = Math.max(last, f.get());
+                    }
+                    for (Future<Void> f : sent) {
+                        f.get();
+                    }
+                    rates[r] = streams * (double) bytesEach / ((last - t0) / 1e9);
+                } finally {
+                    outs.forEach(TcpCollectives::closeQuietly);
+                    ins.forEach(TcpCollectives::closeQuietly);
                 }
-            } finally {
-                writer.shutdownNow();
             }
         } catch (IOException | ExecutionException e) {
             throw new CollectiveException("loopback throughput measurement failed: " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CollectiveException("interrupted", e);
+        } finally {
+            threads.shutdownNow();
         }
         Arrays.sort(rates);
         return rates[repeat / 2];
+    }
+
+    private static Void write(SocketChannel out, long bytes, CountDownLatch start) throws IOException,
+            InterruptedException {
+        ByteBuffer b = ByteBuffer.allocateDirect(TcpRingLink.PIECE_BYTES);
+        start.await();
+        for (long left = bytes; left > 0; ) {
+            b.clear().limit((int) Math.min(b.capacity(), left));
+            while (b.hasRemaining()) {
+                left -= out.write(b);
+            }
+        }
+        return null;
+    }
+
+    /** Reads {@code bytes}; returns System.nanoTime() when the last one arrived. */
+    private static long read(SocketChannel in, long bytes, CountDownLatch start) throws IOException,
+            InterruptedException {
+        ByteBuffer b = ByteBuffer.allocateDirect(TcpRingLink.PIECE_BYTES);
+        start.await();
+        for (long got = 0; got < bytes; ) {
+            b.clear();
+            int k = in.read(b);
+            if (k < 0) {
+                throw new IOException("loopback stream closed after " + got + " of " + bytes + " bytes");
+            }
+            got += k;
+        }
+        return System.nanoTime();
     }
 
     /**
