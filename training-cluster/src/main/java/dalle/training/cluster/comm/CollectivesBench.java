@@ -145,13 +145,14 @@ public final class CollectivesBench {
         }
         int n = (int) (bytes / Float.BYTES);
         List<String> addresses = freeLoopbackAddresses(workers);
+        TcpSettings settings = TcpSettings.of(ClusterSecret.random()).withConnectTimeout(Duration.ofSeconds(30));
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
             List<Future<double[]>> futures = new ArrayList<>();
             for (int r = 0; r < workers; r++) {
                 int rank = r;
                 futures.add(pool.submit(() -> {
-                    try (Collectives c = TcpCollectives.connect(rank, addresses, Duration.ofSeconds(30))) {
+                    try (Collectives c = TcpCollectives.connect(rank, addresses, settings)) {
                         float[] data = new float[n];
                         Arrays.fill(data, 1e-3f * (rank + 1));
                         c.allReduceSum(Arrays.copyOf(data, Math.min(n, 1 << 20))); // warm-up: JIT, socket buffers

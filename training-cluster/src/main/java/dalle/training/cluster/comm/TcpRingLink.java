@@ -3,16 +3,22 @@ package dalle.training.cluster.comm;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
- * A rank's two ring sockets: floats out to the successor (written on a dedicated sender thread, so
- * that sending and receiving overlap) and floats in from the predecessor (read on the caller's
- * thread, one 1 MiB piece at a time, each piece reduced as soon as it lands).
+ * A rank's two ring sockets, non-blocking, driven by one thread: floats out to the successor and in
+ * from the predecessor, each direction advancing whenever its socket is ready, so sending and
+ * receiving overlap without a second thread and a full ring of exchanges cannot deadlock. Each
+ * message is a 4-byte length (floats) then the floats, little-endian whatever the host's order
+ * ({@link TcpCollectives#WIRE_ORDER}), streamed through 1 MiB direct buffers; received floats are
+ * reduced as they land.
+ *
+ * <p><b>Peer timeout.</b> A direction that makes no progress for {@link TcpSettings#peerTimeout()}
+ * fails the collective with a {@link CollectiveException} naming the peer (rank and address): a
+ * predecessor that sends nothing, or a successor that stops reading (a frozen process, a dead host).
  */
 final class TcpRingLink implements RingLink {
 
@@ -21,127 +27,222 @@ final class TcpRingLink implements RingLink {
 
     private final SocketChannel out;
     private final SocketChannel in;
+    private final Selector selector;
+    private final SelectionKey outKey;
+    private final SelectionKey inKey;
+    private final long timeoutNanos;
     private final String who;
     private final String next;
     private final String prev;
-    private final ExecutorService sender;
     private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(PIECE_BYTES).order(TcpCollectives.WIRE_ORDER);
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(PIECE_BYTES).order(TcpCollectives.WIRE_ORDER);
-    private final ByteBuffer header = ByteBuffer.allocateDirect(4).order(TcpCollectives.WIRE_ORDER);
     /** A received piece as floats: one bulk copy out of the buffer, then a loop the JIT vectorises. */
     private final float[] piece = new float[PIECE_BYTES / Float.BYTES];
 
-    TcpRingLink(SocketChannel out, SocketChannel in, String who, String next, String prev) {
+    /** @param out and {@code in}: connected, handshaken channels (made non-blocking here) */
+    TcpRingLink(SocketChannel out, SocketChannel in, long timeoutNanos, String who, String next, String prev)
+            throws IOException {
         this.out = out;
         this.in = in;
+        this.timeoutNanos = timeoutNanos;
         this.who = who;
         this.next = next;
         this.prev = prev;
-        this.sender = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "collectives-send");
-            t.setDaemon(true);
-            return t;
-        });
+        out.configureBlocking(false);
+        in.configureBlocking(false);
+        this.selector = Selector.open();
+        this.outKey = out.register(selector, 0);
+        this.inKey = in.register(selector, 0);
     }
 
     @Override
     public void exchange(float[] send, int sendOff, int sendLen, float[] recv, int recvOff, int recvLen,
                          boolean accumulate) {
-        Future<?> sent = sender.submit(() -> {
-            send(send, sendOff, sendLen);
-            return null;
-        });
-        try {
-            read(recv, recvOff, recvLen, accumulate);
-        } catch (RuntimeException e) {
-            sent.cancel(true);
-            throw e;
-        }
-        try {
-            sent.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CollectiveException(who + ": interrupted while sending to " + next, e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof CollectiveException ce ? ce
-                    : new CollectiveException(who + ": sending to " + next + " failed", e.getCause());
-        }
+        drive(new Outgoing(send, sendOff, sendLen), new Incoming(recv, recvOff, recvLen, accumulate));
     }
 
     @Override
     public void send(float[] data, int off, int len) {
-        try {
-            ByteBuffer b = sendBuffer;
-            b.clear();
-            b.putInt(len).flip();
-            writeFully(b);
-            for (int done = 0; done < len; ) {
-                int k = Math.min(len - done, PIECE_BYTES / Float.BYTES);
-                b.clear();
-                b.asFloatBuffer().put(data, off + done, k);
-                b.limit(k * Float.BYTES);
-                writeFully(b);
-                done += k;
-            }
-        } catch (IOException e) {
-            throw new CollectiveException(who + ": lost the connection to " + next + " while sending: " + e.getMessage(), e);
-        }
+        drive(new Outgoing(data, off, len), null);
     }
 
     @Override
     public void receive(float[] data, int off, int len) {
-        read(data, off, len, false);
+        drive(null, new Incoming(data, off, len, false));
     }
 
-    private void read(float[] data, int off, int len, boolean accumulate) {
+    /** Advances both directions until both are done, waiting on the selector when neither can move. */
+    private void drive(Outgoing o, Incoming i) {
+        long lastSent = System.nanoTime();
+        long lastReceived = lastSent;
         try {
-            header.clear();
-            readFully(header);
-            int got = header.flip().getInt();
-            if (got != len) {
-                throw new CollectiveException(who + ": expected " + len + " floats from " + prev + ", got " + got
-                        + " (do the ranks call the same collectives in the same order?)");
-            }
-            ByteBuffer b = receiveBuffer;
-            for (int done = 0; done < len; ) {
-                int k = Math.min(len - done, PIECE_BYTES / Float.BYTES);
-                b.clear().limit(k * Float.BYTES);
-                readFully(b);
-                b.flip();
-                FloatBuffer f = b.asFloatBuffer();
-                if (accumulate) {
-                    f.get(piece, 0, k);
-                    int base = off + done;
-                    for (int i = 0; i < k; i++) {
-                        data[base + i] = piece[i] + data[base + i];
-                    }
-                } else {
-                    f.get(data, off + done, k);
+            while ((o != null && !o.done) || (i != null && !i.done)) {
+                boolean moved = false;
+                if (o != null && !o.done && o.advance()) {
+                    moved = true;
+                    lastSent = System.nanoTime();
                 }
-                done += k;
+                if (i != null && !i.done && i.advance()) {
+                    moved = true;
+                    lastReceived = System.nanoTime();
+                }
+                if (moved) {
+                    continue;
+                }
+                boolean sending = o != null && !o.done;
+                boolean receiving = i != null && !i.done;
+                if (!sending && !receiving) {
+                    break;
+                }
+                long now = System.nanoTime();
+                if (receiving && now - lastReceived >= timeoutNanos) {
+                    throw new CollectiveException(who + ": no data from " + prev + " for " + millis(timeoutNanos)
+                            + " ms (the peer timeout): it is frozen, overloaded or gone");
+                }
+                if (sending && now - lastSent >= timeoutNanos) {
+                    throw new CollectiveException(who + ": " + next + " has read nothing for " + millis(timeoutNanos)
+                            + " ms (the peer timeout): it is frozen, overloaded or gone");
+                }
+                long deadline = Math.min(sending ? lastSent + timeoutNanos : Long.MAX_VALUE,
+                        receiving ? lastReceived + timeoutNanos : Long.MAX_VALUE);
+                outKey.interestOps(sending ? SelectionKey.OP_WRITE : 0);
+                inKey.interestOps(receiving ? SelectionKey.OP_READ : 0);
+                selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
+                selector.selectedKeys().clear();
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CollectiveException(who + ": interrupted in a collective");
+                }
             }
         } catch (IOException e) {
-            throw new CollectiveException(who + ": lost the connection to " + prev + " while receiving: " + e.getMessage(), e);
+            boolean sending = o != null && !o.done;
+            throw new CollectiveException(who + ": lost the connection to " + (sending ? next + " while sending"
+                    : prev + " while receiving") + ": " + e.getMessage(), e);
         }
     }
 
-    private void writeFully(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            out.write(b);
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+
+    /** The message being sent: the length, then the floats, one buffer-full at a time. */
+    private final class Outgoing {
+        private final float[] data;
+        private final int off;
+        private final int len;
+        private int queued = -1; // floats copied into the buffer so far; -1 before the header
+        boolean done;
+
+        Outgoing(float[] data, int off, int len) {
+            this.data = data;
+            this.off = off;
+            this.len = len;
+            sendBuffer.clear().limit(0);
+        }
+
+        /** One write; true when bytes left. */
+        boolean advance() throws IOException {
+            ByteBuffer b = sendBuffer;
+            if (!b.hasRemaining()) {
+                if (queued == len) {
+                    done = true;
+                    return false;
+                }
+                refill(b);
+            }
+            int k = out.write(b);
+            if (!b.hasRemaining() && queued == len) {
+                done = true;
+            }
+            return k > 0;
+        }
+
+        private void refill(ByteBuffer b) {
+            b.clear();
+            if (queued < 0) {
+                b.putInt(len);
+                queued = 0;
+            }
+            int k = Math.min(len - queued, b.remaining() / Float.BYTES);
+            b.asFloatBuffer().put(data, off + queued, k);
+            b.position(b.position() + k * Float.BYTES);
+            queued += k;
+            b.flip();
         }
     }
 
-    private void readFully(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (in.read(b) < 0) {
+    /** The message being received: the length (checked), then the floats, reduced or copied as they land. */
+    private final class Incoming {
+        private final float[] data;
+        private final int off;
+        private final int len;
+        private final boolean accumulate;
+        private boolean header = true;
+        private int got;
+        boolean done;
+
+        Incoming(float[] data, int off, int len, boolean accumulate) {
+            this.data = data;
+            this.off = off;
+            this.len = len;
+            this.accumulate = accumulate;
+            receiveBuffer.clear().limit(Integer.BYTES);
+        }
+
+        /** One read (never past this message's end); true when bytes arrived. */
+        boolean advance() throws IOException {
+            ByteBuffer b = receiveBuffer;
+            int k = in.read(b);
+            if (k < 0) {
                 throw new IOException("connection closed by the peer");
             }
+            if (k == 0) {
+                return false;
+            }
+            b.flip();
+            if (header) {
+                if (b.remaining() < Integer.BYTES) {
+                    b.compact().limit(Integer.BYTES);
+                    return true;
+                }
+                int n = b.getInt();
+                if (n != len) {
+                    throw new CollectiveException(who + ": expected " + len + " floats from " + prev + ", got " + n
+                            + " (do the ranks call the same collectives in the same order?)");
+                }
+                header = false;
+            }
+            int floats = b.remaining() / Float.BYTES;
+            if (floats > 0) {
+                take(b, floats);
+            }
+            b.compact();
+            long left = (long) (len - got) * Float.BYTES - b.position();
+            b.limit((int) Math.min(b.capacity(), b.position() + left));
+            if (got == len) {
+                done = true;
+            }
+            return true;
+        }
+
+        private void take(ByteBuffer b, int floats) {
+            FloatBuffer f = b.asFloatBuffer();
+            int at = off + got;
+            if (accumulate) {
+                f.get(piece, 0, floats);
+                for (int j = 0; j < floats; j++) {
+                    data[at + j] = piece[j] + data[at + j];
+                }
+            } else {
+                f.get(data, at, floats);
+            }
+            b.position(b.position() + floats * Float.BYTES);
+            got += floats;
         }
     }
 
     @Override
     public void close() {
-        sender.shutdownNow();
+        TcpCollectives.closeQuietly(selector);
         TcpCollectives.closeQuietly(out);
         TcpCollectives.closeQuietly(in);
     }
