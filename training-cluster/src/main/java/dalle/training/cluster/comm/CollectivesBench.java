@@ -11,11 +11,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Measurements behind {@code dalle bench collectives}: the raw throughput of one loopback TCP
@@ -31,8 +35,16 @@ public final class CollectivesBench {
 
     private CollectivesBench() {}
 
-    /** One timed point: {@code bytes} per rank, the median of the repetitions, in bytes per second. */
-    public record AllReduceResult(int workers, long bytes, double seconds, double algbw, double busbw) {}
+    /**
+     * One timed point: {@code bytes} per rank; medians of the repetitions, rates in bytes per second.
+     *
+     * @param fairShare the aggregate of W concurrent loopback streams divided by W, measured right before
+     *                  each repetition (the median of those)
+     * @param busbwOverFair the median over repetitions of busbw ÷ the fair share measured next to it: pairs
+     *                  taken moments apart see the same background load on a shared machine
+     */
+    public record AllReduceResult(int workers, long bytes, double seconds, double algbw, double busbw,
+                                  double fairShare, double busbwOverFair) {}
 
     /**
      * Bytes per second of one TCP stream over 127.0.0.1: a writer thread sends {@code bytes} from a
@@ -134,7 +146,9 @@ public final class CollectivesBench {
     /**
      * Ring all-reduce of {@code bytes} (a multiple of 4) per worker over loopback TCP among
      * {@code workers} threads; a warm-up, then {@code repeat} timed runs, each started after a barrier
-     * and timed on rank 0 until its result is complete.
+     * and timed on rank 0 until its result is complete. Right before each run (the ranks idle), W
+     * concurrent raw loopback streams carry what one ring link carries in the run ({@code 2(W−1)/W}
+     * of the bytes): that run's fair share.
      */
     public static AllReduceResult allReduceOverTcp(int workers, long bytes, int repeat) {
         if (bytes % Float.BYTES != 0 || bytes / Float.BYTES > Integer.MAX_VALUE - 8) {
@@ -144,8 +158,11 @@ public final class CollectivesBench {
             throw new IllegalArgumentException("workers " + workers + " and repeat " + repeat + " must be positive");
         }
         int n = (int) (bytes / Float.BYTES);
+        long linkBytes = Math.max(Float.BYTES, bytes * 2 * (workers - 1) / workers);
         List<String> addresses = freeLoopbackAddresses(workers);
         TcpSettings settings = TcpSettings.of(ClusterSecret.random()).withConnectTimeout(Duration.ofSeconds(30));
+        CyclicBarrier start = new CyclicBarrier(workers + 1);
+        CyclicBarrier end = new CyclicBarrier(workers + 1);
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
             List<Future<double[]>> futures = new ArrayList<>();
@@ -153,38 +170,73 @@ public final class CollectivesBench {
                 int rank = r;
                 futures.add(pool.submit(() -> {
                     try (Collectives c = TcpCollectives.connect(rank, addresses, settings)) {
-                        float[] data = new float[n];
-                        Arrays.fill(data, 1e-3f * (rank + 1));
-                        c.allReduceSum(Arrays.copyOf(data, Math.min(n, 1 << 20))); // warm-up: JIT, socket buffers
-                        double[] seconds = new double[repeat];
-                        for (int i = 0; i < repeat; i++) {
-                            c.barrier();
-                            long t0 = System.nanoTime();
-                            c.allReduceSum(data);
-                            seconds[i] = (System.nanoTime() - t0) / 1e9;
-                        }
-                        return seconds;
+                        return timedAllReduces(c, n, repeat, start, end);
+                    } catch (Exception e) {
+                        start.reset(); // the measuring thread and the other ranks stop waiting for this one
+                        end.reset();
+                        throw e;
                     }
                 }));
             }
-            double[] rank0 = null;
-            for (Future<double[]> f : futures) {
-                double[] s = f.get();
-                rank0 = rank0 == null ? s : rank0;
+            double[] fair = new double[repeat];
+            try {
+                for (int i = 0; i < repeat; i++) {
+                    fair[i] = concurrentLoopback(workers, linkBytes, 1) / workers;
+                    start.await(10, TimeUnit.MINUTES);
+                    end.await(10, TimeUnit.MINUTES);
+                }
+            } catch (BrokenBarrierException e) {
+                for (Future<double[]> f : futures) {
+                    f.get(); // a rank's own failure, if that is what broke the barrier
+                }
+                throw e;
             }
-            Arrays.sort(rank0);
-            double t = rank0[repeat / 2];
+            double[] rank0 = futures.get(0).get();
+            for (Future<double[]> f : futures) {
+                f.get();
+            }
+            double[] ratios = new double[repeat];
+            for (int i = 0; i < repeat; i++) {
+                ratios[i] = bytes / rank0[i] * 2.0 * (workers - 1) / workers / fair[i];
+            }
+            double t = median(rank0);
             double algbw = bytes / t;
             double busbw = algbw * 2.0 * (workers - 1) / workers;
-            return new AllReduceResult(workers, bytes, t, algbw, busbw);
+            return new AllReduceResult(workers, bytes, t, algbw, busbw, median(fair), median(ratios));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CollectiveException("interrupted", e);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException re ? re : new CollectiveException("all-reduce failed", e.getCause());
+        } catch (BrokenBarrierException | TimeoutException e) {
+            throw new CollectiveException("the all-reduce ranks stopped in step with the measurement: " + e, e);
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** One rank: a warm-up, then {@code repeat} all-reduces, each between the two barriers; rank-local seconds. */
+    private static double[] timedAllReduces(Collectives c, int n, int repeat, CyclicBarrier start, CyclicBarrier end)
+            throws Exception {
+        float[] data = new float[n];
+        Arrays.fill(data, 1e-3f * (c.rank() + 1));
+        c.allReduceSum(Arrays.copyOf(data, Math.min(n, 1 << 20))); // warm-up: JIT, socket buffers
+        double[] seconds = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            start.await(10, TimeUnit.MINUTES);
+            c.barrier();
+            long t0 = System.nanoTime();
+            c.allReduceSum(data);
+            seconds[i] = (System.nanoTime() - t0) / 1e9;
+            end.await(10, TimeUnit.MINUTES);
+        }
+        return seconds;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static List<String> freeLoopbackAddresses(int w) {
