@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  * @param secret           what peers must prove in the handshake; ranks of one job share it
  * @param connectTimeout   how long to wait for a neighbour to listen and to connect (ranks start in any order)
  * @param handshakeTimeout how long an accepted connection may take to complete the handshake before it is dropped
- * @param peerTimeout      how long a ring read or write may wait without progress before the collective fails
+ * @param peerTimeout      how long a collective may go without progress in either direction before it fails
  *                         naming the silent peer; longer than the largest skew between ranks (a slow step,
  *                         rank 0 writing a checkpoint) must be tolerated
  * @param log              where security notices go (a refused connection, logged once per remote address)

@@ -171,6 +171,7 @@ class TcpPeerSecurityTest {
         List<String> addresses = TcpCollectivesTest.freeLoopbackAddresses(3);
         TcpSettings settings = TcpSettings.of(SECRET).withConnectTimeout(Duration.ofSeconds(30))
                 .withPeerTimeout(Duration.ofMillis(1500));
+        CountDownLatch bothFailed = new CountDownLatch(2);
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             // Given a ring of three in which rank 2 joins, then stops: it neither reads nor sends
@@ -185,16 +186,19 @@ class TcpPeerSecurityTest {
                 int r = rank;
                 others.add(pool.submit(() -> {
                     try (Collectives c = TcpCollectives.connect(r, addresses, settings)) {
-                        float[] big = new float[4 << 20]; // 16 MiB: more than the socket buffers hold
+                        float[] big = new float[16 << 20]; // 64 MiB: far more than the socket buffers hold
                         long t0 = System.nanoTime();
                         CollectiveException e = assertThrows(CollectiveException.class, () -> c.allReduceSum(big));
                         double seconds = (System.nanoTime() - t0) / 1e9;
+                        bothFailed.countDown();
+                        assertTrue(bothFailed.await(30, TimeUnit.SECONDS)); // sockets stay open until both failed
                         assertTrue(seconds >= 1.4 && seconds < 6, "failed after " + seconds + " s, timeout 1.5 s");
                         return e;
                     }
                 }));
             }
-            // When ranks 0 and 1 all-reduce, each fails naming rank 2 and its address
+            // When ranks 0 and 1 all-reduce, each fails naming rank 2 and its address: rank 0 hears nothing
+            // from it, rank 1 cannot send to it
             String rank2 = "rank 2 (world rank 2, " + addresses.get(2) + ")";
             CollectiveException atRank0 = others.get(0).get(60, TimeUnit.SECONDS);
             assertEquals("rank 0 of group 'world': no data from " + rank2 + " for 1500 ms (the peer timeout): it is"
