@@ -29,12 +29,14 @@ import picocli.CommandLine.Parameters;
                 "streams, then ring all-reduce over loopback TCP among --workers threads (each with its own sockets)",
                 "at each of --sizes: algbw, busbw = algbw*2(n-1)/n, busbw as a fraction of the one stream",
                 "(busbw/raw) and of one stream's share of the concurrent aggregate (busbw/fair: the W ring links",
-                "share the CPUs as the W streams do), all measured in the same run.",
+                "share the CPUs as the W streams do; measured right before each all-reduce, the median of the",
+                "paired ratios), all in the same run.",
                 "services: images/s of --requests requests x --candidates through Kafka and the five services on",
                 "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
                 "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own.",
                 "train-sharded: median step time of sharded prior training with --workers in-process workers",
-                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps)."})
+                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps), in wall",
+                "time and in process CPU time (the work a step costs, whatever else shares the machine)."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

@@ -14,6 +14,7 @@ import dalle.core.train.PriorTask;
 import dalle.core.train.WarmupCosine;
 import dalle.core.transformer.PriorConfig;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -30,6 +31,10 @@ import java.util.List;
  * <p>Workers here are threads of one JVM, which take turns at forward + backward (DJL's one
  * GradientCollector per JVM), so W = 4 measures the cost the sharding adds (all-gather,
  * reduce-scatter, per-worker dispatch of smaller batches) rather than a parallel speed-up.
+ *
+ * <p>Beside wall time, each step's process CPU time (every thread of this JVM) is reported: on a
+ * shared machine W threads get more of the CPUs than one does, which flatters W in wall time; CPU
+ * time is the work a step costs whatever else runs.
  */
 public final class ShardedTrainingBench {
 
@@ -37,8 +42,11 @@ public final class ShardedTrainingBench {
 
     private ShardedTrainingBench() {}
 
-    /** Prints the comparison to {@code out}; returns the median step seconds of {1 worker, W workers}. */
-    public static double[] run(PrintStream out, int workers, int batch, int steps) throws IOException {
+    /** Median seconds of one step: wall time and this process's CPU time. */
+    public record StepTime(double wall, double cpu) {}
+
+    /** Prints the comparison to {@code out}; returns the median step times of {1 worker, W workers}. */
+    public static StepTime[] run(PrintStream out, int workers, int batch, int steps) throws IOException {
         DvaeConfig dc = DvaeConfig.tiny();
         ShapesDataset shapes = ShapesDataset.train(1, dc.imageSize());
         List<String> captions = new ArrayList<>();
@@ -57,22 +65,24 @@ public final class ShardedTrainingBench {
                         + " steps after %d warm-up, %d cpus, libtorch threads %s%n", config.layers(), config.width(),
                 config.textLength(), config.imageTokens(), batch, steps, WARMUP,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
-        out.printf("%-28s %14s %12s%n", "setup", "median step s", "vs 1 worker");
+        out.printf("%-28s %14s %12s %12s %12s%n", "setup", "median step s", "vs 1 worker", "CPU s/step",
+                "CPU vs 1");
         Path tmp = Files.createTempDirectory("dalle-bench-sharded");
         try {
-            double single = time(config, codes, tok, batch, steps, 1, tmp.resolve("w1"));
-            out.printf("%-28s %14.4f %12s%n", "1 worker (batch " + batch + ")", single, "1.00x");
-            double sharded = time(config, codes, tok, batch, steps, workers, tmp.resolve("w" + workers));
-            out.printf("%-28s %14.4f %11.2fx%n", workers + " sharded threads (" + batch / workers + " each)", sharded,
-                    sharded / single);
-            return new double[] {single, sharded};
+            StepTime single = time(config, codes, tok, batch, steps, 1, tmp.resolve("w1"));
+            out.printf("%-28s %14.4f %12s %12.4f %12s%n", "1 worker (batch " + batch + ")", single.wall(), "1.00x",
+                    single.cpu(), "1.00x");
+            StepTime sharded = time(config, codes, tok, batch, steps, workers, tmp.resolve("w" + workers));
+            out.printf("%-28s %14.4f %11.2fx %12.4f %11.2fx%n", workers + " sharded threads (" + batch / workers
+                    + " each)", sharded.wall(), sharded.wall() / single.wall(), sharded.cpu(), sharded.cpu() / single.cpu());
+            return new StepTime[] {single, sharded};
         } finally {
             DurableFiles.deleteRecursively(tmp);
         }
     }
 
-    private static double time(PriorConfig config, CodeCache codes, BpeTokenizer tok, int batch, int steps,
-                               int workers, Path out) {
+    private static StepTime time(PriorConfig config, CodeCache codes, BpeTokenizer tok, int batch, int steps,
+                                 int workers, Path out) {
         DistributedRun run = new DistributedRun(config, batch, WARMUP + steps, 1, new WarmupCosine(4.5e-4f, 0.05, 0.1f),
                 OptimizerSettings.priorPaper(), 0.1f, workers, 1, Integer.MAX_VALUE, "fp32", 0);
         List<double[]> perRank = InProcessCollectives.runOnThreads(workers, world -> {
@@ -80,11 +90,13 @@ public final class ShardedTrainingBench {
             try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
                     .setData(codes, tok).optExchange(ReplicaExchange.exactMean(g.replica())).build()) {
                 t.run(WARMUP);
-                double[] times = new double[steps];
+                double[] times = new double[2 * steps]; // wall, then CPU
                 for (int i = 0; i < steps; i++) {
+                    long cpu0 = processCpuNanos();
                     long t0 = System.nanoTime();
                     t.run(WARMUP + i + 1);
                     times[i] = (System.nanoTime() - t0) / 1e9;
+                    times[steps + i] = (processCpuNanos() - cpu0) / 1e9;
                 }
                 return times;
             } catch (IOException e) {
@@ -92,7 +104,18 @@ public final class ShardedTrainingBench {
             }
         });
         double[] times = perRank.get(0);
-        Arrays.sort(times);
-        return times[times.length / 2];
+        double[] wall = Arrays.copyOfRange(times, 0, steps);
+        double[] cpu = Arrays.copyOfRange(times, steps, 2 * steps);
+        Arrays.sort(wall);
+        Arrays.sort(cpu);
+        return new StepTime(wall[steps / 2], cpu[steps / 2]);
+    }
+
+    /** CPU time of every thread of this process so far. */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        throw new IllegalStateException("this JVM does not report process CPU time");
     }
 }
