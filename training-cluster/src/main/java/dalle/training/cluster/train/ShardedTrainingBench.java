@@ -11,6 +11,8 @@ import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
 import dalle.core.train.OptimizerSettings;
 import dalle.core.train.PriorTask;
+import dalle.core.train.StepMetrics;
+import dalle.core.train.TrainingListener;
 import dalle.core.train.WarmupCosine;
 import dalle.core.transformer.PriorConfig;
 import java.io.IOException;
@@ -26,7 +28,9 @@ import java.util.List;
 /**
  * Step time of sharded training with W in-process workers against one worker, same global batch,
  * same model (the tiny prior on codes of an untrained tiny dVAE), in one run. The first steps are
- * warm-up and not timed; the median step time of the rest is reported.
+ * warm-up and not timed; the median step time of the rest is reported. A step is an update as the
+ * trainer runs it between checkpoints (metrics row included); the checkpoint that ends a session is
+ * not part of any step.
  *
  * <p>Workers here are threads of one JVM, which take turns at forward + backward (DJL's one
  * GradientCollector per JVM), so W = 4 measures the cost the sharding adds (all-gather,
@@ -81,31 +85,40 @@ public final class ShardedTrainingBench {
         }
     }
 
+    /**
+     * One session of WARMUP + steps updates; a step's time is the time between rank 0's step reports
+     * (the trainer's listener), so the checkpoint a session writes when it ends is not in any step.
+     */
     private static StepTime time(PriorConfig config, CodeCache codes, BpeTokenizer tok, int batch, int steps,
                                  int workers, Path out) {
         DistributedRun run = new DistributedRun(config, batch, WARMUP + steps, 1, new WarmupCosine(4.5e-4f, 0.05, 0.1f),
                 OptimizerSettings.priorPaper(), 0.1f, workers, 1, Integer.MAX_VALUE, "fp32", 0);
-        List<double[]> perRank = InProcessCollectives.runOnThreads(workers, world -> {
+        long[] wallAt = new long[WARMUP + steps + 1]; // at the report of step k
+        long[] cpuAt = new long[WARMUP + steps + 1];
+        TrainingListener clock = new TrainingListener() {
+            @Override
+            public void onStep(StepMetrics m) {
+                wallAt[(int) m.step()] = System.nanoTime();
+                cpuAt[(int) m.step()] = processCpuNanos();
+            }
+        };
+        InProcessCollectives.runOnThreads(workers, world -> {
             Groups g = Groups.machines(world, workers);
             try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
-                    .setData(codes, tok).optExchange(ReplicaExchange.exactMean(g.replica())).build()) {
-                t.run(WARMUP);
-                double[] times = new double[2 * steps]; // wall, then CPU
-                for (int i = 0; i < steps; i++) {
-                    long cpu0 = processCpuNanos();
-                    long t0 = System.nanoTime();
-                    t.run(WARMUP + i + 1);
-                    times[i] = (System.nanoTime() - t0) / 1e9;
-                    times[steps + i] = (processCpuNanos() - cpu0) / 1e9;
-                }
-                return times;
+                    .setData(codes, tok).optExchange(ReplicaExchange.exactMean(g.replica()))
+                    .optListener(world.rank() == 0 ? clock : TrainingListener.NONE).build()) {
+                return t.run();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
-        double[] times = perRank.get(0);
-        double[] wall = Arrays.copyOfRange(times, 0, steps);
-        double[] cpu = Arrays.copyOfRange(times, steps, 2 * steps);
+        double[] wall = new double[steps];
+        double[] cpu = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            int k = WARMUP + 1 + i;
+            wall[i] = (wallAt[k] - wallAt[k - 1]) / 1e9;
+            cpu[i] = (cpuAt[k] - cpuAt[k - 1]) / 1e9;
+        }
         Arrays.sort(wall);
         Arrays.sort(cpu);
         return new StepTime(wall[steps / 2], cpu[steps / 2]);
