@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
                 "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
                 "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own.",
                 "train-sharded: median step time of sharded prior training with --workers in-process workers",
-                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps), in wall",
+                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps), their",
+                "collectives in-process or over loopback TCP (--transport), in wall",
                 "time and in process CPU time (the work a step costs, whatever else shares the machine)."})
 final class BenchCommand implements Callable<Integer> {
 
@@ -86,9 +87,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train-steps", defaultValue = "10", description = "train-sharded: timed steps (default ${DEFAULT-VALUE}).")
     int trainSteps;
 
+    @Option(names = "--transport", defaultValue = "inprocess", paramLabel = "inprocess|tcp",
+            description = "train-sharded: the workers' collectives in-process or over loopback TCP (default ${DEFAULT-VALUE}).")
+    String transport;
+
     private int trainSharded() {
+        dalle.training.cluster.train.ShardedTrainingBench.Transport t = switch (transport) {
+            case "inprocess" -> dalle.training.cluster.train.ShardedTrainingBench.Transport.INPROCESS;
+            case "tcp" -> dalle.training.cluster.train.ShardedTrainingBench.Transport.TCP;
+            default -> throw new IllegalArgumentException("--transport must be inprocess or tcp, got '" + transport + "'");
+        };
         try {
-            dalle.training.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps);
+            dalle.training.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps, t);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

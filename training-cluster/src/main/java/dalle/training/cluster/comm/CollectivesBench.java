@@ -159,7 +159,7 @@ public final class CollectivesBench {
         }
         int n = (int) (bytes / Float.BYTES);
         long linkBytes = Math.max(Float.BYTES, bytes * 2 * (workers - 1) / workers);
-        List<String> addresses = freeLoopbackAddresses(workers);
+        List<String> addresses = loopbackAddresses(workers);
         TcpSettings settings = TcpSettings.of(ClusterSecret.random()).withConnectTimeout(Duration.ofSeconds(30));
         CyclicBarrier start = new CyclicBarrier(workers + 1);
         CyclicBarrier end = new CyclicBarrier(workers + 1);
@@ -239,7 +239,8 @@ public final class CollectivesBench {
         return sorted[sorted.length / 2];
     }
 
-    private static List<String> freeLoopbackAddresses(int w) {
+    /** {@code w} addresses {@code 127.0.0.1:port} of ports free right now (bound, then released), for benches. */
+    public static List<String> loopbackAddresses(int w) {
         List<String> out = new ArrayList<>();
         List<ServerSocket> held = new ArrayList<>();
         try {

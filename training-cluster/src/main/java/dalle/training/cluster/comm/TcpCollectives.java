@@ -28,8 +28,9 @@ import java.util.List;
  *
  * <p><b>Wire.</b> Each message is a 4-byte length (floats) then the floats, both little-endian
  * whatever the host's order, streamed through 1 MiB direct buffers; the receiver reduces each
- * piece as it arrives while the send advances on the same thread ({@link TcpRingLink}). A read or
- * write that makes no progress for the peer timeout fails the collective naming the peer.
+ * piece as it arrives on the caller's thread while the link's sender thread forwards what has been
+ * reduced, so the steps of a collective overlap ({@link TcpRingLink}). A collective that makes no
+ * progress either way for the peer timeout fails naming the peer.
  */
 public final class TcpCollectives extends RingCollectives {
 

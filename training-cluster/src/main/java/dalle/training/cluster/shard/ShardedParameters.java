@@ -65,8 +65,12 @@ public final class ShardedParameters {
         }
     }
 
-    /** Largest bucket of one gather or reduce-scatter, in floats over the group (64 Mi floats = 256 MiB). */
-    static final int BUCKET_FLOATS = 1 << 26;
+    /**
+     * Largest bucket of one gather or reduce-scatter, in floats over the group (4 Mi floats, 16 MiB): few
+     * collectives (each a round trip through every worker, which over TCP costs more than the bytes of a
+     * small parameter), buffers small enough to stay near the caches.
+     */
+    static final int BUCKET_FLOATS = 1 << 22;
 
     private final Collectives group;
     private final NDManager manager;
