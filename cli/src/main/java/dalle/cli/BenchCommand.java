@@ -98,7 +98,8 @@ final class BenchCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--transport must be inprocess or tcp, got '" + transport + "'");
         };
         try {
-            dalle.training.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps, t);
+            dalle.training.cluster.train.ShardedTrainingBench.run(spec.commandLine().getOut(), workers, trainBatch,
+                    trainSteps, t);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

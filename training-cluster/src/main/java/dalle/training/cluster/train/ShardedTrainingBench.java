@@ -22,7 +22,7 @@ import dalle.core.train.WarmupCosine;
 import dalle.core.transformer.PriorConfig;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +65,7 @@ public final class ShardedTrainingBench {
     /** How the W workers' collectives travel: in-memory queues, or each worker's own loopback TCP sockets. */
     public enum Transport { INPROCESS, TCP }
 
-    public static StepTime[] run(PrintStream out, int workers, int batch, int steps, Transport transport)
+    public static StepTime[] run(PrintWriter out, int workers, int batch, int steps, Transport transport)
             throws IOException {
         DvaeConfig dc = DvaeConfig.tiny();
         ShapesDataset shapes = ShapesDataset.train(1, dc.imageSize());
@@ -88,14 +88,17 @@ public final class ShardedTrainingBench {
                 transport == Transport.TCP ? "over loopback TCP" : "in-process");
         out.printf("%-28s %14s %12s %12s %12s%n", "setup", "median step s", "vs 1 worker", "CPU s/step",
                 "CPU vs 1");
+        out.flush();
         Path tmp = Files.createTempDirectory("dalle-bench-sharded");
         try {
             StepTime single = time(config, codes, tok, batch, steps, 1, tmp.resolve("w1"), transport);
             out.printf("%-28s %14.4f %12s %12.4f %12s%n", "1 worker (batch " + batch + ")", single.wall(), "1.00x",
                     single.cpu(), "1.00x");
+            out.flush();
             StepTime sharded = time(config, codes, tok, batch, steps, workers, tmp.resolve("w" + workers), transport);
             out.printf("%-28s %14.4f %11.2fx %12.4f %11.2fx%n", workers + " sharded threads (" + batch / workers
                     + " each)", sharded.wall(), sharded.wall() / single.wall(), sharded.cpu(), sharded.cpu() / single.cpu());
+            out.flush();
             return new StepTime[] {single, sharded};
         } finally {
             DurableFiles.deleteRecursively(tmp);
