@@ -66,11 +66,13 @@ public final class ShardedParameters {
     }
 
     /**
-     * Largest bucket of one gather or reduce-scatter, in floats over the group (4 Mi floats, 16 MiB): few
-     * collectives (each a round trip through every worker, which over TCP costs more than the bytes of a
-     * small parameter), buffers small enough to stay near the caches.
+     * Largest bucket of one gather or reduce-scatter, in floats over the group (256 Ki floats, 1 MiB): far
+     * fewer collectives than one per parameter (each is a round trip through every worker, which over TCP
+     * costs more than a small parameter's bytes), while the buffers stay small enough not to be the heap's
+     * "humongous" objects that whole-model buffers, allocated every step, would be. A larger parameter
+     * travels alone.
      */
-    static final int BUCKET_FLOATS = 1 << 22;
+    static final int BUCKET_FLOATS = 1 << 18;
 
     private final Collectives group;
     private final NDManager manager;
