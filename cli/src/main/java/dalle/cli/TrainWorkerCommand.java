@@ -1,9 +1,9 @@
 package dalle.cli;
 
+import dalle.core.train.TrainingListener;
 import dalle.training.cluster.comm.ClusterSecret;
 import dalle.training.cluster.comm.TcpSettings;
 import dalle.training.cluster.train.PriorWorker;
-import dalle.core.train.TrainingListener;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
