@@ -137,6 +137,8 @@ class DeployTrainingJobTest {
         Map<String, Object> volume = list(pod, "spec", "volumes").stream().filter(v -> v.get("secret") != null)
                 .findFirst().orElseThrow(() -> new AssertionError(job + ": no Secret volume"));
         assertEquals("dalle-train-secret", str(volume, "secret", "secretName"), job.toString());
+        assertEquals(true, at(volume, "secret", "optional"), job + ": a missing Secret reaches train.sh's exit 2 instead"
+                + " of leaving the pods in ContainerCreating");
         Map<String, Object> mount = list(worker, "volumeMounts").stream()
                 .filter(m -> volume.get("name").equals(m.get("name"))).findFirst()
                 .orElseThrow(() -> new AssertionError(job + ": the Secret volume is not mounted"));
