@@ -1,6 +1,7 @@
 package dalle.services.gateway;
 
 import dalle.services.common.Topics;
+import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.config.GatewayConfig;
 import dalle.services.gateway.fanin.GatewayStreams;
@@ -36,6 +37,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -53,6 +55,7 @@ public class GatewayRuntime implements GatewayService.Access {
 
     private final GatewayConfig config;
     private final String bootstrapServers;
+    private final KafkaSecurity kafkaSecurity;
     private final int grpcPort;
     private final GatewayHealth health;
     private StageClients clients;
@@ -67,8 +70,12 @@ public class GatewayRuntime implements GatewayService.Access {
 
     public GatewayRuntime(GatewayConfig config, @GrpcService GatewayHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
-            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort) {
+            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort,
+            Config kafkaConfig) {
         this.config = config;
+        // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
+        this.kafkaSecurity = config.kafka().enabled()
+                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
         this.health = health;
         this.grpcPort = grpcPort;
         this.bootstrapServers = bootstrap;
@@ -87,6 +94,7 @@ public class GatewayRuntime implements GatewayService.Access {
                 });
         if (config.kafka().enabled()) {
             Properties p = new Properties();
+            p.putAll(kafkaSecurity.properties());
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -101,7 +109,7 @@ public class GatewayRuntime implements GatewayService.Access {
                     Path.of(System.getProperty("java.io.tmpdir"), "dalle-gateway-" + instance));
             streams = new GatewayStreams(new GatewayStreams.Options(bootstrapServers, stateDir, instance,
                     g.fanInApplicationId(), g.statusViewApplicationId(), g.maxRequestAge(), g.jobRetention(),
-                    Map.of()));
+                    kafkaSecurity.properties()));
             jobs = new Jobs(producer, new StreamsJobStates(streams::view), g.jobDeadline());
         }
         jobExecutor = new ThreadPoolExecutor(g.jobConcurrency(), g.jobConcurrency(), 60, TimeUnit.SECONDS,
