@@ -171,6 +171,7 @@ final class ServicesBench {
 
     /** Writes {@code count} requests at once and waits for all their results; seconds from first write to last. */
     private double kafka(String bootstrap, String run, int count, String caption) throws Exception {
+        // The bench's own local broker (LocalStack): PLAINTEXT on 127.0.0.1, so KafkaSecurity.PLAINTEXT, no keys.
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

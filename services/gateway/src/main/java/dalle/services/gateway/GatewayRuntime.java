@@ -1,6 +1,7 @@
 package dalle.services.gateway;
 
 import dalle.services.common.Topics;
+import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.config.GatewayConfig;
 import dalle.services.gateway.fanin.GatewayStreams;
@@ -21,7 +22,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -39,6 +39,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -56,6 +57,7 @@ public class GatewayRuntime implements GatewayService.Access {
 
     private final GatewayConfig config;
     private final String bootstrapServers;
+    private final KafkaSecurity kafkaSecurity;
     private final int grpcPort;
     private final GatewayHealth health;
     private StageClients clients;
@@ -72,8 +74,12 @@ public class GatewayRuntime implements GatewayService.Access {
 
     public GatewayRuntime(GatewayConfig config, @GrpcService GatewayHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
-            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort) {
+            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort,
+            Config kafkaConfig) {
         this.config = config;
+        // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
+        this.kafkaSecurity = config.kafka().enabled()
+                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
         this.health = health;
         this.grpcPort = grpcPort;
         this.bootstrapServers = bootstrap;
@@ -97,6 +103,7 @@ public class GatewayRuntime implements GatewayService.Access {
                 });
         if (config.kafka().enabled()) {
             Properties p = new Properties();
+            p.putAll(kafkaSecurity.properties());
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -113,7 +120,7 @@ public class GatewayRuntime implements GatewayService.Access {
             String advertised = g.advertisedAddress().orElseGet(() -> hostName() + ":" + grpcPort);
             streams = new GatewayStreams(new GatewayStreams.Options(bootstrapServers, stateDir, instance,
                     g.fanInApplicationId(), g.statusViewApplicationId(), g.maxRequestAge(), g.jobRetention(),
-                    Map.of(), advertised));
+                    kafkaSecurity.properties(), advertised));
             peers = new GatewayPeers(new StageClients.Tls(tls.enabled(), tls.trustCertificates(), tls.certificate(),
                     tls.key(), tc.peerAuthority().orElse(null)));
             jobs = new Jobs(producer, new StreamsJobStates(streams::view, advertised), g.jobDeadline(), peers,

@@ -77,8 +77,7 @@ public final class StatusView implements AutoCloseable {
     public static StatusView start(StreamsSettings settings, Duration retention) throws IOException {
         String events = Topics.GENERATION_EVENTS.name();
         String results = Topics.GENERATION_RESULTS.name();
-        Map<String, Integer> counts = Partitions.of(settings.bootstrap(), List.of(events, results),
-                settings.startTimeout());
+        Map<String, Integer> counts = Partitions.of(settings, List.of(events, results));
         if (!counts.get(events).equals(counts.get(results))) {
             throw new IOException("the status view needs " + events + " and " + results
                     + " to have the same partition count (a request's events and result in one task); they have "
