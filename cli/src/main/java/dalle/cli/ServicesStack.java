@@ -100,6 +100,11 @@ public final class ServicesStack implements AutoCloseable {
         }
     }
 
+    /** What runs (run.json as {@code dalle up} wrote it; the pids of the first start). */
+    RunState state() {
+        return state;
+    }
+
     /** The broker's bootstrap address. */
     public String bootstrap() {
         return state.kafka().bootstrap();
