@@ -60,6 +60,7 @@ public class GatewayRuntime implements GatewayService.Access {
     private GatewayCore core;
     private ThreadPoolExecutor executor;
     private ThreadPoolExecutor jobExecutor;
+    private AdmissionLimit admission;
     private ScheduledExecutorService checker;
     private KafkaProducer<String, GenerationRequest> producer;
     private GatewayStreams streams;
@@ -79,6 +80,7 @@ public class GatewayRuntime implements GatewayService.Access {
         clients = new StageClients(g.tokenizerAddress(), g.samplerAddress(), g.decoderAddress(), g.rerankerAddress());
         models = new StageModels(clients);
         core = new GatewayCore(clients, models::info, g.defaultTimeout());
+        admission = new AdmissionLimit(g.concurrency(), g.latencyTolerance());
         executor = new ThreadPoolExecutor(g.concurrency(), g.concurrency(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(g.concurrency()), r -> {
                     Thread t = new Thread(r, "gateway-generate");
@@ -190,6 +192,11 @@ public class GatewayRuntime implements GatewayService.Access {
         return jobExecutor;
     }
 
+    @Override
+    public AdmissionLimit admission() {
+        return admission;
+    }
+
     /** Why the gateway is not alive (its Streams apps down too long); null while it is. */
     public String notAlive() {
         if (streams == null) {
@@ -216,16 +223,23 @@ public class GatewayRuntime implements GatewayService.Access {
      */
     public GenerateResponse generate(GenerateRequest request, Consumer<Runnable> onCallerGone) {
         GatewayCore c = core();
+        AdmissionLimit.Permit permit = admission.tryAcquire(AdmissionLimit.candidates(request)).orElseThrow(() ->
+                new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
+                        "gateway is at its limit of concurrent generations; retry later"));
         Future<GenerateResponse> f;
         try {
             f = executor.submit(() -> c.generate(request, null, e -> { }));
         } catch (RejectedExecutionException e) {
+            permit.release(false);
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "gateway is at its limit of concurrent generations; retry later");
         }
         onCallerGone.accept(() -> f.cancel(true));
+        boolean completed = false;
         try {
-            return f.get();
+            GenerateResponse r = f.get();
+            completed = true;
+            return r;
         } catch (CancellationException e) {
             throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "the caller went away; generation cancelled", e);
         } catch (InterruptedException e) {
@@ -237,6 +251,8 @@ public class GatewayRuntime implements GatewayService.Access {
                 throw r;
             }
             throw new IllegalStateException(e.getCause());
+        } finally {
+            permit.release(completed);
         }
     }
 
