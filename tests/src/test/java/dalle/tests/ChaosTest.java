@@ -109,10 +109,12 @@ class ChaosTest {
         Path dir = Stack.freshDir("chaos");
         Path bundle = dir.resolve("bundle");
         E2eBundle.write(bundle);
-        // 10 generations at once and 10 waiting: all 20 gRPC calls are admitted
+        // all 20 gRPC calls admitted and running at once (no latency-driven shedding: this suite is about faults,
+        // `dalle bench overload` about admission), so that they are in flight at each kill
         stack = Stack.start(dir.resolve("run"), bundle, Map.of(
                 "sampler", List.of("-Ddalle.kafka.max-poll-records=2"),
-                "gateway", List.of("-Ddalle.gateway.concurrency=10")));
+                "gateway", List.of("-Ddalle.gateway.concurrency=" + GRPC_CALLS,
+                        "-Ddalle.gateway.latency-tolerance=1000")));
         gateway = ManagedChannelBuilder.forAddress("localhost", stack.grpcPort("gateway")).usePlaintext()
                 .maxInboundMessageSize(64 << 20).build();
         producer = Topic.producer(stack.bootstrap());
