@@ -5,6 +5,7 @@ import dalle.core.sampling.ImageSampler;
 import dalle.core.sampling.SamplingParams;
 import dalle.core.transformer.DallePrior;
 import dalle.core.transformer.PriorConfig;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Spec;
  * compressed vs exact gradient averaging.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
-        description = {"Rerunnable benchmarks. Targets: sampler, collectives, services, train-sharded; subcommand: powersgd.",
+        description = {"Rerunnable benchmarks. Targets: sampler, collectives, services, overload, train-sharded; subcommand: powersgd.",
                 "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
                 "recomputation (the baseline), at each batch size, on the same random-weight model in one run.",
                 "collectives: raw throughput of one loopback TCP stream and the aggregate of --workers concurrent",
@@ -34,6 +35,10 @@ import picocli.CommandLine.Spec;
                 "services: images/s of --requests requests x --candidates through Kafka and the five services on",
                 "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
                 "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own.",
+                "overload: against the gateway's HTTP API (the `dalle up` stack of --data, else its own): unloaded",
+                "p50/p99 and the sustainable rate (--clients closed-loop clients, --probe seconds each), then --factor",
+                "times that rate for --duration seconds: admitted vs shed (429), admitted p50/p99 vs unloaded p99,",
+                "RSS and heap of each service (first/last/max).",
                 "train-sharded: median step time of sharded prior training with --workers in-process workers",
                 "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps), their",
                 "collectives in-process or over loopback TCP (--transport), in wall",
@@ -84,6 +89,22 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train-batch", defaultValue = "16", description = "train-sharded: global batch (default ${DEFAULT-VALUE}).")
     int trainBatch;
 
+    @Option(names = "--duration", defaultValue = "180", paramLabel = "SECONDS",
+            description = "overload: how long to offer --factor x the sustainable rate (default ${DEFAULT-VALUE}).")
+    double durationSeconds;
+
+    @Option(names = "--probe", defaultValue = "20", paramLabel = "SECONDS",
+            description = "overload: how long each of the unloaded and the sustainable-rate probes runs (default ${DEFAULT-VALUE}).")
+    double probeSeconds;
+
+    @Option(names = "--clients", defaultValue = "4",
+            description = "overload: closed-loop clients measuring the sustainable rate (default ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(names = "--factor", defaultValue = "2",
+            description = "overload: offered rate as a multiple of the sustainable rate (default ${DEFAULT-VALUE}).")
+    double factor;
+
     @Option(names = "--train-steps", defaultValue = "10", description = "train-sharded: timed steps (default ${DEFAULT-VALUE}).")
     int trainSteps;
 
@@ -120,10 +141,35 @@ final class BenchCommand implements Callable<Integer> {
             case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
                     .run(data, model, UpCommand.SERVICES_DIR, List.of("-Xmx2g", "-Dai.djl.offline=true",
                             "-Dai.djl.pytorch.num_threads=1"));
+            case "overload" -> overload();
             case "train-sharded" -> trainSharded();
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target
-                    + "' (known: sampler, collectives, services, train-sharded)");
+                    + "' (known: sampler, collectives, services, overload, train-sharded)");
         };
+    }
+
+    private int overload() throws Exception {
+        OverloadBench bench = new OverloadBench(spec.commandLine().getOut(),
+                Duration.ofMillis((long) (probeSeconds * 1000)), Duration.ofMillis((long) (durationSeconds * 1000)),
+                clients, factor, candidates);
+        java.nio.file.Path dir = data.toAbsolutePath().normalize();
+        java.util.Optional<RunState> running = RunState.read(dir).filter(r -> r.services().stream()
+                .allMatch(s -> Supervisor.probe(java.net.URI.create(s.readyUrl())).isEmpty()));
+        if (running.isPresent()) {
+            spec.commandLine().getOut().println("bench overload: using the running stack of " + dir);
+            bench.run(running.get());
+            return 0;
+        }
+        java.nio.file.Path bundle = UpCommand.bundle(model, dir, spec.commandLine().getOut());
+        spec.commandLine().getOut().println("bench overload: starting Kafka and the five services (no running stack"
+                + " in " + dir + ")...");
+        spec.commandLine().getOut().flush();
+        try (ServicesStack stack = ServicesStack.start(dir.resolve("bench"), bundle, UpCommand.SERVICES_DIR,
+                ServicesStack.freePort(), ServicesBench.freeBase(), List.of("-Xmx2g", "-Dai.djl.offline=true",
+                        "-Dai.djl.pytorch.num_threads=1"), Duration.ofMinutes(5))) {
+            bench.run(stack.state());
+        }
+        return 0;
     }
 
     private int sampler() {

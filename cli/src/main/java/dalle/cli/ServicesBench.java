@@ -86,7 +86,7 @@ final class ServicesBench {
         }
     }
 
-    private static int freeBase() throws IOException {
+    static int freeBase() throws IOException {
         for (int base = 28_000; base < 60_000; base += 100) {
             boolean free = true;
             for (int p = base; p < base + Services.PORT_SPAN && free; p++) {

@@ -81,7 +81,7 @@ public final class ServicesStack implements AutoCloseable {
                     stack.logDir(), stack.dataDir().resolve("gateway-state"));
             made.add(s);
             return s;
-        }, readyTimeout, Duration.ofSeconds(10));
+        }, readyTimeout, Duration.ofSeconds(10)).state();
         return new ServicesStack(stack, state, made.get(0), basePort, readyTimeout);
     }
 
@@ -137,6 +137,11 @@ public final class ServicesStack implements AutoCloseable {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
+    /** What runs (run.json as {@code dalle up} wrote it; the pids of the first start). */
+    RunState state() {
+        return state;
+    }
+
     /** The broker's bootstrap address. */
     public String bootstrap() {
         return state.kafka().bootstrap();
@@ -186,6 +191,35 @@ public final class ServicesStack implements AutoCloseable {
             throw new IllegalStateException(service + " was not started again with startAgain");
         }
         stack.supervisor().awaitReady(List.of(s), readyTimeout);
+    }
+
+    /** The broker's process, while it runs. */
+    public java.util.Optional<ProcessHandle> brokerProcess() throws IOException {
+        return stack.supervisor().process(LocalStack.KAFKA);
+    }
+
+    /** Kills the broker with SIGKILL (no controlled shutdown) and waits until it is gone. */
+    public void killBroker() throws IOException {
+        ProcessHandle h = brokerProcess().orElseThrow(() -> new IOException("the broker is not running"));
+        h.destroyForcibly();
+        try {
+            h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IOException("the broker (pid " + h.pid() + ") did not exit after SIGKILL", e);
+        }
+    }
+
+    /**
+     * Starts the broker again on its data folder and port (its topics and records kept) and waits until clients
+     * can talk to it; the services reconnect by themselves.
+     */
+    public void restartBroker() throws IOException {
+        stack.restartBroker(bootstrapPort());
+    }
+
+    private int bootstrapPort() {
+        String b = bootstrap();
+        return Integer.parseInt(b.substring(b.lastIndexOf(':') + 1));
     }
 
     /** Starts the service again with its command line and waits until it is ready. */

@@ -75,13 +75,19 @@ final class UpCommand implements Callable<Integer> {
         LocalKeys.ensure(stack.dataDir());
         PrintWriter out = spec.commandLine().getOut();
         Path bundle = bundle(model, stack.dataDir(), out);
-        out.println("dalle up: starting Kafka and " + Services.SERVICES.size() + " services in " + stack.dataDir()
-                + " ...");
+        List<String> running = stack.running();
+        out.println(running.isEmpty() ? "dalle up: starting Kafka and " + Services.SERVICES.size() + " services in "
+                + stack.dataDir() + " ..." : "dalle up: " + String.join(", ", running) + " run already in "
+                + stack.dataDir() + "; starting what is not running ...");
         out.flush();
-        RunState state = stack.up(kafkaPort, bootstrap -> Services.specs(java, jvmOptions, Map.of(), services, bundle,
-                bootstrap, basePort, stack.logDir(), stack.dataDir().resolve("gateway-state")),
+        LocalStack.Up up = stack.up(kafkaPort, bootstrap -> Services.specs(java, jvmOptions, Map.of(), services,
+                bundle, bootstrap, basePort, stack.logDir(), stack.dataDir().resolve("gateway-state")),
                 Duration.ofSeconds(timeoutSeconds), DownCommand.GRACE);
-        print(out, state, basePort);
+        if (!up.kept().isEmpty()) {
+            out.println("started again: " + (up.started().isEmpty() ? "nothing (everything runs)"
+                    : String.join(", ", up.started())) + "; left running: " + String.join(", ", up.kept()));
+        }
+        print(out, up.state(), basePort);
         out.flush();
         return 0;
     }

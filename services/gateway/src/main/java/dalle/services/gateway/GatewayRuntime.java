@@ -65,6 +65,7 @@ public class GatewayRuntime implements GatewayService.Access {
     private GatewayCore core;
     private ThreadPoolExecutor executor;
     private ThreadPoolExecutor jobExecutor;
+    private AdmissionLimit admission;
     private ScheduledExecutorService checker;
     private KafkaProducer<String, GenerationRequest> producer;
     private KafkaProducer<String, GenerationEvent> events;
@@ -95,6 +96,7 @@ public class GatewayRuntime implements GatewayService.Access {
                 tls);
         models = new StageModels(clients);
         core = new GatewayCore(clients, models::info, g.defaultTimeout());
+        admission = new AdmissionLimit(g.concurrency(), g.latencyTolerance());
         executor = new ThreadPoolExecutor(g.concurrency(), g.concurrency(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(g.concurrency()), r -> {
                     Thread t = new Thread(r, "gateway-generate");
@@ -218,6 +220,11 @@ public class GatewayRuntime implements GatewayService.Access {
         return jobExecutor;
     }
 
+    @Override
+    public AdmissionLimit admission() {
+        return admission;
+    }
+
     /** Why the gateway is not alive (its Streams apps down too long); null while it is. */
     public String notAlive() {
         if (streams == null) {
@@ -244,17 +251,24 @@ public class GatewayRuntime implements GatewayService.Access {
      */
     public GenerateResponse generate(GenerateRequest request, Consumer<Runnable> onCallerGone) {
         GatewayCore c = core();
+        AdmissionLimit.Permit permit = admission.tryAcquire(AdmissionLimit.candidates(request)).orElseThrow(() ->
+                new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
+                        "gateway is at its limit of concurrent generations; retry later"));
         Future<GenerateResponse> f;
         try {
             // the caller's context (its tenant) goes with the generation
             f = executor.submit(io.grpc.Context.current().wrap(() -> c.generate(request, null, e -> { })));
         } catch (RejectedExecutionException e) {
+            permit.release(false);
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "gateway is at its limit of concurrent generations; retry later");
         }
         onCallerGone.accept(() -> f.cancel(true));
+        boolean completed = false;
         try {
-            return f.get();
+            GenerateResponse r = f.get();
+            completed = true;
+            return r;
         } catch (CancellationException e) {
             throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "the caller went away; generation cancelled", e);
         } catch (InterruptedException e) {
@@ -266,6 +280,8 @@ public class GatewayRuntime implements GatewayService.Access {
                 throw r;
             }
             throw new IllegalStateException(e.getCause());
+        } finally {
+            permit.release(completed);
         }
     }
 

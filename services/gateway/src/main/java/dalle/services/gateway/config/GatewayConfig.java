@@ -114,9 +114,21 @@ public interface GatewayConfig {
         @WithDefault("5m")
         Duration defaultTimeout();
 
-        /** Generations running at once; as many more may wait, then RESOURCE_EXHAUSTED. */
+        /**
+         * The most generations running at once. Fewer are admitted while generations take more than
+         * {@code latency-tolerance} times the unloaded latency (an adaptive limit); beyond the limit a request is
+         * refused at once with RESOURCE_EXHAUSTED (HTTP 429).
+         */
         @WithDefault("8")
         int concurrency();
+
+        /**
+         * How many times its unloaded latency (per candidate, the fastest of the last minutes) a generation may take
+         * before the gateway admits fewer at once; above 1.
+         */
+        @WithName("latency-tolerance")
+        @WithDefault("2.0")
+        double latencyTolerance();
 
         /**
          * A request still incomplete this long after its submission fails with DEADLINE_EXCEEDED on
