@@ -15,10 +15,12 @@ import picocli.CommandLine.Spec;
  * compressed vs exact gradient averaging.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
-        description = {"Rerunnable benchmarks. Targets: sampler, collectives, services, train-sharded; subcommand: powersgd.",
+        description = {"Rerunnable benchmarks. Targets: sampler, stages, collectives, services, train-sharded; subcommand: powersgd.",
                 "sampler: image tokens/s and GFLOP/s of the prior's batched sampling loop per --paths (the first is the",
                 "baseline) at each batch size and preset, on a random-weight model, and the GFLOP/s as a fraction of an",
                 "fp32 matmul (512^3, and the sampler's own MLP shape) measured interleaved in the same run.",
+                "stages: decode + rerank of --images images with the Pipeline's batched stages vs one image per",
+                "forward pass (the stages before batching), interleaved, same run.",
                 "collectives: raw throughput of one loopback TCP stream, then ring all-reduce over loopback TCP",
                 "among --workers threads (each with its own sockets) at each of --sizes: algbw, busbw =",
                 "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run.",
@@ -32,7 +34,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "TARGET",
-            description = "What to benchmark: sampler, collectives, services or train-sharded (or the powersgd subcommand).")
+            description = "What to benchmark: sampler, stages, collectives, services or train-sharded (or the powersgd subcommand).")
     String target;
 
     @Option(names = "--preset", split = ",", defaultValue = "tiny",
@@ -52,6 +54,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--text-vocab", defaultValue = "1024", description = "Text vocabulary of the random model (default ${DEFAULT-VALUE}).")
     int textVocab;
+
+    @Option(names = "--images", defaultValue = "32", description = "stages: images decoded and reranked (default ${DEFAULT-VALUE}).")
+    int images;
 
     @Option(names = "--workers", defaultValue = "4", description = "collectives: ring size (default ${DEFAULT-VALUE}).")
     int workers;
@@ -94,24 +99,25 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (target == null) {
-            throw new IllegalArgumentException("name a benchmark: sampler, collectives, services, train-sharded or powersgd");
+            throw new IllegalArgumentException("name a benchmark: sampler, stages, collectives, services, train-sharded or powersgd");
         }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
         }
         return switch (target) {
             case "sampler" -> sampler();
+            case "stages" -> new StagesBench(spec.commandLine().getOut(), repeat).run(model.resolve(), images);
             case "collectives" -> CollectivesBenchReport.run(spec.commandLine().getOut(), workers, sizes, repeat);
             case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
                     .run(data, model, UpCommand.SERVICES_DIR, List.of("-Xmx2g", "-Dai.djl.offline=true",
                             "-Dai.djl.pytorch.num_threads=1"));
             case "train-sharded" -> trainSharded();
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target
-                    + "' (known: sampler, collectives, services, train-sharded)");
+                    + "' (known: sampler, stages, collectives, services, train-sharded)");
         };
     }
 
     private int sampler() {
-        return new SamplerBench(System.out, repeat, textVocab).run(presets, batches, paths);
+        return new SamplerBench(spec.commandLine().getOut(), repeat, textVocab).run(presets, batches, paths);
     }
 }
