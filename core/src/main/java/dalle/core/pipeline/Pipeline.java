@@ -1,5 +1,6 @@
 package dalle.core.pipeline;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dalle.core.bundle.BundlePart;
@@ -19,24 +20,20 @@ import java.util.Objects;
  * is written once here and reached in-process, over gRPC and over Kafka with the same result.
  * Work is chunked ({@link #SAMPLE_BATCH} candidates per sampling batch) to bound memory; since
  * every candidate has its own RNG stream, chunking does not change any result. Decoding and
- * scoring run up to {@link #DECODE_BATCH} images per forward pass under {@link StageBatches}' rule
- * (2 to 15 images a pass, a lone image beside a copy of itself): libtorch's CPU kernels change with
- * the batch size, and only within that range does an image's result not depend on the batch's size,
- * its position or its neighbours. The services batch whatever a Kafka poll brings, so this rule is
- * what gives every path the same bytes and the same scores; it is checked on the loaded models before
- * the first batch, and where it does not hold every image runs beside a copy of itself.
+ * scoring run one image per forward pass ({@link #DECODE_BATCH}): a batched matrix product can
+ * differ in the last bit with the batch's size and the image's position in it, and the services
+ * batch whatever a Kafka poll brings, so only a batch of one gives every path the same bytes and
+ * the same scores.
  */
 public final class Pipeline {
 
     /** Candidates sampled together in one batched decoding loop. */
     public static final int SAMPLE_BATCH = 64;
     /**
-     * Most images decoded or scored per forward pass ({@link StageBatches}): a pass holds 2 to 15 images, so
-     * that a candidate's image and score do not depend on which other images shared its batch (measured: one
-     * image alone takes other convolution kernels than two, and a score moved by one ulp between batch sizes 5
-     * and 1; 1×1 convolutions switch kernel at 16 images).
+     * Images decoded or scored per forward pass: one, so that a candidate's image and score do not depend on
+     * which other images shared its batch (measured: a score moved by one ulp between batch sizes 5 and 1).
      */
-    public static final int DECODE_BATCH = StageBatches.MAX;
+    public static final int DECODE_BATCH = 1;
 
     /** Progress of a running generation: {@code done} of {@code total} units of {@code stage}. */
     @FunctionalInterface
@@ -48,8 +45,6 @@ public final class Pipeline {
 
     private final ModelBundle bundle;
     private final ImageSampler sampler; // null when the bundle was loaded without the prior
-    private volatile Boolean decodeBatched; // StageBatches.invariant for the dVAE, checked on first use
-    private volatile Boolean scoreBatched;  // the same for the reranker
 
     /** Over a whole bundle, or over a stage's parts: each stage method needs only its own part. */
     public Pipeline(ModelBundle bundle) {
@@ -112,115 +107,54 @@ public final class Pipeline {
         return out;
     }
 
-    /** Stage 3: image-token grids to images, in batches under {@link StageBatches}' rule. */
+    /** Stage 3: image-token grids to images. */
     public List<RgbImage> decode(List<int[]> codes, Progress progress) {
         int cells = bundle.dvae().config().gridSize() * bundle.dvae().config().gridSize();
-        for (int i = 0; i < codes.size(); i++) {
-            if (codes.get(i).length != cells) {
-                throw new IllegalArgumentException("codes: candidate " + i + " has " + codes.get(i).length
-                        + " tokens, the dVAE expects " + cells);
+        List<RgbImage> out = new ArrayList<>(codes.size());
+        for (int from = 0; from < codes.size(); from += DECODE_BATCH) {
+            List<int[]> chunk = codes.subList(from, Math.min(codes.size(), from + DECODE_BATCH));
+            try (NDManager step = bundle.manager().newSubManager()) {
+                long[] flat = new long[chunk.size() * cells];
+                for (int i = 0; i < chunk.size(); i++) {
+                    int[] c = chunk.get(i);
+                    if (c.length != cells) {
+                        throw new IllegalArgumentException("codes: candidate " + (from + i) + " has " + c.length
+                                + " tokens, the dVAE expects " + cells);
+                    }
+                    for (int j = 0; j < cells; j++) {
+                        flat[i * cells + j] = c[j];
+                    }
+                }
+                NDArray images = bundle.dvae().decode(step.create(flat, new Shape(chunk.size(), cells)));
+                out.addAll(RgbImage.unstack(images));
             }
+            progress.update("decode", out.size(), codes.size());
         }
-        return StageBatches.run(codes, decodeBatched(), this::decodeForward,
-                done -> progress.update("decode", done, codes.size()));
+        return out;
     }
 
     /**
-     * Stage 4: the reranker's score of each image against the caption's text slots, in batches under
-     * {@link StageBatches}' rule. Images are scored as their 8-bit encoding ({@link RgbImage#quantized8()}),
-     * which is what a service receives as PNG: in-process, gRPC and Kafka generations therefore give the same
-     * scores and the same order, not only the same PNGs.
+     * Stage 4: the reranker's score of each image against the caption's text slots. Images are scored as their
+     * 8-bit encoding ({@link RgbImage#quantized8()}), which is what a service receives as PNG: in-process,
+     * gRPC and Kafka generations therefore give the same scores and the same order, not only the same PNGs.
      */
     public float[] score(int[] text, List<RgbImage> images, Progress progress) {
-        int[] clipText = clipText(text);
-        List<float[]> each = StageBatches.run(images, scoreBatched(clipText), chunk -> scoreForward(clipText, chunk),
-                done -> progress.update("rerank", done, images.size()));
-        float[] scores = new float[images.size()];
-        for (int i = 0; i < scores.length; i++) {
-            scores[i] = each.get(i)[0];
-        }
-        return scores;
-    }
-
-    /** One forward pass of the dVAE decoder over grids of the right length. */
-    private List<RgbImage> decodeForward(List<int[]> chunk) {
-        int cells = bundle.dvae().config().gridSize() * bundle.dvae().config().gridSize();
-        try (NDManager step = bundle.manager().newSubManager()) {
-            long[] flat = new long[chunk.size() * cells];
-            for (int i = 0; i < chunk.size(); i++) {
-                int[] c = chunk.get(i);
-                for (int j = 0; j < cells; j++) {
-                    flat[i * cells + j] = c[j];
-                }
-            }
-            return RgbImage.unstack(bundle.dvae().decode(step.create(flat, new Shape(chunk.size(), cells))));
-        }
-    }
-
-    /** One forward pass of the reranker: the score of each image's 8-bit encoding, one float[1] per image. */
-    private List<float[]> scoreForward(int[] clipText, List<RgbImage> chunk) {
-        try (NDManager step = bundle.manager().newSubManager()) {
-            float[] s = bundle.clip().score(clipText, RgbImage.stack(step, chunk.stream().map(RgbImage::quantized8).toList()));
-            List<float[]> out = new ArrayList<>(s.length);
-            for (float v : s) {
-                out.add(new float[] {v});
-            }
-            return out;
-        }
-    }
-
-    private int[] clipText(int[] text) {
         int clipLength = bundle.clip().config().textLength();
         int[] clipText = text.length == clipLength ? text : java.util.Arrays.copyOf(text, clipLength);
         if (text.length < clipLength) {
             java.util.Arrays.fill(clipText, text.length, clipLength, bundle.clip().config().padTokenId());
         }
-        return clipText;
-    }
-
-    /** Whether the dVAE may decode batches here: {@link StageBatches#invariant} on fixed random grids, once. */
-    boolean decodeBatched() {
-        Boolean ok = decodeBatched;
-        if (ok == null) {
-            synchronized (this) {
-                if (decodeBatched == null) {
-                    int cells = bundle.dvae().config().gridSize() * bundle.dvae().config().gridSize();
-                    java.util.SplittableRandom rng = new java.util.SplittableRandom(0x5eed);
-                    List<int[]> probe = new ArrayList<>();
-                    for (int i = 0; i < StageBatches.MAX; i++) {
-                        probe.add(rng.ints(cells, 0, bundle.dvae().config().codebookSize()).toArray());
-                    }
-                    decodeBatched = StageBatches.invariant(probe,
-                            chunk -> decodeForward(chunk).stream().map(RgbImage::chw).toList());
-                }
-                ok = decodeBatched;
+        float[] scores = new float[images.size()];
+        for (int from = 0; from < images.size(); from += DECODE_BATCH) {
+            int to = Math.min(images.size(), from + DECODE_BATCH);
+            try (NDManager step = bundle.manager().newSubManager()) {
+                List<RgbImage> chunk = images.subList(from, to).stream().map(RgbImage::quantized8).toList();
+                float[] s = bundle.clip().score(clipText, RgbImage.stack(step, chunk));
+                System.arraycopy(s, 0, scores, from, s.length);
             }
+            progress.update("rerank", to, images.size());
         }
-        return ok;
-    }
-
-    /** Whether the reranker may score batches here: {@link StageBatches#invariant} on fixed random 8-bit images, once. */
-    boolean scoreBatched(int[] clipText) {
-        Boolean ok = scoreBatched;
-        if (ok == null) {
-            synchronized (this) {
-                if (scoreBatched == null) {
-                    int size = bundle.clip().config().imageSize();
-                    java.util.SplittableRandom rng = new java.util.SplittableRandom(0x5eed);
-                    List<RgbImage> probe = new ArrayList<>();
-                    for (int i = 0; i < StageBatches.MAX; i++) {
-                        float[] chw = new float[3 * size * size];
-                        for (int j = 0; j < chw.length; j++) {
-                            chw[j] = rng.nextInt(256) / 255f;
-                        }
-                        probe.add(new RgbImage(size, size, chw));
-                    }
-                    scoreBatched = StageBatches.invariant(probe, chunk -> scoreForward(clipText, chunk));
-                }
-                ok = scoreBatched;
-            }
-        }
-        return ok;
+        return scores;
     }
 
     /** Orders candidates best first ({@link Ranking}: score descending, ties by lower index). */
