@@ -16,10 +16,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * {@code dalle bench stages}: decode + rerank of N images, the {@link Pipeline}'s batched stages against the
- * one-image-per-forward-pass baseline (the arithmetic of the stages before batching: the dVAE on a batch of one,
- * the reranker's {@code logits(encodeImage, encodeText)} on a batch of one), interleaved, medians of CPU and wall
- * seconds.
+ * {@code dalle bench stages}: decode + rerank of N images, the {@link Pipeline}'s stages (up to
+ * {@link Pipeline#DECODE_BATCH} images a forward pass) against the one-image-per-forward-pass baseline (the dVAE on a
+ * batch of one, the reranker's {@code logits(encodeImage, encodeText)} on a batch of one), interleaved, medians of
+ * CPU and wall seconds; for measuring a batching rule for the stages against one image at a time.
  */
 final class StagesBench {
 
@@ -66,7 +66,7 @@ final class StagesBench {
             out.printf("%-26s %9s %9s %9s%n", "path", "cpu s", "wall s", "speedup");
             double base = median(cpu[0]);
             out.printf("%-26s %9.3f %9.3f %8.2fx%n", "one image per pass", base, median(wall[0]), 1.0);
-            out.printf("%-26s %9.3f %9.3f %8.2fx%n", "batched (" + Pipeline.DECODE_BATCH + " max)", median(cpu[1]),
+            out.printf("%-26s %9.3f %9.3f %8.2fx%n", "pipeline (" + Pipeline.DECODE_BATCH + " per pass)", median(cpu[1]),
                     median(wall[1]), base / median(cpu[1]));
         }
         return 0;
