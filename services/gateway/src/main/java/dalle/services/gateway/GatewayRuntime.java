@@ -11,6 +11,7 @@ import dalle.services.gateway.jobs.StreamsJobStates;
 import dalle.v1.ErrorCode;
 import dalle.v1.GenerateRequest;
 import dalle.v1.GenerateResponse;
+import dalle.v1.GenerationEvent;
 import dalle.v1.GenerationRequest;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.runtime.ShutdownEvent;
@@ -215,10 +216,19 @@ public class GatewayRuntime implements GatewayService.Access {
      * leave its generation running.
      */
     public GenerateResponse generate(GenerateRequest request, Consumer<Runnable> onCallerGone) {
+        return generate(request, e -> { }, onCallerGone);
+    }
+
+    /**
+     * As {@link #generate(GenerateRequest, Consumer)}, telling {@code progress} each stage's progress as
+     * GenerateStream does (the HTTP stream of the web page).
+     */
+    public GenerateResponse generate(GenerateRequest request, Consumer<GenerationEvent> progress,
+                                     Consumer<Runnable> onCallerGone) {
         GatewayCore c = core();
         Future<GenerateResponse> f;
         try {
-            f = executor.submit(() -> c.generate(request, null, e -> { }));
+            f = executor.submit(() -> c.generate(request, null, progress));
         } catch (RejectedExecutionException e) {
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "gateway is at its limit of concurrent generations; retry later");
