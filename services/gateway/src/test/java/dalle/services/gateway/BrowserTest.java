@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dalle.services.common.TestBroker;
+import dalle.services.common.kafka.CloudEvents;
+import dalle.services.common.kafka.CloudEventsTest;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
@@ -93,6 +95,10 @@ class BrowserTest {
         try (FakePipeline pipeline = new FakePipeline(TestBroker.bootstrap())) {
             seen = run(OUT.resolve("page.log").toAbsolutePath(), 240, "node", "page.test.mjs",
                     "http://localhost:18470", browser.toString(), OUT.toAbsolutePath().toString());
+            // the job's record on generation-requests carries the CloudEvents headers, from the gateway
+            assertEquals(1, pipeline.requestHeaders.size());
+            CloudEventsTest.assertCloudEvent(pipeline.requestHeaders.get(0), "dalle.v1.GenerationRequest");
+            assertEquals("/dalle/gateway", CloudEvents.header(pipeline.requestHeaders.get(0), "ce_source"));
         }
         long t2 = System.nanoTime();
         System.out.printf("BrowserTest: npm ci %d ms, browser session %d ms; saw %s%n",

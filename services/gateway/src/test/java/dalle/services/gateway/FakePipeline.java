@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -30,6 +31,8 @@ final class FakePipeline implements AutoCloseable {
 
     private final Thread thread;
     private volatile boolean running = true;
+    /** The headers of every request record read, in order. */
+    final List<Headers> requestHeaders = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     FakePipeline(String bootstrap) {
         thread = new Thread(() -> run(bootstrap), "fake-pipeline");
@@ -51,6 +54,7 @@ final class FakePipeline implements AutoCloseable {
             while (running) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     GenerationRequest g = GenerationRequest.parseFrom(r.value());
+                    requestHeaders.add(r.headers());
                     int n = g.getCandidates() == 0 ? 16 : g.getCandidates();
                     producer.send(new ProducerRecord<>(Topics.GENERATION_EVENTS.name(), g.getRequestId(),
                             GenerationEvent.newBuilder().setRequestId(g.getRequestId()).setStage(Stage.STAGE_SAMPLER)
