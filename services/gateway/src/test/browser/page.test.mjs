@@ -1,13 +1,13 @@
 // The gateway's web page in a real browser (Debian's Chromium, driven by playwright-core), as a user uses it:
 // type a caption, generate, watch the progress, see the N best ranked, get the contact sheet, see an API error as
 // the API gives it, queue a job and open it once done. Run by BrowserTest:
-//   node page.test.mjs <gateway base URL> <chromium binary> <folder for screenshots>
+//   node page.test.mjs <gateway base URL> <chromium binary> <folder for screenshots> <API key>
 // Prints one JSON line of what it saw; exits non-zero with the reason when something is not as expected.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 
-const [base, executablePath, out] = process.argv.slice(2);
+const [base, executablePath, out, apiKey] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
 const t0 = Date.now();
 const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--headless=new'] });
@@ -21,8 +21,15 @@ try {
   await page.goto(base + '/');
   assert.equal(await page.title(), 'dalle-jvm');
 
+  // without a key: the API's 401, shown as it gives it
+  await page.fill('#caption', 'a small red circle above a blue square');
+  await page.click('#generate');
+  await page.waitForSelector('#error:not([hidden])');
+  seen.unauthenticated = await page.textContent('#error');
+  assert.match(seen.unauthenticated, /^HTTP 401: /);
+
   // the API key is kept and sent as a bearer token
-  await page.fill('#apiKey', 'sk-browser-test');
+  await page.fill('#apiKey', apiKey);
   await page.dispatchEvent('#apiKey', 'change');
 
   // generate: 6 candidates, the best 3
@@ -53,7 +60,7 @@ try {
   seen.figures = figures;
   await page.screenshot({ path: out + '/page-generated.png', fullPage: true });
   assert.ok(requests.some((r) => r.url.endsWith('/v1/images/generations/stream')
-    && r.auth === 'Bearer sk-browser-test'), 'the stream request carries the key');
+    && r.auth === 'Bearer ' + apiKey), 'the stream request carries the key');
 
   // an API error, as the API gives it: top-k above the candidates
   await page.fill('#topK', '9');

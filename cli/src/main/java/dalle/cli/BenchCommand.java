@@ -25,14 +25,19 @@ import picocli.CommandLine.Spec;
         description = {"Rerunnable benchmarks. Targets: sampler, collectives, services, train-sharded; subcommand: powersgd.",
                 "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
                 "recomputation (the baseline), at each batch size, on the same random-weight model in one run.",
-                "collectives: raw throughput of one loopback TCP stream, then ring all-reduce over loopback TCP",
-                "among --workers threads (each with its own sockets) at each of --sizes: algbw, busbw =",
-                "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run.",
+                "collectives: raw throughput of one loopback TCP stream and the aggregate of --workers concurrent",
+                "streams, then ring all-reduce over loopback TCP among --workers threads (each with its own sockets)",
+                "at each of --sizes: algbw, busbw = algbw*2(n-1)/n, busbw as a fraction of the one stream",
+                "(busbw/raw) and of one stream's share of the concurrent aggregate (busbw/fair: the W ring links",
+                "share the CPUs as the W streams do; measured right before each all-reduce, the median of the",
+                "paired ratios), all in the same run.",
                 "services: images/s of --requests requests x --candidates through Kafka and the five services on",
                 "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
                 "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own.",
                 "train-sharded: median step time of sharded prior training with --workers in-process workers",
-                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps)."})
+                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps), their",
+                "collectives in-process or over loopback TCP (--transport), in wall",
+                "time and in process CPU time (the work a step costs, whatever else shares the machine)."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -82,9 +87,19 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train-steps", defaultValue = "10", description = "train-sharded: timed steps (default ${DEFAULT-VALUE}).")
     int trainSteps;
 
+    @Option(names = "--transport", defaultValue = "inprocess", paramLabel = "inprocess|tcp",
+            description = "train-sharded: the workers' collectives in-process or over loopback TCP (default ${DEFAULT-VALUE}).")
+    String transport;
+
     private int trainSharded() {
+        dalle.training.cluster.train.ShardedTrainingBench.Transport t = switch (transport) {
+            case "inprocess" -> dalle.training.cluster.train.ShardedTrainingBench.Transport.INPROCESS;
+            case "tcp" -> dalle.training.cluster.train.ShardedTrainingBench.Transport.TCP;
+            default -> throw new IllegalArgumentException("--transport must be inprocess or tcp, got '" + transport + "'");
+        };
         try {
-            dalle.training.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps);
+            dalle.training.cluster.train.ShardedTrainingBench.run(spec.commandLine().getOut(), workers, trainBatch,
+                    trainSteps, t);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

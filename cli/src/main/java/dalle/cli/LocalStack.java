@@ -68,6 +68,7 @@ final class LocalStack {
             supervisor.writePid(KAFKA, ProcessHandle.of(kafka.pid()).orElseThrow(
                     () -> new IOException("the broker (pid " + kafka.pid() + ") exited right after starting")));
             String bootstrap = kafka.bootstrapServers();
+            // the local broker listens PLAINTEXT on 127.0.0.1 only: no Kafka security keys for it or the services
             try (Admin admin = Admin.create(TopicSetup.adminConfig(bootstrap, Duration.ofSeconds(30)))) {
                 new TopicSetup(admin, (short) 1, Duration.ofSeconds(30)).apply(false);
             }

@@ -73,6 +73,7 @@ public final class ServicesStack implements AutoCloseable {
             List<String> jvmOptions, Map<String, List<String>> serviceOptions, Duration readyTimeout)
             throws IOException {
         LocalStack stack = new LocalStack(dataDir);
+        LocalKeys.ensure(stack.dataDir());
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<List<ServiceSpec>> made = new java.util.ArrayList<>();
         RunState state = stack.up(kafkaPort, bootstrap -> {
@@ -98,6 +99,42 @@ public final class ServicesStack implements AutoCloseable {
             s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             return s.getLocalPort();
         }
+    }
+
+    /** The gateway's API key (tenant {@value LocalKeys#TENANT}), as {@code dalle up} keeps it. */
+    public String apiKey() throws IOException {
+        return LocalKeys.read(stack.dataDir());
+    }
+
+    /** The gateway's keys file (hashes; a line added there is a new key within seconds). */
+    public Path keysFile() {
+        return LocalKeys.keysFile(stack.dataDir());
+    }
+
+    /**
+     * Starts a second gateway process beside the stack's, as a Deployment's second replica: the same command line
+     * with its own ports, Streams state folder, instance id and advertised address, so that it shares the fan-in
+     * and the status view with the first. Returns at once; the caller waits for its readiness and destroys it.
+     */
+    public Process startGatewayReplica(int httpPort, int grpcPort) throws IOException {
+        String name = "gateway-" + grpcPort;
+        java.util.List<String> cmd = new java.util.ArrayList<>();
+        for (String a : spec("gateway").command()) {
+            if (a.startsWith("-D" + Services.HTTP_PORT_PROPERTY + "=")) {
+                a = "-D" + Services.HTTP_PORT_PROPERTY + "=" + httpPort;
+            } else if (a.startsWith("-D" + Services.GRPC_PORT_PROPERTY + "=")) {
+                a = "-D" + Services.GRPC_PORT_PROPERTY + "=" + grpcPort;
+            } else if (a.startsWith("-D" + Services.GATEWAY_STATE_PROPERTY + "=")) {
+                a = "-D" + Services.GATEWAY_STATE_PROPERTY + "=" + stack.dataDir().resolve(name + "-state");
+            } else if (a.startsWith("-D" + Services.GATEWAY_INSTANCE_PROPERTY + "=")) {
+                a = "-D" + Services.GATEWAY_INSTANCE_PROPERTY + "=dalle-up-" + name;
+            } else if (a.startsWith("-D" + Services.GATEWAY_ADVERTISED_PROPERTY + "=")) {
+                a = "-D" + Services.GATEWAY_ADVERTISED_PROPERTY + "=127.0.0.1:" + grpcPort;
+            }
+            cmd.add(a);
+        }
+        Path log = stack.logDir().resolve(name + ".log");
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** The broker's bootstrap address. */

@@ -72,6 +72,7 @@ final class UpCommand implements Callable<Integer> {
                 .filter(s -> !s.isEmpty()).toList();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         LocalStack stack = new LocalStack(data);
+        LocalKeys.ensure(stack.dataDir());
         PrintWriter out = spec.commandLine().getOut();
         Path bundle = bundle(model, stack.dataDir(), out);
         out.println("dalle up: starting Kafka and " + Services.SERVICES.size() + " services in " + stack.dataDir()
@@ -129,14 +130,20 @@ final class UpCommand implements Callable<Integer> {
         int grpc = Services.grpcPort(basePort, "gateway");
         String kafka = state.kafka().bootstrap();
         out.println();
+        out.println("The gateway needs an API key (tenant " + LocalKeys.TENANT + "; more with dalle keys create):");
+        out.println("  export DALLE_API_KEY=$(cat " + Path.of(state.dataDir()).resolve(LocalKeys.KEY_FILE) + ")");
         out.println("HTTP (OpenAI Images API):");
-        out.println("  curl -s http://localhost:" + http + "/v1/images/generations -H 'Content-Type: application/json' \\");
-        out.println("    -d '{\"prompt\": \"a small red circle above a blue square\", \"n\": 2}'");
-        out.println("  curl -s http://localhost:" + http + "/v1/jobs -H 'Content-Type: application/json' "
-                + "-d '{\"prompt\": \"a green triangle\", \"request_id\": \"job-1\"}'   # then:");
-        out.println("  curl -s http://localhost:" + http + "/v1/jobs/job-1");
+        out.println("  curl -s http://localhost:" + http + "/v1/images/generations -H \"Authorization: Bearer "
+                + "$DALLE_API_KEY\" \\");
+        out.println("    -H 'Content-Type: application/json' -d '{\"prompt\": \"a small red circle above a blue "
+                + "square\", \"n\": 2}'");
+        out.println("  curl -s http://localhost:" + http + "/v1/jobs -H \"Authorization: Bearer $DALLE_API_KEY\" "
+                + "-H 'Content-Type: application/json' \\");
+        out.println("    -d '{\"prompt\": \"a green triangle\", \"request_id\": \"job-1\"}'   # then:");
+        out.println("  curl -s http://localhost:" + http + "/v1/jobs/job-1 -H \"Authorization: Bearer $DALLE_API_KEY\"");
         out.println("gRPC (from the checkout: the server needs no reflection with -proto):");
-        out.println("  grpcurl -plaintext -import-path proto/src/main/proto -proto dalle/v1/gateway.proto \\");
+        out.println("  grpcurl -plaintext -H \"authorization: Bearer $DALLE_API_KEY\" -import-path proto/src/main/proto"
+                + " -proto dalle/v1/gateway.proto \\");
         out.println("    -d '{\"caption\": \"a small red circle above a blue square\", \"candidates\": 8, "
                 + "\"top_k\": 2}' localhost:" + grpc + " dalle.v1.Gateway/Generate");
         out.println("Kafka (protobuf values, dalle/v1/events.proto; key = request id):");

@@ -86,6 +86,21 @@ final class Stack {
         return true;
     }
 
+    /** Whether the service on this HTTP port answers /q/health/ready with 200. */
+    static boolean ready(int httpPort) {
+        try {
+            return HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).build().send(HttpRequest
+                    .newBuilder(URI.create("http://localhost:" + httpPort + "/q/health/ready"))
+                    .timeout(java.time.Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** A counter's value in a Prometheus scrape of {@code http://localhost:port/q/metrics}. */
     static double metric(int httpPort, String line) throws IOException, InterruptedException {
         // HTTP/1.1 and a timeout: the JDK client's default h2c upgrade attempt hung for minutes against a

@@ -1,10 +1,12 @@
 package dalle.services.gateway;
 
 import dalle.services.common.Topics;
+import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.config.GatewayConfig;
 import dalle.services.gateway.fanin.GatewayStreams;
 import dalle.services.gateway.grpc.GatewayHealth;
+import dalle.services.gateway.grpc.GatewayPeers;
 import dalle.services.gateway.grpc.GatewayService;
 import dalle.services.gateway.jobs.Jobs;
 import dalle.services.gateway.jobs.StreamsJobStates;
@@ -20,7 +22,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -36,7 +37,9 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -54,6 +57,7 @@ public class GatewayRuntime implements GatewayService.Access {
 
     private final GatewayConfig config;
     private final String bootstrapServers;
+    private final KafkaSecurity kafkaSecurity;
     private final int grpcPort;
     private final GatewayHealth health;
     private StageClients clients;
@@ -63,13 +67,19 @@ public class GatewayRuntime implements GatewayService.Access {
     private ThreadPoolExecutor jobExecutor;
     private ScheduledExecutorService checker;
     private KafkaProducer<String, GenerationRequest> producer;
+    private KafkaProducer<String, GenerationEvent> events;
+    private GatewayPeers peers;
     private GatewayStreams streams;
     private Jobs jobs;
 
     public GatewayRuntime(GatewayConfig config, @GrpcService GatewayHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
-            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort) {
+            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort,
+            Config kafkaConfig) {
         this.config = config;
+        // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
+        this.kafkaSecurity = config.kafka().enabled()
+                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
         this.health = health;
         this.grpcPort = grpcPort;
         this.bootstrapServers = bootstrap;
@@ -77,7 +87,12 @@ public class GatewayRuntime implements GatewayService.Access {
 
     void start(@Observes StartupEvent event) {
         var g = config.gateway();
-        clients = new StageClients(g.tokenizerAddress(), g.samplerAddress(), g.decoderAddress(), g.rerankerAddress());
+        var tc = g.tls();
+        StageClients.Tls tls = new StageClients.Tls(tc.enabled(), tc.trustCertificates().map(Path::of).orElse(null),
+                tc.certificate().map(Path::of).orElse(null), tc.key().map(Path::of).orElse(null),
+                tc.authority().orElse(null));
+        clients = new StageClients(g.tokenizerAddress(), g.samplerAddress(), g.decoderAddress(), g.rerankerAddress(),
+                tls);
         models = new StageModels(clients);
         core = new GatewayCore(clients, models::info, g.defaultTimeout());
         executor = new ThreadPoolExecutor(g.concurrency(), g.concurrency(), 60, TimeUnit.SECONDS,
@@ -88,6 +103,7 @@ public class GatewayRuntime implements GatewayService.Access {
                 });
         if (config.kafka().enabled()) {
             Properties p = new Properties();
+            p.putAll(kafkaSecurity.properties());
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -97,13 +113,24 @@ public class GatewayRuntime implements GatewayService.Access {
             p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
             producer = new KafkaProducer<>(p, new StringSerializer(),
                     Topics.GENERATION_REQUESTS.valueSerde().serializer());
+            events = new KafkaProducer<>(p, new StringSerializer(), Topics.GENERATION_EVENTS.valueSerde().serializer());
             String instance = g.instanceId().orElseGet(() -> hostName() + "-" + grpcPort);
             Path stateDir = g.stateDir().map(Path::of).orElseGet(() ->
                     Path.of(System.getProperty("java.io.tmpdir"), "dalle-gateway-" + instance));
+            String advertised = g.advertisedAddress().orElseGet(() -> hostName() + ":" + grpcPort);
             streams = new GatewayStreams(new GatewayStreams.Options(bootstrapServers, stateDir, instance,
                     g.fanInApplicationId(), g.statusViewApplicationId(), g.maxRequestAge(), g.jobRetention(),
-                    Map.of()));
-            jobs = new Jobs(producer, new StreamsJobStates(streams::view), g.jobDeadline());
+                    kafkaSecurity.properties(), advertised));
+            peers = new GatewayPeers(new StageClients.Tls(tls.enabled(), tls.trustCertificates(), tls.certificate(),
+                    tls.key(), tc.peerAuthority().orElse(null)));
+            jobs = new Jobs(producer, new StreamsJobStates(streams::view, advertised), g.jobDeadline(), peers,
+                    e -> events.send(new ProducerRecord<>(Topics.GENERATION_EVENTS.name(), e.getRequestId(), e),
+                            (meta, error) -> {
+                                if (error != null) {
+                                    LOG.warn("gateway: job " + e.getRequestId() + "'s QUEUED event was not written ("
+                                            + error.getMessage() + "); other replicas see it at its first stage");
+                                }
+                            }));
         }
         jobExecutor = new ThreadPoolExecutor(g.jobConcurrency(), g.jobConcurrency(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(g.jobConcurrency()), r -> {
@@ -228,7 +255,8 @@ public class GatewayRuntime implements GatewayService.Access {
         GatewayCore c = core();
         Future<GenerateResponse> f;
         try {
-            f = executor.submit(() -> c.generate(request, null, progress));
+            // the caller's context (its tenant) goes with the generation
+            f = executor.submit(io.grpc.Context.current().wrap(() -> c.generate(request, null, progress)));
         } catch (RejectedExecutionException e) {
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "gateway is at its limit of concurrent generations; retry later");
@@ -259,7 +287,7 @@ public class GatewayRuntime implements GatewayService.Access {
     public <T> T jobCall(Supplier<T> call) {
         Future<T> f;
         try {
-            f = jobExecutor.submit(call::get);
+            f = jobExecutor.submit(io.grpc.Context.current().wrap(call::get));
         } catch (RejectedExecutionException e) {
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "the gateway is at its limit of job calls; retry later");
@@ -288,6 +316,12 @@ public class GatewayRuntime implements GatewayService.Access {
         }
         if (producer != null) {
             producer.close();
+        }
+        if (events != null) {
+            events.close();
+        }
+        if (peers != null) {
+            peers.close();
         }
         if (executor != null) {
             executor.shutdownNow();

@@ -94,7 +94,8 @@ class BrowserTest {
         String seen;
         try (FakePipeline pipeline = new FakePipeline(TestBroker.bootstrap())) {
             seen = run(OUT.resolve("page.log").toAbsolutePath(), 240, "node", "page.test.mjs",
-                    "http://localhost:18470", browser.toString(), OUT.toAbsolutePath().toString());
+                    "http://localhost:18470", browser.toString(), OUT.toAbsolutePath().toString(),
+                    GatewayFakes.ACME_KEY);
             // the job's record on generation-requests carries the CloudEvents headers, from the gateway
             assertEquals(1, pipeline.requestHeaders.size());
             CloudEventsTest.assertCloudEvent(pipeline.requestHeaders.get(0), "dalle.v1.GenerationRequest");

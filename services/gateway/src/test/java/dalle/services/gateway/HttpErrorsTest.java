@@ -43,6 +43,7 @@ class HttpErrorsTest {
         if (contentType != null) {
             b.header("Content-Type", contentType);
         }
+        b.header("Authorization", "Bearer " + GatewayFakes.ACME_KEY);
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 

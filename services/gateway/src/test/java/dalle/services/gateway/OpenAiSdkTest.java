@@ -42,7 +42,7 @@ class OpenAiSdkTest {
     @BeforeAll
     static void client() throws Exception {
         GatewayTest.awaitReadiness(200);
-        openai = OpenAIOkHttpClient.builder().baseUrl("http://localhost:18470/v1").apiKey("sk-test")
+        openai = OpenAIOkHttpClient.builder().baseUrl("http://localhost:18470/v1").apiKey(GatewayFakes.ACME_KEY)
                 .maxRetries(0).timeout(Duration.ofSeconds(30)).build();
     }
 

@@ -3,6 +3,8 @@ package dalle.services.gateway.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dalle.services.gateway.GatewayRuntime;
+import dalle.services.gateway.auth.HttpAuth;
+import dalle.services.gateway.auth.Tenants;
 import dalle.v1.GenerateRequest;
 import dalle.v1.GenerateResponse;
 import dalle.v1.GenerationEvent;
@@ -12,6 +14,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -49,13 +52,16 @@ public class GenerationStreamResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Generate images, with progress, as server-sent events")
     public void stream(HttpApi.GenerationBody body, @Context SseEventSink sink, @Context Sse sse,
-                       @Context HttpServerRequest http, @Context UriInfo uri) {
+                       @Context HttpServerRequest http, @Context UriInfo uri,
+                       @Context ContainerRequestContext context) {
         // checked before the stream starts: a bad field is a plain 400 in OpenAI's body
         GenerateRequest request = ImagesResource.request(body, gateway.core().model());
         try (sink) {
             try {
-                GenerateResponse r = gateway.generate(request, e -> send(sink, sse, "progress", progress(e)),
-                        cancel -> http.response().closeHandler(closed -> cancel.run()));
+                // the caller's tenant goes with the generation, as for POST /v1/images/generations
+                GenerateResponse r = Tenants.call(HttpAuth.caller(context), () -> gateway.generate(request,
+                        e -> send(sink, sse, "progress", progress(e)),
+                        cancel -> http.response().closeHandler(closed -> cancel.run())));
                 send(sink, sse, "result", responses.of(r, body.responseFormat(), uri));
             } catch (RuntimeException e) {
                 Response error = new HttpErrors().toResponse(e);
