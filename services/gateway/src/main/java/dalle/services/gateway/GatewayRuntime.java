@@ -250,6 +250,15 @@ public class GatewayRuntime implements GatewayService.Access {
      * leave its generation running.
      */
     public GenerateResponse generate(GenerateRequest request, Consumer<Runnable> onCallerGone) {
+        return generate(request, e -> { }, onCallerGone);
+    }
+
+    /**
+     * As {@link #generate(GenerateRequest, Consumer)}, telling {@code progress} each stage's progress as
+     * GenerateStream does (the HTTP stream of the web page).
+     */
+    public GenerateResponse generate(GenerateRequest request, Consumer<GenerationEvent> progress,
+                                     Consumer<Runnable> onCallerGone) {
         GatewayCore c = core();
         AdmissionLimit.Permit permit = admission.tryAcquire(AdmissionLimit.candidates(request)).orElseThrow(() ->
                 new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
@@ -257,7 +266,7 @@ public class GatewayRuntime implements GatewayService.Access {
         Future<GenerateResponse> f;
         try {
             // the caller's context (its tenant) goes with the generation
-            f = executor.submit(io.grpc.Context.current().wrap(() -> c.generate(request, null, e -> { })));
+            f = executor.submit(io.grpc.Context.current().wrap(() -> c.generate(request, null, progress)));
         } catch (RejectedExecutionException e) {
             permit.release(false);
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,

@@ -391,14 +391,14 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
 
         @Override
         public <V extends Message> void send(TopicSpec<V> topic, String requestId, V value) {
-            send(new ProducerRecord<>(topic.name(), requestId.getBytes(StandardCharsets.UTF_8), value.toByteArray()),
-                    requestId);
+            send(CloudEvents.record(topic.name(), requestId.getBytes(StandardCharsets.UTF_8), value,
+                    CloudEvents.source(handler.stage())), requestId);
         }
 
         @Override
         public void event(GenerationEvent event) {
-            raw(new ProducerRecord<>(Topics.GENERATION_EVENTS.name(),
-                    event.getRequestId().getBytes(StandardCharsets.UTF_8), event.toByteArray()));
+            raw(CloudEvents.record(Topics.GENERATION_EVENTS.name(),
+                    event.getRequestId().getBytes(StandardCharsets.UTF_8), event, CloudEvents.source(handler.stage())));
         }
 
         @Override

@@ -107,6 +107,9 @@ class KafkaStageTest {
         List<String> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : TestBroker.await(topic, count, r -> true)) {
             out.add(new String(r.key(), StandardCharsets.UTF_8));
+            if (!topic.endsWith("-dlq")) {
+                CloudEventsTest.assertCloudEvent(r.headers(), "dalle.v1.GenerationRequest");
+            }
         }
         return out;
     }
@@ -116,6 +119,7 @@ class KafkaStageTest {
         for (ConsumerRecord<byte[], byte[]> r : TestBroker.read(Topics.GENERATION_EVENTS.name(),
                 java.util.Set.of(requestId), null, Duration.ofSeconds(5))) {
             GenerationEvent e = Topics.GENERATION_EVENTS.parse(r.value()).value();
+            CloudEventsTest.assertCloudEvent(r.headers(), "dalle.v1.GenerationEvent");
             if (e.getStatus() == StageStatus.STAGE_STATUS_FAILED) {
                 out.add(e);
             }

@@ -189,6 +189,30 @@ public interface GatewayConfig {
         @WithName("advertised-address")
         Optional<String> advertisedAddress();
 
+        /**
+         * How long an image returned as a URL ({@code response_format=url}) can be fetched from
+         * {@code GET /v1/images/files/{id}}; then 404 (OpenAI's own image URLs last an hour).
+         */
+        @WithName("image-url-ttl")
+        @WithDefault("1h")
+        Duration imageUrlTtl();
+
+        /**
+         * Most bytes of PNG the gateway keeps for image URLs (in memory). Past it the oldest images are dropped
+         * first, so under load a URL may 404 before its expiry; one response never drops its own images.
+         */
+        @WithName("image-store-bytes")
+        @WithDefault("67108864")
+        long imageStoreBytes();
+
+        /**
+         * The base URL clients reach this gateway at (e.g. {@code https://images.example.com/}), used in image
+         * URLs; absent = the base URL of the request (Host header, or X-Forwarded-* with
+         * {@code quarkus.http.proxy.proxy-address-forwarding}).
+         */
+        @WithName("public-url")
+        Optional<String> publicUrl();
+
         /** The fan-in's Kafka Streams application id; gateways with the same id split the requests. */
         @WithName("fan-in-application-id")
         @WithDefault("dalle-fan-in")

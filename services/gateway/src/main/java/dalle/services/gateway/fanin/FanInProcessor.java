@@ -1,6 +1,7 @@
 package dalle.services.gateway.fanin;
 
 import dalle.services.common.DeadLetters;
+import dalle.services.common.kafka.CloudEvents;
 import dalle.v1.CandidateScore;
 import dalle.v1.ErrorCode;
 import dalle.v1.Failure;
@@ -14,6 +15,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -202,8 +205,15 @@ final class FanInProcessor implements Processor<String, Item, String, Item> {
         }
     }
 
+    /** Forwards a result or an event with its CloudEvents headers (the same for every record it produces). */
     private void forward(String id, Item item, long timestamp) {
-        context.forward(new Record<>(id, item, timestamp));
+        Headers headers = new RecordHeaders();
+        if (item instanceof Item.Result r) {
+            CloudEvents.add(headers, r.result(), CloudEvents.source(Stage.STAGE_FAN_IN));
+        } else if (item instanceof Item.Event e) {
+            CloudEvents.add(headers, e.event(), CloudEvents.source(Stage.STAGE_FAN_IN));
+        }
+        context.forward(new Record<>(id, item, timestamp, headers));
     }
 
     static GenerationResult success(String id, FanInState state, long now) {

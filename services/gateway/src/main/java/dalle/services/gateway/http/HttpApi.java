@@ -15,22 +15,51 @@ public final class HttpApi {
      *
      * @param prompt the caption, 1..1000 characters
      * @param n images to return (the reranked best), 1..candidates; default 1
-     * @param size "WxH"; must be the model's square size (e.g. "64x64"); default that size
-     * @param responseFormat "b64_json" (the default); "url" is not supported
+     * @param size "WxH": the model's square size (e.g. "64x64", the default) or one of OpenAI's 256x256, 512x512,
+     *     1024x1024 (resized from the model's)
+     * @param responseFormat "b64_json" (the default) or "url" (served by the gateway until it expires)
      * @param candidates dalle extension: candidates to sample and rerank, default max(16, n)
      * @param seed dalle extension: the seed; default derived from the request id
      * @param requestId dalle extension: the request/job id, 1..64 of [A-Za-z0-9._-]; default a fresh id
+     * @param sampling dalle extension: how image tokens are sampled; default the model's defaults
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record GenerationBody(String prompt, Integer n, String size,
                                  @JsonProperty("response_format") String responseFormat, Integer candidates,
                                  Long seed, @JsonProperty("request_id") String requestId, String model,
-                                 String user) {
+                                 String user, Sampling sampling) {
     }
 
-    /** One image: base64 PNG; dalle extensions say which candidate it is and its score. */
+    /**
+     * Sampling options (SamplingParams in common.proto), each optional.
+     *
+     * @param temperature softmax temperature, 0.01..10 (default 1)
+     * @param topK keep the k most likely image tokens at each step (0 = off); not the number of images
+     * @param topP nucleus sampling, (0, 1] (default off)
+     * @param guidanceScale classifier-free guidance, 0..20 (0 or 1 = off)
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record ImageData(@JsonProperty("b64_json") String b64Json, Integer rank,
+    public record Sampling(Float temperature, @JsonProperty("top_k") Integer topK,
+                           @JsonProperty("top_p") Float topP,
+                           @JsonProperty("guidance_scale") Float guidanceScale) {
+    }
+
+    /**
+     * A progress event of {@code POST /v1/images/generations/stream} (GenerationEvent in events.proto).
+     *
+     * @param stage tokenizer, sampler, decoder or reranker
+     * @param status running or succeeded
+     */
+    public record Progress(@JsonProperty("request_id") String requestId, String stage, String status,
+                           @JsonProperty("candidates_done") int done, @JsonProperty("candidates_total") int total) {
+    }
+
+    /**
+     * One image: base64 PNG, or the URL it can be fetched from until it expires; dalle extensions say which
+     * candidate it is and its score.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ImageData(@JsonProperty("b64_json") String b64Json, String url, Integer rank,
                             @JsonProperty("candidate_index") Integer candidateIndex, Float score) {
     }
 

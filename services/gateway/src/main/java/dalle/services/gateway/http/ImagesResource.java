@@ -18,6 +18,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -25,16 +26,22 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
  * {@code POST /v1/images/generations}: the OpenAI Images API on the gateway. Runs a synchronous generation
- * through the stage services (the same path as gRPC Generate) and returns the n best images as base64 PNG.
+ * through the stage services (the same path as gRPC Generate) and returns the n best images as base64 PNG or, with
+ * {@code response_format=url}, as URLs that expire ({@link ImageFiles}).
  */
 @Path("/v1/images/generations")
 public class ImagesResource {
 
+    /** The square sizes OpenAI's clients ask for (DALL·E 2's), served resized from the model's own. */
+    static final List<Integer> OPENAI_SIZES = List.of(256, 512, 1024);
+
     private final GatewayRuntime gateway;
+    private final ImageResponses responses;
 
     @Inject
-    public ImagesResource(GatewayRuntime gateway) {
+    public ImagesResource(GatewayRuntime gateway, ImageResponses responses) {
         this.gateway = gateway;
+        this.responses = responses;
     }
 
     @POST
@@ -42,12 +49,23 @@ public class ImagesResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Generate images for a prompt (OpenAI Images API)")
     public HttpApi.ImagesResponse generate(HttpApi.GenerationBody body, @Context HttpServerRequest http,
-            @Context ContainerRequestContext context) {
+            @Context ContainerRequestContext context, @Context UriInfo uri) {
         // a client that disconnects cancels its generation (and so the stages' work for it)
         GenerateResponse r = Tenants.call(HttpAuth.caller(context), () -> gateway.generate(
                 request(body, gateway.core().model()), cancel -> http.response().closeHandler(closed -> cancel.run())));
-        return new HttpApi.ImagesResponse(System.currentTimeMillis() / 1000, images(r.getImagesList()), r.getSeed(),
-                r.getRequestId(), r.getModel().getBundleVersion());
+        return responses.of(r, body.responseFormat(), uri);
+    }
+
+    /** "WxH" of each size this gateway serves: the model's own first, then OpenAI's. */
+    static List<String> sizes(ModelInfo model) {
+        List<String> out = new ArrayList<>();
+        out.add(model.getImageSize() + "x" + model.getImageSize());
+        for (int s : OPENAI_SIZES) {
+            if (s != model.getImageSize()) {
+                out.add(s + "x" + s);
+            }
+        }
+        return out;
     }
 
     /**
@@ -59,20 +77,26 @@ public class ImagesResource {
         if (body == null) {
             throw new FieldException("prompt", "missing: the body must be a JSON object with a prompt");
         }
-        if (body.responseFormat() != null && !body.responseFormat().equals("b64_json")) {
-            throw new FieldException("response_format", "'" + body.responseFormat() + "' is not supported; this "
-                    + "server returns images inline only: use \"b64_json\"");
+        if (body.responseFormat() != null && !body.responseFormat().equals("b64_json")
+                && !body.responseFormat().equals("url")) {
+            throw new FieldException("response_format", "'" + body.responseFormat() + "' is not one of the valid "
+                    + "formats: \"b64_json\", \"url\"");
         }
-        if (body.size() != null) {
-            String want = model.getImageSize() + "x" + model.getImageSize();
-            if (!body.size().equals(want)) {
-                throw new FieldException("size", "'" + body.size() + "' is not this model's size; use \"" + want + "\"");
+        int side = 0;
+        if (body.size() != null && !body.size().equals("auto")) {
+            List<String> valid = sizes(model);
+            if (!valid.contains(body.size())) {
+                throw new FieldException("size", "'" + body.size() + "' is not one of the valid sizes: "
+                        + String.join(", ", valid) + ", auto (the model draws " + valid.get(0) + ", as auto gives; "
+                        + "the others are resized from it)");
             }
+            side = Integer.parseInt(body.size().substring(0, body.size().indexOf('x')));
         }
         int n = body.n() == null ? 1 : body.n();
         if (n < 1) {
             throw new FieldException("n", n + " must be at least 1");
         }
+        Requests.imageBudget("n", n, side != 0 ? side : model.getImageSize());
         int candidates = body.candidates() == null ? Math.max(16, n) : body.candidates();
         if (n > candidates) {
             throw new FieldException("n", n + " is more than candidates " + candidates);
@@ -81,11 +105,32 @@ public class ImagesResource {
         GenerateRequest.Builder b = GenerateRequest.newBuilder()
                 .setCaption(Requests.caption("prompt", body.prompt()))
                 .setCandidates(candidates).setTopK(n);
+        if (side != 0 && side != model.getImageSize()) {
+            b.setSize(side);
+        }
         if (body.seed() != null) {
             b.setSeed(body.seed());
         }
         if (body.requestId() != null) {
             b.setRequestId(body.requestId());
+        }
+        if (body.sampling() != null) {
+            HttpApi.Sampling s = body.sampling();
+            dalle.v1.SamplingParams.Builder p = dalle.v1.SamplingParams.newBuilder();
+            if (s.temperature() != null) {
+                p.setTemperature(s.temperature());
+            }
+            if (s.topK() != null) {
+                p.setTopK(s.topK());
+            }
+            if (s.topP() != null) {
+                p.setTopP(s.topP());
+            }
+            if (s.guidanceScale() != null) {
+                p.setGuidanceScale(s.guidanceScale());
+            }
+            Requests.params("sampling", p.build(), model); // errors name sampling.<field>
+            b.setParams(p);
         }
         return b.build();
     }
@@ -94,7 +139,7 @@ public class ImagesResource {
         List<HttpApi.ImageData> out = new ArrayList<>(ranked.size());
         for (RankedImage i : ranked) {
             out.add(new HttpApi.ImageData(Base64.getEncoder().encodeToString(i.getImage().getPng().toByteArray()),
-                    i.getRank(), i.getCandidateIndex(), i.getScore()));
+                    null, i.getRank(), i.getCandidateIndex(), i.getScore()));
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package dalle.services.gateway.jobs;
 
 import dalle.services.common.Topics;
+import dalle.services.common.kafka.CloudEvents;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.GatewayCore;
 import dalle.services.gateway.auth.Tenants;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * SubmitJob and GetJob: a job is a GenerationRequest on generation-requests (key = request id), acknowledged by
@@ -76,7 +78,9 @@ public final class Jobs {
             g.setParams(r.params());
         }
         try {
-            producer.send(new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(), r.requestId(), g.build()))
+            GenerationRequest value = g.build();
+            producer.send(new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(), null, r.requestId(), value,
+                    CloudEvents.add(new RecordHeaders(), value, CloudEvents.source(Stage.STAGE_GATEWAY))))
                     .get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -47,6 +47,7 @@ class FanInTest {
         for (ConsumerRecord<byte[], byte[]> r : TestBroker.read(Topics.GENERATION_RESULTS.name(), ids,
                 atLeast == 0 ? null : got -> got.size() >= atLeast, TestBroker.TIMEOUT)) {
             out.add(Topics.GENERATION_RESULTS.parse(r.value()).value());
+            dalle.services.common.kafka.CloudEventsTest.assertCloudEvent(r.headers(), "dalle.v1.GenerationResult");
         }
         return out;
     }
