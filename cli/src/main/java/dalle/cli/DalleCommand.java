@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code dalle} command. */
 @Command(name = "dalle", mixinStandardHelpOptions = true, version = "dalle-jvm 0.1.0",
         description = "DALL-E style zero-shot text-to-image generation on the JVM.",
-        subcommands = {GenerateCommand.class, TrainCommand.class, EvalCommand.class, BundleCommand.class,
+        subcommands = {GenerateCommand.class, TrainCommand.class, EvalCommand.class, BundleCommand.class, DataCommand.class,
                 BenchCommand.class, PlanCommand.class, TopicsCommand.class, UpCommand.class, DownCommand.class,
                 StatusCommand.class, CommandLine.HelpCommand.class})
 public final class DalleCommand implements Runnable {
