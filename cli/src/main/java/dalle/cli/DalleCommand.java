@@ -28,7 +28,8 @@ public final class DalleCommand implements Runnable {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // Bad input and unusable files are the user's to fix: one clear line, no stack trace.
             if (e instanceof IllegalArgumentException || e instanceof dalle.core.io.CheckpointException
-                    || e instanceof java.io.IOException || e instanceof UserError) {
+                    || e instanceof java.io.IOException || e instanceof UserError
+                    || e instanceof dalle.core.data.readers.DataSourceException) {
                 commandLine.getErr().println("dalle: " + e.getMessage());
                 return 2;
             }

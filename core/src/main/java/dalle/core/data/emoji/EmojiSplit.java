@@ -22,7 +22,7 @@ import java.util.Set;
  *   <li><b>Whole names</b> ({@link Kind#HELD_OUT_NAME}): {@link #HELD_OUT_NAMES} emoji, every picture of them
  *       (skin tones included). Candidates are the emoji outside flags, components and the gestures whose name has
  *       at least two words, each of which also occurs in another emoji's name (so the words, though not their
- *       combination, can be learned); in Unicode's order, with {@code k = candidates / 24}, candidates
+ *       combination, can be learned); in Unicode's order, with {@code k = candidates / 24} (integer division), candidates
  *       {@code k/2, k/2 + k, ...} are held out.</li>
  * </ul>
  */
@@ -60,8 +60,17 @@ public final class EmojiSplit {
     private final Map<String, SkinTone> heldOutPairs = new LinkedHashMap<>();
     private final List<String> heldOutNames = new ArrayList<>();
 
-    /** The split of {@code catalog}'s pictures. */
+    /** The split of {@code catalog}'s pictures, {@link #HELD_OUT_NAMES} names held out. */
     public EmojiSplit(EmojiCatalog catalog) {
+        this(catalog, HELD_OUT_NAMES);
+    }
+
+    /**
+     * The split of {@code catalog}'s pictures with {@code names} names held out (the rule above with 24 replaced).
+     *
+     * @throws IllegalArgumentException when there are fewer candidate names than {@code names}
+     */
+    public EmojiSplit(EmojiCatalog catalog, int names) {
         List<EmojiPicture> emoji = catalog.pictures().stream().filter(p -> !p.hasTone()).toList();
         // gesture × tone pairs
         Set<String> toned = new HashSet<>();
@@ -83,12 +92,15 @@ public final class EmojiSplit {
                         && !GESTURE_SUBCATEGORIES.contains(p.subcategory()))
                 .filter(p -> words(p.name()).size() >= 2 && words(p.name()).stream().allMatch(w -> wordCounts.get(w) >= 2))
                 .toList();
-        int k = candidates.size() / HELD_OUT_NAMES;
+        if (names < 0) {
+            throw new IllegalArgumentException("names to hold out must be non-negative, got " + names);
+        }
+        int k = names == 0 ? 1 : candidates.size() / names;
         if (k < 1) {
             throw new IllegalArgumentException("only " + candidates.size() + " candidate names to hold out "
-                    + HELD_OUT_NAMES + " from");
+                    + names + " from");
         }
-        for (int j = 0; j < HELD_OUT_NAMES; j++) {
+        for (int j = 0; j < names; j++) {
             heldOutNames.add(candidates.get(k / 2 + j * k).name());
         }
         for (EmojiPicture p : catalog.pictures()) {
