@@ -35,8 +35,8 @@ final class DataCommand implements Runnable {
                     "OUT/index.json and OUT/ATTRIBUTION.md. Nothing is done when OUT already holds the same data."})
     static final class Emoji implements Callable<Integer> {
 
-        @Option(names = {"-o", "--out"}, defaultValue = ".dalle/data/emoji", paramLabel = "DIR",
-                description = "Output folder (default ${DEFAULT-VALUE}).")
+        @Option(names = {"-o", "--out"}, defaultValue = "${sys:dalle.home:-.}/.dalle/data/emoji", paramLabel = "DIR",
+                description = "Output folder (default: the checkout's .dalle/data/emoji, where 'dalle eval' looks).")
         Path out;
 
         @Option(names = "--vendors", split = ",", defaultValue = "google,twitter", paramLabel = "V",
@@ -50,8 +50,8 @@ final class DataCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "1", description = "Shuffle of the training pictures (default ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--cache", defaultValue = ".dalle/cache/npm", paramLabel = "DIR",
-                description = "Where downloaded tarballs are kept and reused (default ${DEFAULT-VALUE}).")
+        @Option(names = "--cache", defaultValue = "${sys:dalle.home:-.}/.dalle/cache/npm", paramLabel = "DIR",
+                description = "Where downloaded tarballs are kept and reused (default: the checkout's .dalle/cache/npm).")
         Path cache;
 
         @Option(names = "--registry", defaultValue = "https://registry.npmjs.org/", paramLabel = "URL",
