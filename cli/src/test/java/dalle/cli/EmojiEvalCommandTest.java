@@ -100,11 +100,11 @@ class EmojiEvalCommandTest {
     @Test
     void anEmojiBundleIsJudgedByNearestNeighboursOnEverySetWithTheCeilingAndPsnr() throws Exception {
         Path out = dir.resolve("eval");
-        CliRun r = CliRun.dalle("eval", "-m", bundle.toString(), "--data", data.toString(), "--captions-per-set", "2",
-                "--n", "1,2,4", "--out", out.toString());
+        CliRun r = CliRun.dalle("eval", "-m", bundle.toString(), "--data", data.toString(), "--captions-per-set", "1",
+                "--n", "1,2", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         String md = Files.readString(out.resolve("eval.md"));
-        for (String row : List.of("| seen captions | 4 |", "| seen gesture × skin tone | 2 |",
+        for (String row : List.of("| seen captions | 2 |", "| seen gesture × skin tone | 2 |",
                 "| held-out gesture × skin tone | 2 |", "| held-out names | 2 |")) {
             assertTrue(md.contains(row), row + " in\n" + md);
         }
@@ -126,13 +126,13 @@ class EmojiEvalCommandTest {
                 for (var rank : c.getAsJsonObject().getAsJsonArray("ranks")) {
                     assertTrue(rank.getAsInt() >= 0 && rank.getAsInt() < 6, c.toString());
                 }
-                assertEquals(4, c.getAsJsonObject().getAsJsonArray("ranks").size(), "max N candidates");
+                assertEquals(2, c.getAsJsonObject().getAsJsonArray("ranks").size(), "max N candidates");
             }
         }
 
         Path again = dir.resolve("again");
-        CliRun r2 = CliRun.dalle("eval", "-m", bundle.toString(), "--data", data.toString(), "--captions-per-set", "2",
-                "--n", "1,2,4", "--out", again.toString());
+        CliRun r2 = CliRun.dalle("eval", "-m", bundle.toString(), "--data", data.toString(), "--captions-per-set", "1",
+                "--n", "1,2", "--out", again.toString());
         assertEquals(0, r2.exit(), r2.err());
         assertEquals(withoutTime(md), withoutTime(Files.readString(again.resolve("eval.md"))), "same bundle, same table");
     }
