@@ -1,9 +1,9 @@
 package dalle.cli;
 
 import ai.djl.ndarray.NDManager;
+import dalle.core.sampling.ImageSampler;
 import dalle.core.sampling.SamplingParams;
 import dalle.core.transformer.DallePrior;
-import dalle.core.sampling.ImageSampler;
 import dalle.core.transformer.PriorConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +11,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code dalle bench sampler}: image tokens per second with and without the KV cache, same run;
@@ -103,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
             case "sampler" -> sampler();
             case "collectives" -> CollectivesBenchReport.run(spec.commandLine().getOut(), workers, sizes, repeat);
             case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
-                    .run(data, model, UpCommand.SERVICES_JAR, List.of("-Xmx2g", "-Dai.djl.offline=true",
+                    .run(data, model, UpCommand.SERVICES_DIR, List.of("-Xmx2g", "-Dai.djl.offline=true",
                             "-Dai.djl.pytorch.num_threads=1"));
             case "train-sharded" -> trainSharded();
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target

@@ -1,10 +1,10 @@
 package dalle.cli;
 
+import dalle.core.nn.Parameter;
+import dalle.core.transformer.PriorConfig;
 import dalle.training.cluster.powersgd.PowerSgdComparison;
 import dalle.training.cluster.powersgd.PowerSgdConfig;
 import dalle.training.cluster.powersgd.SimulatedDataParallel;
-import dalle.core.nn.Parameter;
-import dalle.core.transformer.PriorConfig;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;

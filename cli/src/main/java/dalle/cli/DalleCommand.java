@@ -1,7 +1,7 @@
 package dalle.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code dalle} command. */
 @Command(name = "dalle", mixinStandardHelpOptions = true, version = "dalle-jvm 0.1.0",

@@ -1,14 +1,14 @@
 package dalle.cli;
 
-import dalle.training.cluster.train.Coordinator;
-import dalle.training.cluster.train.DistributedRun;
-import dalle.training.cluster.train.PrecisionPolicy;
-import dalle.training.cluster.train.PriorWorker;
 import dalle.core.train.OptimizerSettings;
 import dalle.core.train.PriorTask;
 import dalle.core.train.Trainer;
 import dalle.core.train.WarmupCosine;
 import dalle.core.transformer.PriorConfig;
+import dalle.training.cluster.train.Coordinator;
+import dalle.training.cluster.train.DistributedRun;
+import dalle.training.cluster.train.PrecisionPolicy;
+import dalle.training.cluster.train.PriorWorker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dalle.cli;
 
-import dalle.training.cluster.shard.TrainingPlan;
 import dalle.core.clip.ClipConfig;
 import dalle.core.dvae.DvaeConfig;
 import dalle.core.transformer.PriorConfig;
+import dalle.training.cluster.shard.TrainingPlan;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;

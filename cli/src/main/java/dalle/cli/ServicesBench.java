@@ -66,7 +66,7 @@ final class ServicesBench {
     }
 
     /** Runs against the stack of {@code dataDir} if it runs, else a stack started (and stopped) here. */
-    int run(Path dataDir, ModelOption model, Path servicesJar, List<String> jvmOptions) throws Exception {
+    int run(Path dataDir, ModelOption model, Path servicesDir, List<String> jvmOptions) throws Exception {
         Optional<RunState> running = RunState.read(dataDir.toAbsolutePath().normalize())
                 .filter(r -> r.services().stream().allMatch(s -> Supervisor.probe(java.net.URI.create(s.readyUrl()))
                         .isEmpty()));
@@ -80,7 +80,7 @@ final class ServicesBench {
         }
         out.println("bench services: starting Kafka and the five services (no running stack in " + dataDir + ")...");
         out.flush();
-        try (ServicesStack stack = ServicesStack.start(dataDir.resolve("bench"), bundle, servicesJar,
+        try (ServicesStack stack = ServicesStack.start(dataDir.resolve("bench"), bundle, servicesDir,
                 ServicesStack.freePort(), freeBase(), jvmOptions, Duration.ofMinutes(5))) {
             return measure(bundle, stack.bootstrap(), "localhost:" + stack.grpcPort("gateway"));
         }
@@ -89,7 +89,7 @@ final class ServicesBench {
     private static int freeBase() throws IOException {
         for (int base = 28_000; base < 60_000; base += 100) {
             boolean free = true;
-            for (int p = base; p < base + ServiceRoles.PORT_SPAN && free; p++) {
+            for (int p = base; p < base + Services.PORT_SPAN && free; p++) {
                 try (java.net.ServerSocket s = new java.net.ServerSocket()) {
                     s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), p));
                 } catch (IOException e) {
@@ -100,7 +100,7 @@ final class ServicesBench {
                 return base;
             }
         }
-        throw new IOException("no " + ServiceRoles.PORT_SPAN + " free ports found");
+        throw new IOException("no " + Services.PORT_SPAN + " free ports found");
     }
 
     private int measure(Path bundle, String bootstrap, String gatewayGrpc) throws Exception {

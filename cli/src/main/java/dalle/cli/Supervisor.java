@@ -1,7 +1,6 @@
 package dalle.cli;
 
 import dalle.tools.localkafka.LogTail;
-
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;

@@ -1,7 +1,7 @@
 package dalle.cli;
 
-import dalle.training.cluster.train.PriorWorker;
 import dalle.core.train.TrainingListener;
+import dalle.training.cluster.train.PriorWorker;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;

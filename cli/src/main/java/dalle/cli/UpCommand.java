@@ -1,12 +1,12 @@
 package dalle.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,9 +24,8 @@ final class UpCommand implements Callable<Integer> {
     /** Where {@code dalle up} makes an untrained bundle when no trained one is there (under --data). */
     static final String UNTRAINED = "untrained-tiny";
 
-    /** The services' Quarkus jar inside a checkout. */
-    static final Path SERVICES_JAR = Path.of(System.getProperty("dalle.home", "."), "services", "app", "target",
-            "quarkus-app", "quarkus-run.jar");
+    /** The checkout's services folder: each service's quarkus-app under {@code <name>/target/}. */
+    static final Path SERVICES_DIR = Path.of(System.getProperty("dalle.home", "."), "services");
 
     @Spec CommandSpec spec;
 
@@ -45,10 +44,10 @@ final class UpCommand implements Callable<Integer> {
                     + "sampler, decoder, reranker), gRPC on PORT+10..14.")
     int basePort;
 
-    @Option(names = "--services-jar", paramLabel = "JAR",
-            description = "The services' quarkus-run.jar (default: services/app/target/quarkus-app/quarkus-run.jar "
-                    + "of this checkout).")
-    Path servicesJar;
+    @Option(names = "--services", paramLabel = "DIR",
+            description = "The folder of the five services' builds, <service>/target/quarkus-app/quarkus-run.jar "
+                    + "(default: services/ of this checkout).")
+    Path servicesDir;
 
     @Option(names = "--service-jvm-options", defaultValue = "-Xmx2g -Dai.djl.offline=true "
             + "-Dai.djl.pytorch.num_threads=1", paramLabel = "OPTS",
@@ -67,27 +66,37 @@ final class UpCommand implements Callable<Integer> {
         if (timeoutSeconds < 1) {
             throw new IllegalArgumentException("--timeout " + timeoutSeconds + " is below 1 second");
         }
-        Path jar = servicesJar != null ? servicesJar : SERVICES_JAR;
-        if (!Files.isRegularFile(jar)) {
-            throw new DalleCommand.UserError("no services jar at " + jar.toAbsolutePath() + ": build the services "
-                    + "with `mvn -B -q -DskipTests -pl services/app -am package`, or pass --services-jar JAR");
-        }
+        Path services = servicesDir != null ? servicesDir : SERVICES_DIR;
+        requireBuilt(services);
         List<String> jvmOptions = Arrays.stream(serviceJvmOptions.strip().split("\\s+"))
                 .filter(s -> !s.isEmpty()).toList();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         LocalStack stack = new LocalStack(data);
         PrintWriter out = spec.commandLine().getOut();
         Path bundle = bundle(model, stack.dataDir(), out);
-        Path home = Path.of(System.getProperty("dalle.home", "."));
-        out.println("dalle up: starting Kafka and " + ServiceRoles.ROLES.size() + " services in " + stack.dataDir()
+        out.println("dalle up: starting Kafka and " + Services.SERVICES.size() + " services in " + stack.dataDir()
                 + " ...");
         out.flush();
-        RunState state = stack.up(kafkaPort, bootstrap -> ServiceRoles.specs(java, jvmOptions, jar, bundle,
-                bootstrap, basePort, stack.logDir(), home, stack.dataDir().resolve("gateway-state")),
+        RunState state = stack.up(kafkaPort, bootstrap -> Services.specs(java, jvmOptions, Map.of(), services, bundle,
+                bootstrap, basePort, stack.logDir(), stack.dataDir().resolve("gateway-state")),
                 Duration.ofSeconds(timeoutSeconds), DownCommand.GRACE);
         print(out, state, basePort);
         out.flush();
         return 0;
+    }
+
+    /**
+     * @throws DalleCommand.UserError naming the first service whose quarkus-run.jar is missing, and how to build it
+     */
+    static void requireBuilt(Path servicesDir) {
+        for (String service : Services.SERVICES.keySet()) {
+            Path jar = Services.jar(servicesDir, service);
+            if (!Files.isRegularFile(jar)) {
+                throw new DalleCommand.UserError("no " + service + " service at " + jar.toAbsolutePath() + ": build"
+                        + " the services with `mvn -B -q -DskipTests -pl services/tokenizer,services/sampler,"
+                        + "services/decoder,services/reranker,services/gateway -am package`, or pass --services DIR");
+            }
+        }
     }
 
     /**
@@ -116,8 +125,8 @@ final class UpCommand implements Callable<Integer> {
         for (RunState.Service s : state.services()) {
             out.printf("  %-10s %-46s %s%n", s.name(), LocalStack.endpoints(s), "log " + s.log());
         }
-        int http = ServiceRoles.httpPort(basePort, "gateway");
-        int grpc = ServiceRoles.grpcPort(basePort, "gateway");
+        int http = Services.httpPort(basePort, "gateway");
+        int grpc = Services.grpcPort(basePort, "gateway");
         String kafka = state.kafka().bootstrap();
         out.println();
         out.println("HTTP (OpenAI Images API):");

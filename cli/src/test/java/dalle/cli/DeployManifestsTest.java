@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Kubernetes manifests under {@code deploy/} agree with the code: the roles and property names of
- * {@link ServiceRoles}, the Quarkus health endpoints, and the topic registry ({@link Topics}).
+ * {@link Services}, the Quarkus health endpoints, and the topic registry ({@link Topics}).
  */
 class DeployManifestsTest {
 
@@ -73,16 +73,28 @@ class DeployManifestsTest {
     @Test
     void eachRoleHasADeploymentNamedAfterItsRoleEnvWithAServiceOnTheConfiguredPorts() {
         List<Doc> deployments = tree.all("Deployment", "base/");
-        assertEquals(ServiceRoles.ROLES.keySet(), deployments.stream().map(Doc::name).collect(Collectors.toSet()));
+        assertEquals(Services.SERVICES.keySet(), deployments.stream().map(Doc::name).collect(Collectors.toSet()));
         Doc config = tree.find("ConfigMap", "base/", "dalle-config").orElseThrow();
-        String httpPort = str(config.map(), "data", envName(ServiceRoles.HTTP_PORT_PROPERTY));
-        String grpcPort = str(config.map(), "data", envName(ServiceRoles.GRPC_PORT_PROPERTY));
-        assertNotNull(str(config.map(), "data", envName(ServiceRoles.KAFKA_PROPERTY)), "kafka bootstrap in " + config);
-        assertNotNull(str(config.map(), "data", envName(ServiceRoles.MODEL_PROPERTY)), "model bundle in " + config);
+        String httpPort = str(config.map(), "data", envName(Services.HTTP_PORT_PROPERTY));
+        String grpcPort = str(config.map(), "data", envName(Services.GRPC_PORT_PROPERTY));
+        assertNotNull(str(config.map(), "data", envName(Services.KAFKA_PROPERTY)), "kafka bootstrap in " + config);
+        // the bundle is in a ConfigMap of its own that only the stages reference: envFrom would hand it to the gateway
+        Doc model = tree.find("ConfigMap", "base/", "dalle-model").orElseThrow();
+        assertNotNull(str(model.map(), "data", "path"), "model bundle in " + model);
+        assertTrue(((Map<?, ?>) at(config.map(), "data")).keySet().stream().noneMatch(k -> k.toString().startsWith("DALLE_")),
+                config + " goes to every service whole (envFrom): no dalle.* key of some services only");
         for (Doc d : deployments) {
             Map<String, Object> c = container(d);
-            assertEquals(d.name(), env(c, envName(ServiceRoles.ROLES_PROPERTY)), d + ": the role env");
-            assertEquals("dalle-config", str(list(c, "envFrom").get(0), "configMapRef", "name"), d.toString());
+            assertEquals("dalle-" + d.name(), c.get("image"), d + ": its own image (docker/" + d.name()
+                    + ".Dockerfile), by its short name; the overlays set registry and tag");
+            Map<String, Object> modelEnv = list(c, "env").stream()
+                    .filter(e -> envName(Services.MODEL_PROPERTY).equals(e.get("name"))).findFirst().orElse(null);
+            assertEquals(!d.name().equals("gateway"), modelEnv != null, d + ": the stages get the bundle, the gateway holds no model");
+            if (modelEnv != null) {
+                assertEquals(Map.of("name", "dalle-model", "key", "path"), at(modelEnv, "valueFrom", "configMapKeyRef"),
+                        d + ": DALLE_MODEL from the dalle-model ConfigMap");
+            }
+            assertEquals(List.of(Map.of("configMapRef", Map.of("name", "dalle-config"))), list(c, "envFrom"), d.toString());
             Map<String, String> ports = list(c, "ports").stream()
                     .collect(Collectors.toMap(p -> (String) p.get("name"), p -> String.valueOf(p.get("containerPort"))));
             assertEquals(Map.of("http", httpPort, "grpc", grpcPort), ports, d + ": container ports");
@@ -113,10 +125,10 @@ class DeployManifestsTest {
         }
         for (Doc d : tree.all("Deployment", "base/")) {
             Map<String, Object> c = container(d);
-            assertEquals(ServiceRoles.READY_PATH, str(c, "readinessProbe", "httpGet", "path"), d + ": readiness");
+            assertEquals(Services.READY_PATH, str(c, "readinessProbe", "httpGet", "path"), d + ": readiness");
             assertEquals("/q/health/live", str(c, "livenessProbe", "httpGet", "path"), d + ": liveness");
             // Ready = model loaded and warmed up; the startup probe holds liveness off until then.
-            assertEquals(ServiceRoles.READY_PATH, str(c, "startupProbe", "httpGet", "path"), d + ": startup");
+            assertEquals(Services.READY_PATH, str(c, "startupProbe", "httpGet", "path"), d + ": startup");
             int budget = (Integer) at(c, "startupProbe", "periodSeconds")
                     * (Integer) at(c, "startupProbe", "failureThreshold");
             assertTrue(budget >= 300, d + ": startup probe allows only " + budget + " s for the model to load");
@@ -124,20 +136,28 @@ class DeployManifestsTest {
     }
 
     @Test
-    void theGatewayFindsEachStageUnderTheUpstreamPropertiesOfServiceRoles() {
+    void theGatewayFindsEachStageUnderTheUpstreamPropertiesOfServices() {
         Map<String, Object> gateway = container(tree.find("Deployment", "base/", "gateway").orElseThrow());
         String grpcPort = str(tree.find("ConfigMap", "base/", "dalle-config").orElseThrow().map(), "data",
-                envName(ServiceRoles.GRPC_PORT_PROPERTY));
+                envName(Services.GRPC_PORT_PROPERTY));
         Map<String, String> want = new LinkedHashMap<>();
-        ServiceRoles.GATEWAY_UPSTREAM_PROPERTIES.forEach((role, property) ->
-                want.put(envName(property), role + ":" + grpcPort));
+        Services.GATEWAY_UPSTREAM_PROPERTIES.forEach((role, property) ->
+                want.put(envName(property), "dns:///" + role + "-headless:" + grpcPort));
         Map<String, String> have = new LinkedHashMap<>();
         list(gateway, "env").stream().filter(e -> ((String) e.get("name")).startsWith("DALLE_GATEWAY_"))
                 .forEach(e -> have.put((String) e.get("name"), String.valueOf(e.get("value"))));
-        assertEquals(want, have, "deploy/base/gateway.yaml: the gateway's upstream env (ServiceRoles."
-                + "GATEWAY_UPSTREAM_PROPERTIES in env form -> <role Service>:<gRPC port>)");
-        for (String role : ServiceRoles.GATEWAY_UPSTREAM_PROPERTIES.keySet()) {
+        assertEquals(want, have, "deploy/base/gateway.yaml: the gateway's upstream env (Services."
+                + "GATEWAY_UPSTREAM_PROPERTIES in env form -> dns:///<role>-headless:<gRPC port>)");
+        for (String role : Services.GATEWAY_UPSTREAM_PROPERTIES.keySet()) {
             assertTrue(tree.find("Service", "base/", role).isPresent(), "no Service " + role);
+            Doc headless = tree.find("Service", "base/", role + "-headless")
+                    .orElseThrow(() -> new AssertionError("no headless Service " + role + "-headless"));
+            assertEquals("None", str(headless.map(), "spec", "clusterIP"), headless + ": headless, one address per pod");
+            Doc deployment = tree.find("Deployment", "base/", role).orElseThrow();
+            assertEquals(at(deployment.map(), "spec", "selector", "matchLabels"), at(headless.map(), "spec", "selector"),
+                    headless + " selects the stage's pods");
+            assertEquals(List.of(grpcPort), list(headless.map(), "spec", "ports").stream()
+                    .map(p -> String.valueOf(p.get("port"))).toList(), headless + ": the gRPC port only");
         }
     }
 
@@ -206,7 +226,7 @@ class DeployManifestsTest {
         assertEquals(cluster, str(pool.map(), "metadata", "labels", "strimzi.io/cluster"), pool.toString());
         assertTrue(((List<?>) at(pool.map(), "spec", "roles")).contains("controller"), pool + ": KRaft controllers");
         String bootstrap = str(tree.find("ConfigMap", "base/", "dalle-config").orElseThrow().map(), "data",
-                envName(ServiceRoles.KAFKA_PROPERTY));
+                envName(Services.KAFKA_PROPERTY));
         assertEquals(cluster + "-kafka-bootstrap:9092", bootstrap, "the services reach Strimzi's bootstrap Service");
     }
 

@@ -149,55 +149,61 @@ class LocalStackTest {
     }
 
     @Test
-    void upWithoutTheServicesJarSaysHowToBuildIt(@TempDir Path dir) {
+    void upWithoutTheServicesBuiltSaysHowToBuildThem(@TempDir Path dir) {
         CliRun r = CliRun.dalle("up", "--model", dir.toString(), "--data", dir.resolve("run").toString(),
-                "--services-jar", dir.resolve("nope.jar").toString());
+                "--services", dir.resolve("services").toString());
         assertEquals(2, r.exit());
-        assertEquals("dalle: no services jar at " + dir.resolve("nope.jar") + ": build the services with "
-                + "`mvn -B -q -DskipTests -pl services/app -am package`, or pass --services-jar JAR", r.err().strip());
+        assertEquals("dalle: no tokenizer service at " + dir.resolve("services/tokenizer/target/quarkus-app/"
+                + "quarkus-run.jar") + ": build the services with `mvn -B -q -DskipTests -pl services/tokenizer,"
+                + "services/sampler,services/decoder,services/reranker,services/gateway -am package`, or pass "
+                + "--services DIR", r.err().strip());
     }
 
     @Test
-    void theRoleTableGivesEachServiceItsPortsAndTheGatewayItsUpstreams() {
-        List<ServiceSpec> specs = ServiceRoles.specs(Path.of("/j/bin/java"), List.of("-Xmx1g"), Path.of("/s/q.jar"),
-                Path.of("/m/tiny"), "127.0.0.1:9092", 8080, Path.of("/logs"), Path.of("/home"), Path.of("/state"));
+    void theServiceTableGivesEachServiceItsOwnJarPortsAndKeysAndTheGatewayItsUpstreams() {
+        List<ServiceSpec> specs = Services.specs(Path.of("/j/bin/java"), List.of("-Xmx1g"), Map.of("sampler", List.of("-Dx=1")), Path.of("/s"),
+                Path.of("/m/tiny"), "127.0.0.1:9092", 8080, Path.of("/logs"), Path.of("/state"));
         assertEquals(List.of("tokenizer", "sampler", "decoder", "reranker", "gateway"),
                 specs.stream().map(ServiceSpec::name).toList());
         ServiceSpec sampler = specs.get(1);
-        assertEquals(List.of("/j/bin/java", "-Xmx1g", "-Ddalle.roles=sampler", "-Dquarkus.http.port=8082",
+        assertEquals(List.of("/j/bin/java", "-Xmx1g", "-Dx=1", "-Dquarkus.http.port=8082",
                 "-Dquarkus.grpc.server.port=8092", "-Dkafka.bootstrap.servers=127.0.0.1:9092",
-                "-Ddalle.model=/m/tiny", "-Ddalle.home=/home", "-Ddalle.kafka.instance-id=dalle-up-sampler-8092", "-jar", "/s/q.jar"), sampler.command());
+                "-Ddalle.model=/m/tiny", "-Ddalle.kafka.instance-id=dalle-up-sampler-8092", "-jar",
+                "/s/sampler/target/quarkus-app/quarkus-run.jar"), sampler.command());
         assertEquals(URI.create("http://localhost:8082/q/health/ready"), sampler.readyUrl());
         ServiceSpec gateway = specs.get(4);
         assertTrue(gateway.command().containsAll(List.of("-Dquarkus.http.port=8080", "-Dquarkus.grpc.server.port=8090",
-                "-Ddalle.gateway.tokenizer-address=localhost:8091", "-Ddalle.gateway.reranker-address=localhost:8094",
-                "-Ddalle.gateway.state-dir=/state", "-Ddalle.gateway.instance-id=dalle-up-gateway-8090")),
-                gateway.command().toString());
+                "-Ddalle.gateway.tokenizer-address=127.0.0.1:8091", "-Ddalle.gateway.reranker-address=127.0.0.1:8094",
+                "-Ddalle.gateway.state-dir=/state", "-Ddalle.gateway.instance-id=dalle-up-gateway-8090",
+                "/s/gateway/target/quarkus-app/quarkus-run.jar")), gateway.command().toString());
+        assertTrue(gateway.command().stream().noneMatch(a -> a.startsWith("-Ddalle.model=")),
+                "the gateway holds no model: " + gateway.command());
         assertEquals(Path.of("/logs/gateway.log"), gateway.logFile());
-        assertThrows(IllegalArgumentException.class, () -> ServiceRoles.specs(Path.of("java"), List.of(),
-                Path.of("q.jar"), Path.of("m"), "127.0.0.1:9092", 65530, Path.of("l"), Path.of("h"), Path.of("s")));
+        assertThrows(IllegalArgumentException.class, () -> Services.specs(Path.of("java"), List.of(), Map.of(),
+                Path.of("s"), Path.of("m"), "127.0.0.1:9092", 65530, Path.of("l"), Path.of("st")));
     }
 
     @Test
-    void everyPropertyDalleUpSetsIsAKeyOfTheServicesConfiguration() throws Exception {
-        // the services' application.properties lists every dalle.* key with its default (ServicesConfig)
-        java.util.Properties app = new java.util.Properties();
-        try (var in = java.nio.file.Files.newInputStream(Path.of("..", "services", "app", "src", "main", "resources",
-                "application.properties"))) {
-            app.load(in);
-        }
-        List<String> set = new java.util.ArrayList<>(ServiceRoles.GATEWAY_UPSTREAM_PROPERTIES.values());
-        set.addAll(List.of(ServiceRoles.ROLES_PROPERTY, ServiceRoles.HTTP_PORT_PROPERTY,
-                ServiceRoles.GRPC_PORT_PROPERTY, ServiceRoles.KAFKA_PROPERTY));
-        for (String key : set) {
-            assertTrue(app.containsKey(key), key + " is not a key of services/app's application.properties");
-        }
-        // the optional keys (no default) are documented in the services README's configuration table
-        String readme = java.nio.file.Files.readString(Path.of("..", "services", "app", "README.md"));
-        for (String key : List.of(ServiceRoles.MODEL_PROPERTY, ServiceRoles.HOME_PROPERTY,
-                ServiceRoles.GATEWAY_STATE_PROPERTY, ServiceRoles.GATEWAY_INSTANCE_PROPERTY,
-                ServiceRoles.KAFKA_INSTANCE_PROPERTY)) {
-            assertTrue(readme.contains("`" + key + "`"), key + " is not in services/app/README.md");
+    void everyDalleKeyDalleUpSetsIsAKeyOfThatServicesConfiguration() throws Exception {
+        // each service's application.properties lists its keys with defaults; the optional keys (no default)
+        // are in its README's configuration table
+        List<ServiceSpec> specs = Services.specs(Path.of("java"), List.of(), Map.of(), Path.of("s"), Path.of("m"),
+                "127.0.0.1:9092", 8080, Path.of("l"), Path.of("st"));
+        for (ServiceSpec spec : specs) {
+            Path dir = Path.of("..", "services", spec.name());
+            java.util.Properties app = new java.util.Properties();
+            try (var in = java.nio.file.Files.newInputStream(dir.resolve("src/main/resources/application.properties"))) {
+                app.load(in);
+            }
+            String readme = java.nio.file.Files.readString(dir.resolve("README.md"));
+            for (String arg : spec.command()) {
+                if (!arg.startsWith("-D")) {
+                    continue;
+                }
+                String key = arg.substring(2, arg.indexOf('='));
+                assertTrue(app.containsKey(key) || readme.contains("`" + key + "`"), key + " (set by dalle up) is"
+                        + " neither in services/" + spec.name() + "'s application.properties nor in its README");
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ import dalle.core.pipeline.Pipeline;
 import dalle.services.common.DeadLetters;
 import dalle.services.common.Parsed;
 import dalle.services.common.Topics;
+import dalle.v1.DecoderGrpc;
 import dalle.v1.GatewayGrpc;
 import dalle.v1.GenerateProgress;
 import dalle.v1.GenerateRequest;
@@ -33,6 +34,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -295,6 +297,113 @@ class EndToEndTest {
             Thread.sleep(500); // anything still queued would be sampled by now
             assertEquals(before, Stack.metric(samplerHttp, "dalle_sampler_candidates_total"),
                     "no candidate of the late requests was sampled");
+        }
+    }
+
+    @Nested
+    class SeparateServices {
+
+        @Test
+        void theGatewayAndTheTokenizerProcessesNeverLoadLibtorchWhileTheModelStagesDo() throws Exception {
+            GatewayGrpc.newBlockingStub(gateway).withDeadlineAfter(120, TimeUnit.SECONDS).generate(GenerateRequest
+                    .newBuilder().setCaption("a blue square").setCandidates(2).setTopK(1).setSeed(2).build());
+            for (String service : ServicesStack.SERVICES) {
+                long pid = stack.process(service).orElseThrow().pid();
+                String maps = Files.readString(Path.of("/proc", Long.toString(pid), "maps"));
+                boolean torch = maps.contains("libtorch_cpu");
+                assertEquals(!service.equals("gateway") && !service.equals("tokenizer"), torch,
+                        service + " (pid " + pid + ") has libtorch mapped: " + torch);
+            }
+        }
+
+        @Test
+        void aRestartedStageSaysNotServingOnGrpcHealthUntilItsModelIsWarmThenServing() throws Exception {
+            stack.kill("decoder");
+            stack.startAgain("decoder");
+            List<String> seen = new ArrayList<>();
+            ManagedChannel decoder = channel("decoder");
+            try {
+                var health = grpc.health.v1.HealthGrpc.newBlockingStub(decoder);
+                var check = grpc.health.v1.HealthOuterClass.HealthCheckRequest.newBuilder()
+                        .setService(DecoderGrpc.SERVICE_NAME).build();
+                long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+                while (System.nanoTime() < end) {
+                    try {
+                        String status = health.withDeadlineAfter(2, TimeUnit.SECONDS).check(check).getStatus().name();
+                        if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(status)) {
+                            seen.add(status);
+                        }
+                        if (status.equals("SERVING")) {
+                            break;
+                        }
+                    } catch (StatusRuntimeException notListeningYet) {
+                        assertEquals(Status.Code.UNAVAILABLE, notListeningYet.getStatus().getCode());
+                        decoder.resetConnectBackoff(); // try again at once, not after the channel's backoff
+                    }
+                    Thread.sleep(20);
+                }
+                stack.awaitReady("decoder");
+                // the server listens before the dVAE is loaded: it says NOT_SERVING first, SERVING once warm
+                assertEquals(List.of("NOT_SERVING", "SERVING"), seen);
+                String log = Files.readString(stack.log("decoder"));
+                assertTrue(log.contains("decoder ready: loaded and warmed up"), "the decoder logged its warm-up");
+            } finally {
+                decoder.shutdownNow();
+            }
+        }
+
+        @Test
+        void everyStageAndTheGatewayReportTheSameBundleThroughGetModelInfo() {
+            var req = dalle.v1.GetModelInfoRequest.getDefaultInstance();
+            String version = GatewayGrpc.newBlockingStub(gateway).getModelInfo(req).getBundleVersion();
+            assertFalse(version.isEmpty());
+            for (String service : List.of("tokenizer", "sampler", "decoder", "reranker")) {
+                ManagedChannel c = channel(service);
+                try {
+                    var info = switch (service) {
+                        case "tokenizer" -> TokenizerGrpc.newBlockingStub(c).getModelInfo(req);
+                        case "sampler" -> SamplerGrpc.newBlockingStub(c).getModelInfo(req);
+                        case "decoder" -> DecoderGrpc.newBlockingStub(c).getModelInfo(req);
+                        default -> dalle.v1.RerankerGrpc.newBlockingStub(c).getModelInfo(req);
+                    };
+                    assertEquals(version, info.getBundleVersion(), service);
+                } finally {
+                    c.shutdownNow();
+                }
+            }
+        }
+
+        @Test
+        void aJobPostedOverHttpRunsThroughKafkaAndTheGatewaysFanInAndStageMetricsAreServed() throws Exception {
+            var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(java.time.Duration.ofSeconds(10)).build();
+            String base = "http://localhost:" + stack.httpPort("gateway");
+            var posted = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/jobs"))
+                    .header("Content-Type", "application/json").timeout(java.time.Duration.ofSeconds(30))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"prompt\":\"a green triangle\","
+                            + "\"n\":1,\"candidates\":2,\"request_id\":\"e2e-http-job-1\"}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(202, posted.statusCode(), posted.body());
+            long end = System.nanoTime() + RESULTS_TIMEOUT.toNanos();
+            String body = "";
+            while (System.nanoTime() < end && !body.contains("\"state\":\"succeeded\"")) {
+                Thread.sleep(200);
+                body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/jobs/e2e-http-job-1"))
+                        .timeout(java.time.Duration.ofSeconds(30)).GET().build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            }
+            assertTrue(body.contains("\"state\":\"succeeded\"") && body.contains("b64_json"), body);
+            // the job was queued with a deadline (dalle.gateway.job-deadline, 10 min), so it cannot wait forever
+            var queued = dalle.v1.GenerationRequest.parseFrom(Topic.read(stack.bootstrap(),
+                    Topics.GENERATION_REQUESTS.name(), java.util.Set.of("e2e-http-job-1"), RESULTS_TIMEOUT,
+                    java.time.Duration.ZERO).get("e2e-http-job-1").get(0).value());
+            assertEquals(600_000, queued.getDeadlineMs() - queued.getSubmittedAtMs(), queued.toString());
+            assertEquals(404, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
+                    + "/v1/jobs/no-such-job")).timeout(java.time.Duration.ofSeconds(30)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+            int sampler = stack.httpPort("sampler");
+            assertTrue(Stack.metric(sampler, "dalle_sampler_image_tokens_total") > 0, "the sampler counts tokens");
+            assertTrue(Stack.metric(sampler, "dalle_sampler_batch_size_count") > 0, "and its batches");
         }
     }
 }

@@ -13,31 +13,37 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * The stack under test: {@code dalle up}'s broker and five service processes ({@link ServicesStack}) on
- * {@link E2eBundle}, with free ports. The services jar is services/app's packaged quarkus-app
- * ({@code dalle.services.jar}, set by the pom).
+ * {@link E2eBundle}, with free ports. The services are the checkout's packaged quarkus-apps under
+ * {@code services/<name>/target} ({@code dalle.services.dir}, set by the pom).
  */
 final class Stack {
 
-    /** Service JVMs: small heaps, one libtorch thread; the sampler takes 2 requests per poll, so a kill lands mid-work. */
+    /** Service JVMs: small heaps, one libtorch thread. */
     static final List<String> JVM_OPTIONS = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Ddalle.kafka.sampler-max-poll-records=2");
+            "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1");
+    /** The sampler takes 2 requests per poll, so a kill lands mid-work. */
+    static final Map<String, List<String>> SERVICE_OPTIONS = Map.of("sampler",
+            List.of("-Ddalle.kafka.max-poll-records=2"));
 
     private Stack() {
     }
 
     static ServicesStack start(Path dir, Path bundle) throws IOException {
-        Path jar = Path.of(System.getProperty("dalle.services.jar",
-                "../services/app/target/quarkus-app/quarkus-run.jar"));
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("no services jar at " + jar.toAbsolutePath() + ": build it with "
-                    + "`mvn -B -q -DskipTests -pl services/app -am package` (mvn verify does)");
+        Path services = Path.of(System.getProperty("dalle.services.dir", "../services"));
+        for (String s : ServicesStack.SERVICES) {
+            Path jar = services.resolve(s).resolve("target/quarkus-app/quarkus-run.jar");
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalStateException("no " + s + " service at " + jar.toAbsolutePath() + ": build the "
+                        + "services with `mvn -B -q -DskipTests -pl services/" + s + " -am package` (mvn verify does)");
+            }
         }
-        return ServicesStack.start(dir, bundle, jar, ServicesStack.freePort(), freeBasePort(),
-                JVM_OPTIONS, Duration.ofMinutes(4));
+        return ServicesStack.start(dir, bundle, services, ServicesStack.freePort(), freeBasePort(),
+                JVM_OPTIONS, SERVICE_OPTIONS, Duration.ofMinutes(4));
     }
 
     /**

@@ -15,13 +15,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * A loaded generator: tokenizer, dVAE, transformer prior and contrastive reranker, checked
  * against the hashes in {@code bundle.json}. Owns an {@link NDManager}; close it to free the models.
+ *
+ * <p>A stage service loads only its own {@link BundlePart}s ({@link #load(Path, Set)}): the sampler the prior,
+ * the decoder the dVAE, the reranker the reranker and the tokenizer, the tokenizer stage the tokenizer alone
+ * (no weights, so no libtorch and no NDManager). The other parts' files need not be present; the sizes every
+ * stage must agree on come from the manifest ({@link BundleManifest.Sizes}) and are checked against each part
+ * that is loaded. Asking for a part that was not loaded is an {@link IllegalStateException} naming it.
  *
  * <p>Layout of a bundle directory:
  * <pre>
@@ -36,16 +44,21 @@ public final class ModelBundle implements AutoCloseable {
 
     private final Path dir;
     private final BundleManifest manifest;
-    private final NDManager manager;
-    private final BpeTokenizer tokenizer;
+    private final BundleManifest.Sizes sizes;
+    private final Set<BundlePart> parts;
+    private final NDManager manager;       // null when no part holds weights
+    private final BpeTokenizer tokenizer;  // null when not loaded, as the three models below
     private final Dvae dvae;
     private final DallePrior prior;
     private final ContrastiveScorer clip;
 
-    private ModelBundle(Path dir, BundleManifest manifest, NDManager manager, BpeTokenizer tokenizer, Dvae dvae,
-                        DallePrior prior, ContrastiveScorer clip) {
+    private ModelBundle(Path dir, BundleManifest manifest, BundleManifest.Sizes sizes, Set<BundlePart> parts,
+                        NDManager manager, BpeTokenizer tokenizer, Dvae dvae, DallePrior prior,
+                        ContrastiveScorer clip) {
         this.dir = dir;
         this.manifest = manifest;
+        this.sizes = sizes;
+        this.parts = Set.copyOf(parts);
         this.manager = manager;
         this.tokenizer = tokenizer;
         this.dvae = dvae;
@@ -54,27 +67,55 @@ public final class ModelBundle implements AutoCloseable {
     }
 
     /**
-     * Loads and verifies a bundle directory.
+     * Loads and verifies a whole bundle directory.
      *
      * @throws CheckpointException naming the file and the reason when the manifest is missing or
      *     malformed, a part's hash differs from the manifest, or a model refuses its files
      */
     public static ModelBundle load(Path dir) {
+        return load(dir, EnumSet.allOf(BundlePart.class));
+    }
+
+    /**
+     * Loads and verifies only {@code parts} of a bundle directory; the other parts' files are neither read nor
+     * required.
+     *
+     * @throws CheckpointException naming the file and the reason when the manifest is missing or malformed (or,
+     *     for a partial load, has no sizes), a loaded part's hash differs from the manifest, a model refuses its
+     *     files, or a loaded part disagrees with the manifest's sizes or with another loaded part
+     */
+    public static ModelBundle load(Path dir, Set<BundlePart> parts) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("load at least one bundle part");
+        }
         BundleManifest manifest = readManifest(dir);
-        verify(dir, manifest.tokenizer());
-        verify(dir, manifest.dvae());
-        verify(dir, manifest.prior());
-        verify(dir, manifest.clip());
-        NDManager manager = NDManager.newBaseManager();
+        if (manifest.sizes() == null && !parts.containsAll(EnumSet.allOf(BundlePart.class))) {
+            throw new CheckpointException(dir.resolve(BundleManifest.FILE), "the manifest has no \"sizes\" (it was"
+                    + " written before stages loaded their own parts), so " + labels(parts) + " cannot be loaded"
+                    + " alone; re-assemble the bundle with `dalle bundle assemble` to add them");
+        }
+        for (BundlePart p : parts) {
+            verify(dir, p.of(manifest));
+        }
+        NDManager manager = parts.stream().anyMatch(BundlePart::neural) ? NDManager.newBaseManager() : null;
         try {
-            BpeTokenizer tokenizer = BpeTokenizer.load(dir.resolve(manifest.tokenizer().path()));
-            Dvae dvae = Dvae.load(dir.resolve(manifest.dvae().path()), manager);
-            DallePrior prior = DallePrior.load(dir.resolve(manifest.prior().path()), manager);
-            ContrastiveScorer clip = ContrastiveScorer.load(dir.resolve(manifest.clip().path()), manager);
-            checkCompatible(dir, tokenizer, dvae, prior, clip);
-            return new ModelBundle(dir, manifest, manager, tokenizer, dvae, prior, clip);
+            BpeTokenizer tokenizer = parts.contains(BundlePart.TOKENIZER)
+                    ? BpeTokenizer.load(dir.resolve(manifest.tokenizer().path())) : null;
+            Dvae dvae = parts.contains(BundlePart.DVAE) ? Dvae.load(dir.resolve(manifest.dvae().path()), manager) : null;
+            DallePrior prior = parts.contains(BundlePart.PRIOR)
+                    ? DallePrior.load(dir.resolve(manifest.prior().path()), manager) : null;
+            ContrastiveScorer clip = parts.contains(BundlePart.CLIP)
+                    ? ContrastiveScorer.load(dir.resolve(manifest.clip().path()), manager) : null;
+            if (parts.containsAll(EnumSet.allOf(BundlePart.class))) {
+                checkCompatible(dir, tokenizer, dvae, prior, clip);
+            }
+            BundleManifest.Sizes sizes = manifest.sizes() != null ? manifest.sizes() : sizesOf(dvae, prior);
+            checkSizes(dir.resolve(BundleManifest.FILE), sizes, tokenizer, dvae, prior, clip);
+            return new ModelBundle(dir, manifest, sizes, parts, manager, tokenizer, dvae, prior, clip);
         } catch (RuntimeException e) {
-            manager.close();
+            if (manager != null) {
+                manager.close();
+            }
             throw e;
         }
     }
@@ -100,9 +141,61 @@ public final class ModelBundle implements AutoCloseable {
         String version = name + "-" + DurableFiles.sha256(String.join(",", t.sha256(), d.sha256(), p.sha256(), c.sha256())
                 .getBytes(StandardCharsets.UTF_8)).substring(0, 12);
         BundleManifest manifest = new BundleManifest(BundleManifest.FORMAT, name, preset, version, t, d, p, c,
-                description);
+                sizesOf(dvae, prior), description);
         Files.writeString(dir.resolve(BundleManifest.FILE), Checkpoints.GSON.toJson(manifest) + "\n");
         return manifest;
+    }
+
+    /** The sizes of a dVAE and a prior that fit together (see {@link #checkCompatible}). */
+    private static BundleManifest.Sizes sizesOf(Dvae dvae, DallePrior prior) {
+        var pc = prior.config();
+        return new BundleManifest.Sizes(dvae.config().imageSize(), pc.gridSize(), pc.imageVocab(), pc.textLength(),
+                pc.textVocab());
+    }
+
+    /** Each loaded part against the manifest's sizes. */
+    private static void checkSizes(Path file, BundleManifest.Sizes s, BpeTokenizer tokenizer, Dvae dvae,
+                                   DallePrior prior, ContrastiveScorer clip) {
+        List<String> problems = new java.util.ArrayList<>();
+        if (tokenizer != null && tokenizer.vocabSize() != s.textVocabSize()) {
+            problems.add("the tokenizer has " + tokenizer.vocabSize() + " ids, the sizes say " + s.textVocabSize());
+        }
+        if (dvae != null) {
+            var dc = dvae.config();
+            if (dc.imageSize() != s.imageSize() || dc.gridSize() != s.gridSize()
+                    || dc.codebookSize() != s.imageVocabSize()) {
+                problems.add("the dVAE makes " + dc.imageSize() + "px images from a " + dc.gridSize() + "x"
+                        + dc.gridSize() + " grid of " + dc.codebookSize() + " codes, the sizes say " + s.imageSize()
+                        + "px, " + s.gridSize() + "x" + s.gridSize() + ", " + s.imageVocabSize());
+            }
+        }
+        if (prior != null) {
+            var pc = prior.config();
+            if (pc.gridSize() != s.gridSize() || pc.imageVocab() != s.imageVocabSize()
+                    || pc.textLength() != s.textLength() || pc.textVocab() != s.textVocabSize()) {
+                problems.add("the prior reads " + pc.textLength() + " text slots over " + pc.textVocab() + " ids and a "
+                        + pc.gridSize() + "x" + pc.gridSize() + " grid of " + pc.imageVocab() + " codes, the sizes say "
+                        + s.textLength() + ", " + s.textVocabSize() + ", " + s.gridSize() + "x" + s.gridSize() + ", "
+                        + s.imageVocabSize());
+            }
+        }
+        if (clip != null) {
+            var cc = clip.config();
+            if (cc.imageSize() != s.imageSize() || cc.textVocab() != s.textVocabSize()) {
+                problems.add("the reranker reads " + cc.imageSize() + "px images and " + cc.textVocab()
+                        + " text ids, the sizes say " + s.imageSize() + "px and " + s.textVocabSize());
+            }
+        }
+        if (tokenizer != null && clip != null && clip.config().padTokenId() != tokenizer.padId()) {
+            problems.add("pad ids disagree: tokenizer " + tokenizer.padId() + ", reranker " + clip.config().padTokenId());
+        }
+        if (!problems.isEmpty()) {
+            throw new CheckpointException(file, "the parts do not match the bundle's sizes: " + String.join("; ", problems));
+        }
+    }
+
+    private static String labels(Set<BundlePart> parts) {
+        return String.join(" + ", parts.stream().sorted().map(BundlePart::label).toList());
     }
 
     private static void checkCompatible(Path dir, BpeTokenizer tokenizer, Dvae dvae, DallePrior prior,
@@ -196,28 +289,58 @@ public final class ModelBundle implements AutoCloseable {
         return manifest.version();
     }
 
+    /** The sizes every stage agrees on (from the manifest, or the loaded models of an older whole bundle). */
+    public BundleManifest.Sizes sizes() {
+        return sizes;
+    }
+
+    /** The parts this instance loaded. */
+    public Set<BundlePart> parts() {
+        return parts;
+    }
+
+    /** Whether {@code part} was loaded. */
+    public boolean has(BundlePart part) {
+        return parts.contains(part);
+    }
+
+    /** @throws IllegalStateException when no part with weights was loaded */
     public NDManager manager() {
-        return manager;
+        return require(manager, "a model with weights");
     }
 
+    /** @throws IllegalStateException when the tokenizer was not loaded */
     public BpeTokenizer tokenizer() {
-        return tokenizer;
+        return require(tokenizer, "the tokenizer");
     }
 
+    /** @throws IllegalStateException when the dVAE was not loaded */
     public Dvae dvae() {
-        return dvae;
+        return require(dvae, "the dVAE");
     }
 
+    /** @throws IllegalStateException when the prior was not loaded */
     public DallePrior prior() {
-        return prior;
+        return require(prior, "the prior");
     }
 
+    /** @throws IllegalStateException when the reranker was not loaded */
     public ContrastiveScorer clip() {
-        return clip;
+        return require(clip, "the reranker");
+    }
+
+    private <T> T require(T value, String what) {
+        if (value == null) {
+            throw new IllegalStateException(what + " is not loaded: this bundle " + dir + " was loaded with "
+                    + labels(parts) + " only");
+        }
+        return value;
     }
 
     @Override
     public void close() {
-        manager.close();
+        if (manager != null) {
+            manager.close();
+        }
     }
 }

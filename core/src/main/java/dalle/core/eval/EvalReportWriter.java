@@ -11,6 +11,7 @@ import dalle.core.eval.EvalReport.Pick;
 import dalle.core.eval.EvalReport.Reconstruction;
 import dalle.core.eval.EvalReport.SetResult;
 import dalle.core.io.Checkpoints;
+import dalle.core.plot.LineChart;
 import dalle.core.sampling.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -174,18 +175,18 @@ public final class EvalReportWriter {
     /** Accuracy (%) against N on a log2 axis, one line per caption set. */
     public static byte[] plot(EvalReport r) {
         double[] x = r.options().ns().stream().mapToDouble(Integer::doubleValue).toArray();
-        List<LinePlot.Series> series = new ArrayList<>();
+        List<LineChart.Series> series = new ArrayList<>();
         for (SetResult s : r.sets()) {
             double[] y = new double[x.length];
             for (int i = 0; i < y.length; i++) {
                 y[i] = 100 * s.accuracy(i);
             }
-            series.add(new LinePlot.Series(label(s.set()), x, y));
+            series.add(new LineChart.Series(label(s.set()), x, y,
+                    LineChart.PALETTE.get(series.size() % LineChart.PALETTE.size()), LineChart.Stroke.SOLID_WITH_POINTS));
         }
-        LinePlot plot = new LinePlot("Caption match vs reranked candidates — " + r.bundleVersion(),
-                "N, candidates reranked (log2 scale)", "top-1 image matches caption, % of captions",
-                true, 0, 100, 900, 480);
-        return plot.png(series);
+        LineChart chart = new LineChart("Caption match vs reranked candidates — " + r.bundleVersion(),
+                "N, candidates reranked (log2 scale)", LineChart.XScale.LOG2, true, 900, 480);
+        return chart.png(List.of(LineChart.Panel.fixed("top-1 image matches caption, % of captions", 0, 100, series)));
     }
 
     private static JsonObject caption(CaptionResult c) {

@@ -135,7 +135,9 @@ public final class SafeTensors {
      * Reads every tensor of {@code path} onto {@code manager}.
      *
      * @throws CheckpointException naming the path and the reason when the file is truncated,
-     *     its header is malformed, or a tensor's byte range does not fit its dtype and shape
+     *     its header is malformed, a shape's element or byte count overflows a long, or a
+     *     tensor's byte range does not fit its dtype and shape; all checked before any tensor
+     *     is allocated
      */
     public static Contents read(Path path, NDManager manager) {
         byte[] bytes;
@@ -167,7 +169,12 @@ public final class SafeTensors {
         for (Map.Entry<String, JsonElement> e : header.entrySet()) {
             String name = e.getKey();
             if (name.equals("__metadata__")) {
-                e.getValue().getAsJsonObject().entrySet().forEach(m -> metadata.put(m.getKey(), m.getValue().getAsString()));
+                try {
+                    e.getValue().getAsJsonObject().entrySet()
+                            .forEach(m -> metadata.put(m.getKey(), m.getValue().getAsString()));
+                } catch (IllegalStateException | UnsupportedOperationException ex) {
+                    throw new CheckpointException(path, "__metadata__ is not an object of strings: " + e.getValue(), ex);
+                }
                 continue;
             }
             JsonObject t;
@@ -195,21 +202,23 @@ public final class SafeTensors {
                 case "I64", "F64" -> 8;
                 default -> throw new CheckpointException(path, "tensor " + name + ": unsupported dtype " + dtype);
             };
-            long count = 1;
-            for (long d : shape) {
-                if (d < 0) {
-                    throw new CheckpointException(path, "tensor " + name + ": negative dimension in shape");
-                }
-                count *= d;
+            long count = elementCount(path, name, shape);
+            long byteCount;
+            try {
+                byteCount = Math.multiplyExact(count, width);
+            } catch (ArithmeticException overflow) {
+                throw new CheckpointException(path, "tensor " + name + ": shape " + shapeText(shape) + " of " + dtype
+                        + " needs more bytes than a long holds: corrupt or hostile header");
             }
             if (begin < 0 || end < begin || end > dataLen) {
                 throw new CheckpointException(path, "truncated safetensors file: tensor " + name + " spans bytes ["
                         + begin + ", " + end + ") but only " + dataLen + " data bytes are present");
             }
-            if (end - begin != count * width) {
+            if (end - begin != byteCount) {
                 throw new CheckpointException(path, "tensor " + name + ": " + (end - begin) + " bytes do not hold shape "
-                        + new Shape(shape) + " of " + dtype);
+                        + shapeText(shape) + " of " + dtype + " (" + byteCount + " bytes)");
             }
+            // Here byteCount == end - begin <= the file's length, so count fits an int and the arrays below.
             ByteBuffer slice = ByteBuffer.wrap(bytes, (int) (dataStart + begin), (int) (end - begin))
                     .slice().order(ByteOrder.LITTLE_ENDIAN);
             NDArray array = switch (dtype) {
@@ -246,5 +255,42 @@ public final class SafeTensors {
             tensors.put(name, array);
         }
         return new Contents(tensors, metadata);
+    }
+
+    /**
+     * The product of {@code shape}, checked: a header is untrusted input, and a product that wraps around (2^32 ·
+     * 2^32 is 0 in a long) would otherwise pass the byte-range check and reach the allocator with a shape it does not
+     * describe.
+     */
+    private static long elementCount(Path path, String name, long[] shape) {
+        boolean empty = false;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new CheckpointException(path, "tensor " + name + ": negative dimension in shape " + shapeText(shape));
+            }
+            empty |= d == 0;
+        }
+        if (empty) {
+            return 0; // an empty tensor, whatever the other dimensions are
+        }
+        long count = 1;
+        for (long d : shape) {
+            try {
+                count = Math.multiplyExact(count, d);
+            } catch (ArithmeticException overflow) {
+                throw new CheckpointException(path, "tensor " + name + ": shape " + shapeText(shape)
+                        + " has more elements than a long holds: corrupt or hostile header");
+            }
+        }
+        return count;
+    }
+
+    /** {@code (a, b, c)} without building a {@link Shape}, whose own size arithmetic may overflow. */
+    private static String shapeText(long[] shape) {
+        StringBuilder b = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(shape[i]);
+        }
+        return b.append(')').toString();
     }
 }

@@ -49,6 +49,7 @@ public final class Conv2d extends Module {
             throw new IllegalArgumentException(
                     "Conv2d needs positive sizes and an odd kernel, got in=" + in + " out=" + out + " kernel=" + kernel);
         }
+        LibtorchSetup.apply(); // before the first convolution of the process (NNPACK's warning)
         this.kernel = kernel;
         this.out = out;
         float std = gain * (float) Math.sqrt(2.0 / ((double) in * kernel * kernel));
@@ -69,6 +70,9 @@ public final class Conv2d extends Module {
         NDArray wPadded = w.concat(x.getManager().zeros(new Shape(padded - out, wShape.get(1), kernel, kernel),
                 w.getDataType()), 0);
         NDArray bPadded = b.concat(x.getManager().zeros(new Shape(padded - out), b.getDataType()), 0);
+        // concat puts its result on the parameters' manager, which lives as long as the model: these belong to the step
+        wPadded.attach(x.getManager());
+        bPadded.attach(x.getManager());
         // (B, padded, H, W) -> (B, out, H, W)
         return conv(x, wPadded, bPadded).get(":, 0:" + out);
     }

@@ -3,12 +3,12 @@ package dalle.core.pipeline;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dalle.core.bundle.BundlePart;
 import dalle.core.bundle.ModelBundle;
 import dalle.core.image.RgbImage;
 import dalle.core.sampling.SamplingParams;
 import dalle.core.sampling.ImageSampler;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
@@ -44,11 +44,12 @@ public final class Pipeline {
     }
 
     private final ModelBundle bundle;
-    private final ImageSampler sampler;
+    private final ImageSampler sampler; // null when the bundle was loaded without the prior
 
+    /** Over a whole bundle, or over a stage's parts: each stage method needs only its own part. */
     public Pipeline(ModelBundle bundle) {
         this.bundle = Objects.requireNonNull(bundle, "bundle");
-        this.sampler = new ImageSampler(bundle.prior());
+        this.sampler = bundle.has(BundlePart.PRIOR) ? new ImageSampler(bundle.prior()) : null;
     }
 
     public ModelBundle bundle() {
@@ -75,9 +76,9 @@ public final class Pipeline {
                 new Generation.Timings(ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4)));
     }
 
-    /** Stage 1: the caption as the prior's padded text slots (lower-cased BPE, pads after). */
+    /** Stage 1: the caption as the prior's padded text slots (lower-cased BPE, pads after); needs the tokenizer. */
     public int[] tokenize(String caption) {
-        return bundle.tokenizer().encodePadded(caption, bundle.prior().config().textLength());
+        return bundle.tokenizer().encodePadded(caption, bundle.sizes().textLength());
     }
 
     /**
@@ -93,6 +94,7 @@ public final class Pipeline {
             specs.add(new ImageSampler.CandidateSpec(text, seed, first + i, params));
         }
         // progress in image tokens over all candidates: a batch of b candidates advances b per step
+        ImageSampler sampler = sampler();
         int perCandidate = bundle.prior().config().imageTokens();
         int total = count * perCandidate;
         List<int[]> out = new ArrayList<>(count);
@@ -140,7 +142,7 @@ public final class Pipeline {
         int clipLength = bundle.clip().config().textLength();
         int[] clipText = text.length == clipLength ? text : java.util.Arrays.copyOf(text, clipLength);
         if (text.length < clipLength) {
-            java.util.Arrays.fill(clipText, text.length, clipLength, bundle.tokenizer().padId());
+            java.util.Arrays.fill(clipText, text.length, clipLength, bundle.clip().config().padTokenId());
         }
         float[] scores = new float[images.size()];
         for (int from = 0; from < images.size(); from += DECODE_BATCH) {
@@ -155,14 +157,21 @@ public final class Pipeline {
         return scores;
     }
 
-    /** Orders candidates best first (ties: lower index first). */
+    /** Orders candidates best first ({@link Ranking}: score descending, ties by lower index). */
     public static List<Candidate> rank(List<int[]> codes, List<RgbImage> images, float[] scores, int firstIndex) {
         List<Candidate> all = new ArrayList<>(codes.size());
         for (int i = 0; i < codes.size(); i++) {
             all.add(new Candidate(firstIndex + i, codes.get(i), images.get(i), scores[i]));
         }
-        all.sort(Comparator.comparingDouble((Candidate c) -> -c.score()).thenComparingInt(Candidate::index));
+        all.sort(Ranking.bestFirst(Candidate::score, Candidate::index));
         return List.copyOf(all);
+    }
+
+    private ImageSampler sampler() {
+        if (sampler == null) {
+            bundle.prior(); // throws, saying which parts were loaded
+        }
+        return sampler;
     }
 
     private static double ms(long from, long to) {

@@ -117,6 +117,73 @@ class SafeTensorsTest {
     }
 
     @Test
+    void aShapeWhoseElementCountOverflowsALongIsRefusedBeforeAnythingIsAllocated() throws Exception {
+        // 2^32 · 2^32 = 2^64 wraps to 0 in a long: without the check, 0 elements "fit" the empty byte range
+        Path f = crafted("overflow.safetensors", "F32", "[4294967296, 4294967296]", 0, 0);
+        CheckpointException e = refused(f);
+        assertTrue(e.getMessage().contains("tensor w: shape (4294967296, 4294967296) has more elements than a long holds"),
+                e.getMessage());
+    }
+
+    @Test
+    void aShapeWhoseByteCountOverflowsALongIsRefused() throws Exception {
+        // 2^31 · 2^31 = 2^62 elements fit a long (not an int); times 4 bytes = 2^64 wraps to 0
+        Path f = crafted("bytes.safetensors", "F32", "[2147483648, 2147483648]", 0, 0);
+        CheckpointException e = refused(f);
+        assertTrue(e.getMessage().contains("tensor w: shape (2147483648, 2147483648) of F32 needs more bytes than a long holds"),
+                e.getMessage());
+        // the same for a 2-byte type: 2^32 · 2^31 = 2^63 elements overflow already
+        assertTrue(refused(crafted("f16.safetensors", "F16", "[4294967296, 2147483648]", 0, 0)).getMessage()
+                .contains("more elements than a long holds"));
+    }
+
+    @Test
+    void aShapeLargerThanAnIntButWithinALongMustMatchItsDataOffsets() throws Exception {
+        // 2^31 elements: the product overflows an int but not a long; the 8 data bytes cannot hold 2^33 bytes
+        Path f = crafted("int.safetensors", "F32", "[2147483648]", 0, 8);
+        CheckpointException e = refused(f);
+        assertTrue(e.getMessage().contains("tensor w: 8 bytes do not hold shape (2147483648) of F32 (8589934592 bytes)"),
+                e.getMessage());
+        // a zero dimension is an empty tensor, not an overflow, whatever the other dimensions are
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray empty = SafeTensors.read(crafted("empty.safetensors", "F32", "[0, 9223372036854775807]", 0, 0), m)
+                    .tensors().get("w");
+            assertEquals(new Shape(0, Long.MAX_VALUE), empty.getShape());
+            assertEquals(0, empty.size());
+        }
+    }
+
+    @Test
+    void aMalformedMetadataEntryIsRefusedWithPathAndReason() throws Exception {
+        byte[] json = "{\"__metadata__\": 5}".getBytes(StandardCharsets.UTF_8);
+        Path f = dir.resolve("meta.safetensors");
+        Files.write(f, ByteBuffer.allocate(8 + json.length).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(json.length).put(json).array());
+        CheckpointException e = refused(f);
+        assertTrue(e.getMessage().contains("__metadata__ is not an object of strings"), e.getMessage());
+    }
+
+    /** A file holding one tensor {@code w} with the given header fields and 8 data bytes. */
+    private Path crafted(String name, String dtype, String shape, long begin, long end) throws Exception {
+        String header = "{\"w\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape + ",\"data_offsets\":[" + begin + ","
+                + end + "]}}";
+        byte[] json = header.getBytes(StandardCharsets.UTF_8);
+        Path f = dir.resolve(name);
+        Files.write(f, ByteBuffer.allocate(8 + json.length + 8).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(json.length).put(json).putLong(0).array());
+        return f;
+    }
+
+    private static CheckpointException refused(Path f) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> SafeTensors.read(f, m));
+            assertTrue(e.getMessage().startsWith(f.toString() + ": "), e.getMessage());
+            assertEquals(f, e.path());
+            return e;
+        }
+    }
+
+    @Test
     void moduleCheckpointRoundTripsAndRefusesWrongShapes() throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             Tiny saved = new Tiny(m, new TinyConfig(3, 4), 1);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import dalle.core.dvae.Dvae;
+import dalle.core.plot.LineChart;
 import dalle.core.tokenizer.BpeTokenizer;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -47,6 +48,11 @@ class RunOutputsTest {
         assertEquals(LossChart.WIDTH, chart.getWidth());
         assertEquals(4 * LossChart.PANEL_HEIGHT, chart.getHeight()); // loss, reconstruction, kl, usage
         assertTrue(colours(chart) > 10, "the chart has drawing on it");
+        List<String> parts = List.of("loss", "reconstruction", "kl", "usage");
+        for (int i = 0; i < parts.size(); i++) { // each part's line in its own colour, the code-usage gap included
+            int rgb = LineChart.PALETTE.get(i).getRGB() & 0xffffff;
+            assertTrue(pixels(chart, rgb) > 20, parts.get(i) + " drawn in #" + Integer.toHexString(rgb));
+        }
         // the final model is the EMA, loadable, and differs from the live weights of the last checkpoint
         Path model = out.resolve(Trainer.MODEL_DIR);
         assertArrayEquals(Files.readAllBytes(out.resolve("checkpoint/ema/model.safetensors")),
@@ -58,6 +64,16 @@ class RunOutputsTest {
         }
         assertTrue(Files.isDirectory(out.resolve("checkpoint.prev")), "the previous checkpoint is kept");
         assertFalse(Files.exists(out.resolve("checkpoint.tmp")));
+    }
+
+    private static int pixels(BufferedImage img, int rgb) {
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                n += (img.getRGB(x, y) & 0xffffff) == rgb ? 1 : 0;
+            }
+        }
+        return n;
     }
 
     private static int colours(BufferedImage img) {

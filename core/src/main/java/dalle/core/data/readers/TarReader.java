@@ -1,266 +1,232 @@
 package dalle.core.data.readers;
 
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.archivers.tar.TarUtils;
 
 /**
- * A minimal streaming tar reader: enough of POSIX ustar, GNU and pax to read WebDataset shards.
+ * The regular files of a tar stream, parsed by Apache Commons Compress ({@link TarArchiveInputStream}): POSIX ustar,
+ * GNU (long names and long link names, base-256 sizes) and pax (extended and global headers) as that library reads
+ * them. Entries that are not regular files (directories, links, devices, FIFOs, old GNU sparse files) are skipped:
+ * they are not sample members.
  *
- * <p>Each entry is a 512-byte header (name at 0, octal size at 124, checksum at 148, type at 156, ustar prefix at
- * 345 when the magic at 257 is {@code "ustar\0"}) followed by its data padded to a multiple of 512 bytes; an all-zero
- * block (or the clean end of the stream at a block boundary) ends the archive. Sizes may be octal or GNU base-256.
- * GNU long names (type {@code L}) and pax extended headers (type {@code x}: {@code path} and {@code size}) apply to
- * the next entry; global pax headers ({@code g}), GNU long link names ({@code K}) and every entry that is not a
- * regular file (directories, links, devices, GNU sparse files) are skipped.
- *
- * <p>Errors: a stream that ends inside a header or inside an entry's data throws {@link EOFException}; a header whose
- * checksum does not match throws {@link IOException}. Both name the byte offset.
+ * <p>What this class adds is errors that say what went wrong and where, because a damaged shard must cost its reader
+ * that shard, counted with a reason, and nothing more:
+ * <ul>
+ *   <li>a stream that ends inside a header or inside an entry's data throws {@link EOFException} ("the shard ends
+ *       early"), naming the byte offset and the entry (the library returns a header cut short as a clean end of the
+ *       archive, and a cut in the data as a bare "Truncated TAR archive");
+ *   <li>a header whose checksum does not match throws an {@link IOException} saying so (the library only flags it on
+ *       the entry, or fails on the first field it cannot parse);
+ *   <li>anything else the library refuses (a malformed pax record, a number that does not parse) is an
+ *       {@link IOException} with the library's reason and the byte offset. Unchecked exceptions from the library are
+ *       turned into IOExceptions too: bad input must never abort a pass.
+ * </ul>
+ * The library reads a GNU long name or a pax header into memory whole, as large as the archive makes it.
  */
 final class TarReader implements AutoCloseable {
-
-    private static final int BLOCK = 512;
 
     /** A regular file in the archive; its data is read with {@link #read()} before the next {@link #next()}. */
     record Entry(String name, long size) {}
 
-    private final InputStream in;
-    private final byte[] header = new byte[BLOCK];
-    private final byte[] scratch = new byte[64 * BLOCK];
-    private long offset;
-    private long remaining;
-    private long padding;
-    private String currentName = "";
-    private boolean ended;
+    /** The largest array a JVM reliably allocates. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    private final Source source;
+    private final Archive tar;
+    private TarArchiveEntry current;
+    private String previous = "";
 
     TarReader(InputStream in) {
-        this.in = in;
+        this.source = new Source(in);
+        this.tar = new Archive(source);
     }
 
-    /** Bytes consumed so far. */
+    /** Bytes of the (uncompressed) tar stream consumed so far. */
     long offset() {
-        return offset;
+        return source.count;
     }
 
     /** The next regular file, skipping whatever is left of the current one; empty at the end of the archive. */
     Optional<Entry> next() throws IOException {
-        String longName = null; // from a GNU 'L' entry or a pax 'path', for the next file
-        long paxSize = -1; // from a pax 'size', for the next file
         while (true) {
-            skip(remaining + padding, "data of '" + currentName + "'");
-            remaining = 0;
-            padding = 0;
-            if (ended || !readHeader()) {
-                ended = true;
+            TarArchiveEntry e = nextEntry();
+            if (e == null) {
+                current = null;
                 return Optional.empty();
             }
-            char type = (char) (header[156] & 0xff);
-            boolean meta = type == 'L' || type == 'x' || type == 'K' || type == 'g';
-            long size = !meta && paxSize >= 0 ? paxSize : parseSize();
-            currentName = !meta && longName != null ? longName : headerName();
-            remaining = size;
-            padding = (BLOCK - size % BLOCK) % BLOCK;
-            switch (type) {
-                case 'L' -> longName = cString(readData(size, "GNU long name"));
-                case 'x' -> {
-                    byte[] pax = readData(size, "pax header");
-                    String path = paxValue(pax, "path");
-                    String paxSizeText = paxValue(pax, "size");
-                    if (path != null) {
-                        longName = path;
-                    }
-                    if (paxSizeText != null) {
-                        try {
-                            paxSize = Long.parseLong(paxSizeText.trim());
-                        } catch (NumberFormatException e) {
-                            throw new IOException("bad pax size '" + paxSizeText + "' before offset " + offset);
-                        }
-                    }
+            previous = e.getName();
+            if (isRegularFile(e)) {
+                if (e.getRealSize() < 0) {
+                    throw new IOException("tar entry '" + e.getName() + "' has a negative size, "
+                            + e.getRealSize() + ", before byte " + offset() + ": corrupt");
                 }
-                case 'K', 'g' -> {
-                    // GNU long link name, global pax header: skipped; a pending long name still applies.
-                }
-                default -> {
-                    if ((type == '0' || type == '\0' || type == '7') && !currentName.endsWith("/")) {
-                        return Optional.of(new Entry(currentName, size));
-                    }
-                    // Directory, link, device, FIFO, GNU sparse file...: not a sample member.
-                    longName = null;
-                    paxSize = -1;
-                }
+                current = e;
+                return Optional.of(new Entry(e.getName(), e.getRealSize()));
             }
         }
     }
 
     /** All the data of the current entry (its size must fit in an array). */
     byte[] read() throws IOException {
-        if (remaining > Integer.MAX_VALUE - 8) {
-            throw new IOException("entry '" + currentName + "' is too large to read into memory: " + remaining);
+        if (current == null) {
+            throw new IllegalStateException("no current entry: next() has not returned one");
         }
-        return readData(remaining, "data of '" + currentName + "'");
-    }
-
-    private byte[] readData(long size, String what) throws IOException {
-        if (size > Integer.MAX_VALUE - 8) {
-            throw new IOException(what + " claims " + size + " bytes at offset " + offset);
+        long size = current.getRealSize();
+        String where = "in the data of '" + current.getName() + "' (" + size + " bytes)";
+        if (size > MAX_ARRAY) {
+            throw new IOException("entry '" + current.getName() + "' is too large to read into memory: " + size);
         }
-        byte[] data = new byte[(int) size];
-        readFully(data, data.length, what);
-        remaining -= size;
+        byte[] data;
+        try {
+            data = tar.readNBytes((int) size);
+        } catch (IOException | RuntimeException e) {
+            throw failure(where, e);
+        }
+        if (data.length < size) {
+            throw new EOFException("the shard ends early, at byte " + offset() + ", " + where + ": "
+                    + data.length + " bytes read");
+        }
         return data;
     }
 
-    /** Reads the next header; false at the end of the archive (a zero block, or a clean end of stream). */
-    private boolean readHeader() throws IOException {
-        int n = in.readNBytes(header, 0, BLOCK);
-        offset += n;
-        if (n == 0) {
+    private TarArchiveEntry nextEntry() throws IOException {
+        String where = previous.isEmpty() ? "in the first header" : "after '" + previous + "'";
+        TarArchiveEntry e;
+        try {
+            e = tar.getNextEntry();
+        } catch (IOException | RuntimeException failure) {
+            if (!source.ended && tar.lastHeader != null && !checksumMatches(tar.lastHeader)) {
+                throw new IOException(badChecksum(tar.lastHeaderOffset, where), failure);
+            }
+            throw failure(where, failure);
+        }
+        if (e != null && !e.isCheckSumOK()) {
+            throw new IOException(badChecksum(tar.lastHeaderOffset, where));
+        }
+        return e;
+    }
+
+    /** Whether the header's checksum field holds the sum of its bytes; a field that is not a number does not. */
+    private static boolean checksumMatches(byte[] header) {
+        try {
+            return TarUtils.verifyCheckSum(header);
+        } catch (IllegalArgumentException unparsable) { // the library parses the field as octal and throws if it is not
             return false;
         }
-        if (n < BLOCK) {
-            throw new EOFException(
-                    "stream ends inside a header at offset " + offset + " (after '" + currentName + "')");
-        }
-        boolean zero = true;
-        for (byte b : header) {
-            if (b != 0) {
-                zero = false;
-                break;
-            }
-        }
-        if (zero) {
-            return false;
-        }
-        long stored = parseOctal(148, 8, "checksum");
-        long unsigned = 0;
-        long signed = 0;
-        for (int i = 0; i < BLOCK; i++) {
-            int b = i >= 148 && i < 156 ? ' ' : header[i];
-            unsigned += b & 0xff;
-            signed += b;
-        }
-        if (stored != unsigned && stored != signed) {
-            throw new IOException("bad tar header checksum at offset " + (offset - BLOCK) + " (after '"
-                    + currentName + "'): not a tar file, or corrupt");
-        }
-        return true;
     }
 
-    private String headerName() {
-        String name = cString(header, 0, 100);
-        boolean posix = header[257] == 'u' && header[258] == 's' && header[259] == 't' && header[260] == 'a'
-                && header[261] == 'r' && header[262] == 0;
-        String prefix = posix ? cString(header, 345, 155) : "";
-        return prefix.isEmpty() ? name : prefix + "/" + name;
+    private static String badChecksum(long at, String where) {
+        return "bad tar header checksum at byte " + at + ", " + where + ": not a tar file, or corrupt";
     }
 
-    private long parseSize() throws IOException {
-        if ((header[124] & 0x80) != 0) {
-            // GNU base-256: big-endian two's complement in the 12 bytes, marker bit cleared.
-            if ((header[124] & 0x40) != 0) {
-                throw new IOException("negative entry size at offset " + (offset - BLOCK));
-            }
-            long v = header[124] & 0x3f;
-            for (int i = 125; i < 136; i++) {
-                if ((v >>> 55) != 0) {
-                    throw new IOException("entry size overflows at offset " + (offset - BLOCK));
-                }
-                v = (v << 8) | (header[i] & 0xff);
-            }
-            return v;
+    /** {@code failure} of the library {@code where} it read, as an exception naming the place and the reason. */
+    private IOException failure(String where, Exception failure) {
+        String reason = failure instanceof IOException ? failure.getMessage() : failure.toString();
+        if (source.ended) {
+            return (IOException) new EOFException("the shard ends early, at byte " + offset() + ", " + where + ": "
+                    + reason).initCause(failure);
         }
-        return parseOctal(124, 12, "size");
+        return new IOException("malformed tar archive at byte " + offset() + ", " + where + ": " + reason, failure);
     }
 
-    private long parseOctal(int at, int len, String field) throws IOException {
-        long v = 0;
-        int i = at;
-        int end = at + len;
-        while (i < end && header[i] == ' ') {
-            i++;
-        }
-        for (; i < end; i++) {
-            int b = header[i];
-            if (b == 0 || b == ' ') {
-                break;
-            }
-            if (b < '0' || b > '7') {
-                throw new IOException("bad tar header " + field + " at offset " + (offset - BLOCK)
-                        + " (after '" + currentName + "'): not a tar file, or corrupt");
-            }
-            v = (v << 3) | (b - '0');
-        }
-        return v;
-    }
-
-    private static String cString(byte[] b) {
-        return cString(b, 0, b.length);
-    }
-
-    private static String cString(byte[] b, int at, int len) {
-        int end = at;
-        while (end < at + len && b[end] != 0) {
-            end++;
-        }
-        return new String(b, at, end - at, StandardCharsets.UTF_8);
-    }
-
-    /** Value of {@code key} in pax records {@code "<len> <key>=<value>\n"}, or null. */
-    private static String paxValue(byte[] pax, String key) throws IOException {
-        int i = 0;
-        String found = null;
-        while (i < pax.length) {
-            int space = i;
-            while (space < pax.length && pax[space] != ' ') {
-                space++;
-            }
-            int len;
-            try {
-                len = Integer.parseInt(new String(pax, i, space - i, StandardCharsets.US_ASCII));
-            } catch (NumberFormatException e) {
-                throw new IOException("malformed pax record length");
-            }
-            if (len <= space - i || i + len > pax.length) {
-                throw new IOException("malformed pax record");
-            }
-            String record = new String(pax, space + 1, i + len - space - 2, StandardCharsets.UTF_8);
-            int eq = record.indexOf('=');
-            if (eq > 0 && record.substring(0, eq).equals(key)) {
-                found = record.substring(eq + 1);
-            }
-            i += len;
-        }
-        return found;
-    }
-
-    private void readFully(byte[] data, int len, String what) throws IOException {
-        int n = in.readNBytes(data, 0, len);
-        offset += n;
-        if (n < len) {
-            throw new EOFException("stream ends " + n + " bytes into the " + len + " of " + what + " at offset "
-                    + offset);
-        }
-    }
-
-    /** Skips by reading (not {@code InputStream.skip}, which may pass the end of a file without saying so). */
-    private void skip(long n, String what) throws IOException {
-        long left = n;
-        while (left > 0) {
-            int chunk = (int) Math.min(left, scratch.length);
-            int got = in.readNBytes(scratch, 0, chunk);
-            offset += got;
-            left -= got;
-            if (got < chunk) {
-                throw new EOFException("stream ends " + left + " bytes short of the end of the " + what
-                        + " at offset " + offset);
-            }
-        }
+    /** Regular files only; a name ending in '/' is a directory whatever its type says. */
+    private static boolean isRegularFile(TarArchiveEntry e) {
+        byte type = e.getLinkFlag();
+        return (type == TarConstants.LF_NORMAL || type == TarConstants.LF_OLDNORM || type == TarConstants.LF_CONTIG)
+                && !e.getName().endsWith("/");
     }
 
     @Override
     public void close() throws IOException {
-        in.close();
+        tar.close();
+    }
+
+    /**
+     * The library's stream, made to report a header cut short (it returns a partial 512-byte record as the end of the
+     * archive) and to keep the last header it read, for the checksum verdict when that header does not parse.
+     */
+    private static final class Archive extends TarArchiveInputStream {
+        private byte[] lastHeader;
+        private long lastHeaderOffset;
+
+        Archive(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        protected byte[] readRecord() throws IOException {
+            long before = getBytesRead();
+            byte[] record = super.readRecord();
+            long got = getBytesRead() - before;
+            if (record == null && got > 0) {
+                throw new EOFException(got + " bytes into a " + getRecordSize() + "-byte header");
+            }
+            if (record != null) {
+                lastHeader = record.clone();
+                lastHeaderOffset = before;
+            }
+            return record;
+        }
+    }
+
+    /**
+     * The stream under the library, counting its bytes and remembering whether it ended (to tell a cut archive from a
+     * malformed one).
+     */
+    private static final class Source extends FilterInputStream {
+        private final byte[] skipBuffer = new byte[8192];
+        private boolean ended;
+        private long count;
+
+        Source(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                int b = in.read();
+                ended |= b < 0;
+                count += b < 0 ? 0 : 1;
+                return b;
+            } catch (EOFException e) { // a compressed stream cut short
+                ended = true;
+                throw e;
+            }
+        }
+
+        /** By reading, so that the count and the end are seen, and never past the end (as some skips go). */
+        @Override
+        public long skip(long n) throws IOException {
+            long left = n;
+            while (left > 0) {
+                int got = read(skipBuffer, 0, (int) Math.min(left, skipBuffer.length));
+                if (got < 0) {
+                    break;
+                }
+                left -= got;
+            }
+            return n - Math.max(left, 0);
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                int n = in.read(b, off, len);
+                ended |= n < 0;
+                count += Math.max(n, 0);
+                return n;
+            } catch (EOFException e) {
+                ended = true;
+                throw e;
+            }
+        }
     }
 }

@@ -31,9 +31,11 @@ import java.util.zip.GZIPInputStream;
  * {@code "caption"} of the {@code json} member. Other members are skipped without being read.
  *
  * <p>Shards are read in the order given, each streamed once per pass; memory is one sample's members. A shard that is
- * missing, not a tar file, or cut short counts as one {@link ReadStats#sourceErrors() source error}: the samples read
- * before the damage are kept (the sample in progress too, if its image and caption were read whole; otherwise it is
- * skipped as "other"), and reading goes on with the next shard. Tar format: see {@link TarReader}.
+ * missing, not a tar file, cut short or malformed (a bad checksum, a pax record that does not parse) counts as one
+ * {@link ReadStats#sourceErrors() source error} whose problem names the shard, the byte and the reason: the samples
+ * read before the damage are kept (the sample in progress too, if its image and caption were read whole; otherwise it
+ * is skipped as "other"), and reading goes on with the next shard. Tar format: see {@link TarReader} (Apache Commons
+ * Compress).
  */
 public final class WebDatasetReader implements ExampleSource {
 
@@ -262,7 +264,7 @@ public final class WebDatasetReader implements ExampleSource {
         private Example example(Sample s) throws BadRecord {
             boolean hasCaption = s.txt != null || s.json != null || s.captionTooLarge >= 0;
             if (s.cutOff && (s.image == null && s.imageTooLarge < 0 || !hasCaption)) {
-                throw new BadRecord(Reason.OTHER, "sample cut off where the shard ends early");
+                throw new BadRecord(Reason.OTHER, "sample cut off where the shard is damaged");
             }
             if (s.image == null && s.imageTooLarge < 0) {
                 throw new BadRecord(Reason.MISSING_IMAGE, "sample has no .jpg, .jpeg or .png member");

@@ -6,11 +6,11 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import dalle.core.eval.EvalReport.Reconstruction;
-import dalle.core.eval.LinePlot;
 import dalle.core.eval.emoji.EmojiEvalReport.CaptionResult;
 import dalle.core.eval.emoji.EmojiEvalReport.Ceiling;
 import dalle.core.eval.emoji.EmojiEvalReport.SetResult;
 import dalle.core.io.Checkpoints;
+import dalle.core.plot.LineChart;
 import dalle.core.sampling.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -204,17 +204,18 @@ public final class EmojiEvalReportWriter {
     /** Top-5 hit rate (%) against N on a log2 axis, one line per caption set, with each set's ceiling in its label. */
     public static byte[] plot(EmojiEvalReport r) {
         double[] x = r.options().ns().stream().mapToDouble(Integer::doubleValue).toArray();
-        List<LinePlot.Series> series = new ArrayList<>();
+        List<LineChart.Series> series = new ArrayList<>();
         for (SetResult s : r.sets()) {
             double[] y = new double[x.length];
             for (int i = 0; i < y.length; i++) {
                 y[i] = 100 * s.hitRate(i, 5);
             }
-            series.add(new LinePlot.Series(s.set().label() + " (ceiling " + percent(s.ceilingRate(5)) + ")", x, y));
+            series.add(new LineChart.Series(s.set().label() + " (ceiling " + percent(s.ceilingRate(5)) + ")", x, y,
+                    LineChart.PALETTE.get(series.size() % LineChart.PALETTE.size()), LineChart.Stroke.SOLID_WITH_POINTS));
         }
-        LinePlot plot = new LinePlot("Emoji caption match vs reranked candidates — " + r.bundleVersion(),
-                "N, candidates reranked (log2 scale)", "judge top-5 hit, % of captions", true, 0, 100, 900, 480);
-        return plot.png(series);
+        LineChart chart = new LineChart("Emoji caption match vs reranked candidates — " + r.bundleVersion(),
+                "N, candidates reranked (log2 scale)", LineChart.XScale.LOG2, true, 900, 480);
+        return chart.png(List.of(LineChart.Panel.fixed("judge top-5 hit, % of captions", 0, 100, series)));
     }
 
     private static String pair(double top1, double top5) {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.zip.GZIPOutputStream;
 import javax.imageio.ImageIO;
 
 /** Small images, files and tar archives written by the tests themselves. */
@@ -88,6 +89,16 @@ final class Fixtures {
         return write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    static byte[] gzip(byte[] bytes) {
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+            out.write(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return gz.toByteArray();
+    }
+
     /** Reads a whole pass into a list, closing it. */
     static List<Example> readAll(ExampleSource source) {
         List<Example> out = new ArrayList<>();
@@ -144,15 +155,25 @@ final class Fixtures {
 
         /** A file whose name comes in a pax extended header ('x', record {@code path=...}). */
         TarBuilder paxPath(String name, byte[] data) {
-            String body = "path=" + name + "\n";
-            int len = body.length() + 2;
-            while (String.valueOf(len).length() + 1 + body.length() != len) {
+            return paxRecords(paxRecord("path", name), "truncated-name", data);
+        }
+
+        /** One pax record, {@code "<length> <key>=<value>\n"}, its length counting itself (in UTF-8 bytes). */
+        static String paxRecord(String key, String value) {
+            int body = (" " + key + "=" + value + "\n").getBytes(StandardCharsets.UTF_8).length;
+            int len = body + 1;
+            while (String.valueOf(len).length() + body != len) {
                 len++;
             }
-            byte[] record = (len + " " + body).getBytes(StandardCharsets.UTF_8);
-            header("PaxHeaders/x", "", record.length, 'x', true, false);
-            data(record);
-            header("truncated-name", "", data.length, '0', true, false);
+            return len + " " + key + "=" + value + "\n";
+        }
+
+        /** A file preceded by a pax extended header ('x') whose data is {@code records} as given, well-formed or not. */
+        TarBuilder paxRecords(String records, String name, byte[] data) {
+            byte[] pax = records.getBytes(StandardCharsets.UTF_8);
+            header("PaxHeaders/x", "", pax.length, 'x', true, false);
+            data(pax);
+            header(name, "", data.length, '0', true, false);
             data(data);
             return this;
         }

@@ -100,6 +100,17 @@ class TarReaderTest {
         }
     }
 
+    @Test
+    void aChecksumFieldThatIsNotANumberIsABadChecksumNamingTheOffset() throws IOException {
+        byte[] tar = new Fixtures.TarBuilder().file("a.txt", "a").file("b.txt", "b").bytes();
+        tar[1024 + 150] = 'x'; // b.txt's header: Commons Compress cannot parse the field as octal
+        try (TarReader r = new TarReader(new ByteArrayInputStream(tar))) {
+            assertEquals("a.txt", r.next().orElseThrow().name());
+            IOException e = assertThrows(IOException.class, r::next);
+            assertTrue(e.getMessage().contains("bad tar header checksum at byte 1024, after 'a.txt'"), e.getMessage());
+        }
+    }
+
     private static byte[] readQuietly(TarReader r) {
         try {
             return r.read();

@@ -30,8 +30,8 @@ class KafkaRoundTripTest {
 
     @BeforeAll
     static void topics() throws Exception {
-        try (Admin admin = SharedKafka.admin()) {
-            new TopicSetup(admin, (short) 1, SharedKafka.TIMEOUT).apply(false);
+        try (Admin admin = TestBroker.admin()) {
+            new TopicSetup(admin, (short) 1, TestBroker.TIMEOUT).apply(false);
         }
     }
 
@@ -39,7 +39,7 @@ class KafkaRoundTripTest {
     void aGenerationRequestProducedWithTheRegistrySerdesIsConsumedBackEqual() throws Exception {
         TopicSpec<GenerationRequest> topic = Topics.GENERATION_REQUESTS;
         GenerationRequest sent = ProtoSerdeTest.sampleRequest("req-round-trip");
-        Map<String, Object> pc = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrap(),
+        Map<String, Object> pc = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestBroker.bootstrap(),
                 ProducerConfig.ACKS_CONFIG, "all");
         RecordMetadata at;
         try (KafkaProducer<String, GenerationRequest> producer =
@@ -47,7 +47,7 @@ class KafkaRoundTripTest {
             at = producer.send(new ProducerRecord<>(topic.name(), sent.getRequestId(), sent)).get(30, TimeUnit.SECONDS);
         }
         Map<String, Object> cc = new HashMap<>();
-        cc.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrap());
+        cc.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestBroker.bootstrap());
         cc.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         try (KafkaConsumer<String, GenerationRequest> consumer =
                 new KafkaConsumer<>(cc, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
@@ -55,7 +55,7 @@ class KafkaRoundTripTest {
             consumer.assign(List.of(tp));
             consumer.seek(tp, at.offset());
             ConsumerRecord<String, GenerationRequest> got = null;
-            long deadline = System.nanoTime() + SharedKafka.TIMEOUT.toNanos();
+            long deadline = System.nanoTime() + TestBroker.TIMEOUT.toNanos();
             while (got == null && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, GenerationRequest> r : consumer.poll(Duration.ofMillis(200))) {
                     got = r.offset() == at.offset() ? r : got;
@@ -73,12 +73,12 @@ class KafkaRoundTripTest {
         byte[] garbage = "not a protobuf".getBytes(StandardCharsets.UTF_8);
         RecordHeaders headers = new RecordHeaders();
         headers.add("trace-id", "abc".getBytes(StandardCharsets.UTF_8));
-        try (KafkaProducer<byte[], byte[]> producer = SharedKafka.rawProducer()) {
+        try (KafkaProducer<byte[], byte[]> producer = TestBroker.producer()) {
             RecordMetadata at = producer.send(new ProducerRecord<>("generation-requests", null, key, garbage, headers))
                     .get(30, TimeUnit.SECONDS);
 
             // The tokenizer's view: raw bytes that do not parse.
-            ConsumerRecord<byte[], byte[]> consumed = SharedKafka.readAt("generation-requests", at.partition(), at.offset());
+            ConsumerRecord<byte[], byte[]> consumed = TestBroker.readAt("generation-requests", at.partition(), at.offset());
             Parsed.Failed<GenerationRequest> failed = ProtoSerdeTest.failed(Topics.GENERATION_REQUESTS.parse(consumed.value()));
             long before = System.currentTimeMillis();
             RecordMetadata dlqAt = producer.send(DeadLetters.record(consumed, Stage.STAGE_TOKENIZER, failed.cause()))
@@ -86,7 +86,7 @@ class KafkaRoundTripTest {
             long after = System.currentTimeMillis();
 
             assertEquals("generation-requests-dlq", dlqAt.topic());
-            ConsumerRecord<byte[], byte[]> letter = SharedKafka.readAt(dlqAt.topic(), dlqAt.partition(), dlqAt.offset());
+            ConsumerRecord<byte[], byte[]> letter = TestBroker.readAt(dlqAt.topic(), dlqAt.partition(), dlqAt.offset());
             assertArrayEquals(key, letter.key());
             assertArrayEquals(garbage, letter.value());
             assertEquals("abc", DeadLetters.header(letter.headers(), "trace-id"));

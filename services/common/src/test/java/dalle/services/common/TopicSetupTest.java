@@ -28,8 +28,8 @@ class TopicSetupTest {
 
     @Test
     void applyCreatesEveryRegistryTopicWithItsPartitionsAndConfigsAndASecondApplyIsANoOp() throws Exception {
-        try (Admin admin = SharedKafka.admin()) {
-            TopicSetup setup = new TopicSetup(admin, (short) 1, SharedKafka.TIMEOUT);
+        try (Admin admin = TestBroker.admin()) {
+            TopicSetup setup = new TopicSetup(admin, (short) 1, TestBroker.TIMEOUT);
             setup.apply(false);
 
             List<String> names = Topics.all().stream().map(TopicSpec::name).toList();
@@ -59,8 +59,8 @@ class TopicSetupTest {
 
     @Test
     void partitionsAreRaisedNeverLoweredAndConfigDriftIsReportedNotChanged() throws Exception {
-        try (Admin admin = SharedKafka.admin()) {
-            TopicSetup setup = new TopicSetup(admin, (short) 1, SharedKafka.TIMEOUT);
+        try (Admin admin = TestBroker.admin()) {
+            TopicSetup setup = new TopicSetup(admin, (short) 1, TestBroker.TIMEOUT);
             String name = "setup-test-growth";
 
             Report dry = setup.apply(List.of(spec(name, 2, Duration.ofDays(1))), true);
@@ -90,8 +90,8 @@ class TopicSetupTest {
 
     @Test
     void aReplicationFactorAboveTheBrokerCountIsRefusedBeforeAnyChange() throws Exception {
-        try (Admin admin = SharedKafka.admin()) {
-            TopicSetup setup = new TopicSetup(admin, (short) 3, SharedKafka.TIMEOUT);
+        try (Admin admin = TestBroker.admin()) {
+            TopicSetup setup = new TopicSetup(admin, (short) 3, TestBroker.TIMEOUT);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> setup.apply(List.of(spec("setup-test-rf", 1, Duration.ofDays(1))), false));
             assertEquals("replication factor 3 exceeds the cluster's 1 broker(s)", e.getMessage());

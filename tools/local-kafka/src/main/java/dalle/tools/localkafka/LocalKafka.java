@@ -36,7 +36,7 @@ import java.util.Properties;
 public final class LocalKafka implements AutoCloseable {
 
     /** System property naming the broker classpath folder; overrides the discovery of target/kafka-lib. */
-    public static final String KAFKA_LIB_PROPERTY = "dalle.kafka.lib";
+    public static final String KAFKA_LIB_PROPERTY = "local-kafka.lib";
 
     private final Path dataDir;
     private final Path logFile;

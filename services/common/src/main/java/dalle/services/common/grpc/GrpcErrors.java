@@ -1,0 +1,65 @@
+package dalle.services.common.grpc;
+
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.StageException;
+import dalle.v1.ErrorCode;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The error mapping of DESIGN §4: a bad field is INVALID_ARGUMENT with a message naming it, overload
+ * RESOURCE_EXHAUSTED, a stage down UNAVAILABLE, a passed deadline DEADLINE_EXCEEDED; anything unexpected INTERNAL.
+ */
+public final class GrpcErrors {
+
+    private GrpcErrors() {
+    }
+
+    /** The status of a failure, unwrapping futures' wrappers. */
+    public static StatusRuntimeException toStatus(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof StatusRuntimeException s) {
+            return s;
+        }
+        if (t instanceof StatusException s) {
+            return s.getStatus().withDescription(s.getMessage()).asRuntimeException(s.getTrailers());
+        }
+        if (t instanceof FieldException f) {
+            return Status.INVALID_ARGUMENT.withDescription(f.getMessage()).asRuntimeException();
+        }
+        if (t instanceof StageException s) {
+            return status(s.code()).withDescription(s.getMessage()).withCause(s).asRuntimeException();
+        }
+        return Status.INTERNAL.withDescription(t.getClass().getSimpleName() + ": " + t.getMessage()).withCause(t)
+                .asRuntimeException();
+    }
+
+    /** The gRPC status of an error code. */
+    public static Status status(ErrorCode code) {
+        return switch (code) {
+            case ERROR_CODE_INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+            case ERROR_CODE_RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+            case ERROR_CODE_UNAVAILABLE -> Status.UNAVAILABLE;
+            case ERROR_CODE_DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED;
+            case ERROR_CODE_FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+            default -> Status.INTERNAL;
+        };
+    }
+
+    /** The error code of a gRPC status (for Kafka failures and job views). */
+    public static ErrorCode code(Status.Code code) {
+        return switch (code) {
+            case INVALID_ARGUMENT -> ErrorCode.ERROR_CODE_INVALID_ARGUMENT;
+            case RESOURCE_EXHAUSTED -> ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED;
+            case UNAVAILABLE -> ErrorCode.ERROR_CODE_UNAVAILABLE;
+            case DEADLINE_EXCEEDED, CANCELLED -> ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED;
+            case FAILED_PRECONDITION -> ErrorCode.ERROR_CODE_FAILED_PRECONDITION;
+            default -> ErrorCode.ERROR_CODE_INTERNAL;
+        };
+    }
+}

@@ -1,0 +1,55 @@
+package dalle.services.decoder;
+
+import dalle.core.bundle.BundlePart;
+import dalle.core.bundle.ModelBundle;
+import dalle.core.image.RgbImage;
+import dalle.core.pipeline.Pipeline;
+import dalle.services.common.stage.ModelInfos;
+import dalle.services.common.stage.Pngs;
+import dalle.v1.Image;
+import dalle.v1.ModelInfo;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** The dVAE of a bundle: grids to PNG images, as {@link Pipeline#decode} makes them. */
+public final class DecoderModel implements AutoCloseable {
+
+    private final ModelBundle bundle;
+    private final Pipeline pipeline;
+    private final ModelInfo info;
+
+    private DecoderModel(ModelBundle bundle) {
+        this.bundle = bundle;
+        this.pipeline = new Pipeline(bundle);
+        this.info = ModelInfos.of(bundle);
+    }
+
+    /**
+     * Loads and checks the dVAE of the bundle in {@code dir} (other parts need not be there).
+     *
+     * @throws dalle.core.io.CheckpointException naming the file when the manifest or the dVAE is unusable
+     */
+    public static DecoderModel load(Path dir) {
+        return new DecoderModel(ModelBundle.load(dir, Set.of(BundlePart.DVAE)));
+    }
+
+    public ModelInfo info() {
+        return info;
+    }
+
+    /** Decodes grids to PNG images, in order; call on the stage thread. */
+    public List<Image> decode(List<int[]> grids) {
+        List<Image> out = new ArrayList<>(grids.size());
+        for (RgbImage img : pipeline.decode(grids, Pipeline.Progress.NONE)) {
+            out.add(Pngs.image(img));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        bundle.close();
+    }
+}

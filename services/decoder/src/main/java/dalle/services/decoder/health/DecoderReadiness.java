@@ -1,0 +1,25 @@
+package dalle.services.decoder.health;
+
+import dalle.services.decoder.DecoderStage;
+import jakarta.inject.Singleton;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/** {@code GET /q/health/ready}: UP once the dVAE is loaded and warm; DOWN says why (e.g. no bundle at ...). */
+@Readiness
+@Singleton
+public class DecoderReadiness implements HealthCheck {
+
+    private final DecoderStage stage;
+
+    public DecoderReadiness(DecoderStage stage) {
+        this.stage = stage;
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        return HealthCheckResponse.named("dalle-decoder").status(stage.loader().ready())
+                .withData("model", stage.loader().state()).build();
+    }
+}

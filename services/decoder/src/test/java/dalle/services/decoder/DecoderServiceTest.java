@@ -1,0 +1,143 @@
+package dalle.services.decoder;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dalle.core.bundle.BundlePart;
+import dalle.core.bundle.ModelBundle;
+import dalle.core.image.RgbImage;
+import dalle.core.pipeline.Pipeline;
+import dalle.core.sampling.SamplingParams;
+import dalle.services.common.TestBroker;
+import dalle.services.common.TestBundleParts;
+import dalle.services.common.Topics;
+import dalle.v1.CandidateImage;
+import dalle.v1.CodeGrid;
+import dalle.v1.DecodeRequest;
+import dalle.v1.DecodeResponse;
+import dalle.v1.DecoderGrpc;
+import dalle.v1.GenerationContext;
+import dalle.v1.GetModelInfoRequest;
+import dalle.v1.ImageCodes;
+import grpc.health.v1.HealthGrpc;
+import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decoder service from a bundle directory that holds only bundle.json and the dVAE, on a real broker: ready
+ * after warm-up; gRPC and Kafka give the in-process pipeline's PNG bytes; bad grids are INVALID_ARGUMENT.
+ */
+@QuarkusTest
+@WithTestResource(DecoderBundle.class)
+class DecoderServiceTest {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static ManagedChannel channel;
+    private static Pipeline whole;
+    private static List<int[]> codes;
+    private static List<RgbImage> images;
+
+    @BeforeAll
+    static void awaitReady() throws Exception {
+        channel = ManagedChannelBuilder.forAddress("localhost", 19473).usePlaintext().build();
+        whole = new Pipeline(ModelBundle.load(TestBundleParts.whole()));
+        codes = whole.sample(whole.tokenize("a red circle"), 3, 0, 5L, SamplingParams.DEFAULT, Pipeline.Progress.NONE);
+        images = whole.decode(codes, Pipeline.Progress.NONE);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (get("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
+            Thread.sleep(100);
+        }
+        HttpResponse<String> ready = get("/q/health/ready");
+        assertEquals(200, ready.statusCode(), ready.body());
+    }
+
+    @AfterAll
+    static void close() {
+        channel.shutdownNow();
+        whole.bundle().close();
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18473" + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static CodeGrid grid(int[] c) {
+        CodeGrid.Builder b = CodeGrid.newBuilder().setGridSize(whole.bundle().sizes().gridSize());
+        for (int x : c) {
+            b.addCodes(x);
+        }
+        return b.build();
+    }
+
+    @Test
+    void readyFromABundleWithOnlyTheDvaeAndDecodesTheInProcessPipelinesPngBytes() {
+        var dir = TestBundleParts.only(BundlePart.DVAE);
+        assertFalse(Files.exists(dir.resolve("prior")) || Files.exists(dir.resolve("tokenizer.json")));
+        assertEquals(ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel)
+                .check(HealthCheckRequest.newBuilder().setService(DecoderGrpc.SERVICE_NAME).build()).getStatus());
+        var stub = DecoderGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        assertEquals(whole.bundle().version(), stub.getModelInfo(GetModelInfoRequest.getDefaultInstance())
+                .getBundleVersion());
+        DecodeRequest.Builder req = DecodeRequest.newBuilder();
+        codes.forEach(c -> req.addGrids(grid(c)));
+        DecodeResponse r = stub.decode(req.build());
+        assertEquals(3, r.getImagesCount());
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(images.get(i).toPng(), r.getImages(i).getPng().toByteArray(), "image " + i);
+        }
+    }
+
+    @Test
+    void badGridsAreInvalidArgumentNamingTheField() {
+        var stub = DecoderGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        int cells = whole.bundle().sizes().gridSize() * whole.bundle().sizes().gridSize();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.decode(DecodeRequest
+                .newBuilder().addGrids(CodeGrid.newBuilder().setGridSize(whole.bundle().sizes().gridSize())
+                        .addAllCodes(Collections.nCopies(cells, 9999))).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().startsWith("grids[0].codes[0]:"), e.getStatus().getDescription());
+        StatusRuntimeException none = assertThrows(StatusRuntimeException.class,
+                () -> stub.decode(DecodeRequest.getDefaultInstance()));
+        assertTrue(none.getStatus().getDescription().startsWith("grids:"), none.getStatus().getDescription());
+    }
+
+    @Test
+    void imageCodesOnKafkaBecomeCandidateImagesWithTheInProcessBytes() {
+        String id = "decoder-kafka-1";
+        GenerationContext ctx = GenerationContext.newBuilder().setCaption("a red circle").setCandidates(3).setTopK(1)
+                .setSeed(5).setBundleVersion(whole.bundle().version()).build();
+        for (int i = 0; i < 3; i++) {
+            TestBroker.send(Topics.IMAGE_CODES.name(), id, ImageCodes.newBuilder().setRequestId(id)
+                    .setCandidateIndex(i).setContext(ctx).setGrid(grid(codes.get(i))).build().toByteArray());
+        }
+        var records = TestBroker.await(Topics.CANDIDATE_IMAGES.name(), 3,
+                r -> new String(r.key(), StandardCharsets.UTF_8).equals(id));
+        for (var r : records) {
+            CandidateImage c = Topics.CANDIDATE_IMAGES.parse(r.value()).value();
+            assertArrayEquals(images.get(c.getCandidateIndex()).toPng(), c.getImage().getPng().toByteArray(),
+                    "candidate " + c.getCandidateIndex());
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dalle.services.gateway.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Every {@code dalle.*} key of the gateway (application.properties, {@code -Dkey=value}, or environment variables
+ * such as {@code DALLE_GATEWAY_SAMPLER_ADDRESS}). Kafka's brokers are {@code kafka.bootstrap.servers}.
+ */
+@ConfigMapping(prefix = "dalle")
+public interface GatewayConfig {
+
+    /** The gateway. */
+    Gateway gateway();
+
+    /** Kafka: the jobs API and the fan-in. */
+    Kafka kafka();
+
+    /** {@code dalle.kafka.*} */
+    interface Kafka {
+        /** Whether the gateway takes jobs (SubmitJob, POST /v1/jobs) and runs the fan-in and the status view. */
+        @WithDefault("true")
+        boolean enabled();
+    }
+
+    /** {@code dalle.gateway.*} */
+    interface Gateway {
+        /**
+         * The tokenizer's gRPC target: {@code host:port}, or {@code dns:///name:port} for a headless Service
+         * (every address behind the name gets calls, round robin).
+         */
+        @WithName("tokenizer-address")
+        @WithDefault("localhost:9000")
+        String tokenizerAddress();
+
+        /** The sampler's gRPC target (as tokenizer-address). */
+        @WithName("sampler-address")
+        @WithDefault("localhost:9000")
+        String samplerAddress();
+
+        /** The decoder's gRPC target (as tokenizer-address). */
+        @WithName("decoder-address")
+        @WithDefault("localhost:9000")
+        String decoderAddress();
+
+        /** The reranker's gRPC target (as tokenizer-address). */
+        @WithName("reranker-address")
+        @WithDefault("localhost:9000")
+        String rerankerAddress();
+
+        /** Deadline of a Generate call that brings none, and of every HTTP generation. */
+        @WithName("default-timeout")
+        @WithDefault("5m")
+        Duration defaultTimeout();
+
+        /** Generations running at once; as many more may wait, then RESOURCE_EXHAUSTED. */
+        @WithDefault("8")
+        int concurrency();
+
+        /**
+         * A request still incomplete this long after its submission fails with DEADLINE_EXCEEDED on
+         * generation-results (the fan-in's sweep), whatever its own deadline: no request waits forever.
+         */
+        @WithName("max-request-age")
+        @WithDefault("30m")
+        Duration maxRequestAge();
+
+        /** The deadline a job (SubmitJob, POST /v1/jobs) gets: it fails DEADLINE_EXCEEDED if not done by then. */
+        @WithName("job-deadline")
+        @WithDefault("10m")
+        Duration jobDeadline();
+
+        /** How long a finished job stays readable (GetJob, GET /v1/jobs/{id}); then NOT_FOUND. */
+        @WithName("job-retention")
+        @WithDefault("24h")
+        Duration jobRetention();
+
+        /**
+         * Job submissions and lookups being served at once; as many more may wait, then RESOURCE_EXHAUSTED (HTTP
+         * 429): a gateway that cannot reach Kafka fast sheds load instead of piling up blocked calls.
+         */
+        @WithName("job-concurrency")
+        @WithDefault("4")
+        int jobConcurrency();
+
+        /** The fan-in or the status view down for longer than this makes the gateway not alive (liveness). */
+        @WithName("streams-dead-after")
+        @WithDefault("3m")
+        Duration streamsDeadAfter();
+
+        /** How often the gateway asks every stage which bundle it serves (GetModelInfo). */
+        @WithName("model-check-interval")
+        @WithDefault("10s")
+        Duration modelCheckInterval();
+
+        /**
+         * Local state (RocksDB) of the fan-in and the status view; absent = {@code dalle-gateway-<instance id>}
+         * under {@code java.io.tmpdir}. State lost with the folder is rebuilt from its changelog topics.
+         */
+        @WithName("state-dir")
+        Optional<String> stateDir();
+
+        /**
+         * This gateway's stable identity in the Streams groups ({@code group.instance.id} prefix), the same across
+         * restarts and different between gateways; absent = {@code <HOSTNAME>-<gRPC port>}.
+         */
+        @WithName("instance-id")
+        Optional<String> instanceId();
+
+        /** The fan-in's Kafka Streams application id; gateways with the same id split the requests. */
+        @WithName("fan-in-application-id")
+        @WithDefault("dalle-fan-in")
+        String fanInApplicationId();
+
+        /**
+         * The status view's application id. Replicas sharing it each answer GetJob for their own partitions; a
+         * replica with an id of its own answers for every request.
+         */
+        @WithName("status-view-application-id")
+        @WithDefault("dalle-status-view")
+        String statusViewApplicationId();
+    }
+}

@@ -1,0 +1,66 @@
+package dalle.services.gateway.http;
+
+import dalle.services.gateway.GatewayCore;
+import dalle.services.gateway.GatewayRuntime;
+import dalle.v1.Job;
+import dalle.v1.JobHandle;
+import dalle.v1.JobState;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Locale;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+/**
+ * {@code POST /v1/jobs} (the images-generation body; 202 with the job id) and {@code GET /v1/jobs/{id}} (its
+ * state, and its images once done): jobs run through the Kafka pipeline, as gRPC SubmitJob/GetJob.
+ */
+@Path("/v1/jobs")
+public class JobsResource {
+
+    private final GatewayRuntime gateway;
+
+    @Inject
+    public JobsResource(GatewayRuntime gateway) {
+        this.gateway = gateway;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Queue a generation job on the Kafka pipeline")
+    public Response submit(HttpApi.GenerationBody body) {
+        var core = gateway.core();
+        GatewayCore.Resolved r = core.resolve(ImagesResource.request(body, core.model()));
+        JobHandle h = gateway.jobCall(() -> gateway.jobs().submit(r));
+        return Response.status(202).entity(new HttpApi.JobBody(h.getJobId(), "queued", null, null, null, null, null))
+                .build();
+    }
+
+    @GET
+    @Path("/{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "A job's state and, once succeeded, its images")
+    public Response get(@PathParam("id") String id) {
+        Job job = gateway.jobCall(() -> gateway.jobs().get(id)).orElse(null);
+        if (job == null) {
+            return HttpErrors.error(404, "no job '" + id + "'", "id", "not_found");
+        }
+        String state = job.getState().name().substring("JOB_STATE_".length()).toLowerCase(Locale.ROOT);
+        HttpApi.Error error = job.getState() == JobState.JOB_STATE_FAILED
+                ? new HttpApi.Error(job.getError().getMessage(), job.getError().getCode().name(),
+                        job.getError().getField().isEmpty() ? null : job.getError().getField(), null)
+                : null;
+        return Response.ok(new HttpApi.JobBody(job.getJobId(), state,
+                job.hasProgress() ? job.getProgress().getStage().name() : null,
+                job.hasProgress() ? job.getProgress().getCandidatesDone() : null,
+                job.hasProgress() ? job.getProgress().getCandidatesTotal() : null,
+                job.hasResult() ? ImagesResource.images(job.getResult().getImagesList()) : null, error)).build();
+    }
+}

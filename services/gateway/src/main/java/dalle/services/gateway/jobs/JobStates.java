@@ -1,0 +1,23 @@
+package dalle.services.gateway.jobs;
+
+import dalle.services.common.stage.StageException;
+import dalle.v1.Job;
+import java.util.Optional;
+
+/**
+ * Where GetJob reads a job's state: the swap point between the gateway and the store behind it. Today
+ * {@link StreamsJobStates}, over the Kafka Streams request-status view of {@code services/fanin} (state in Kafka).
+ */
+public interface JobStates {
+
+    /** Notes a job the gateway has just written to generation-requests (QUEUED until its first event). */
+    void accepted(String jobId, long submittedAtMs);
+
+    /**
+     * The job's current state; empty for an unknown id.
+     *
+     * @throws dalle.services.common.stage.StageException UNAVAILABLE while the store cannot be queried (starting,
+     *     rebalancing)
+     */
+    Optional<Job> job(String jobId);
+}

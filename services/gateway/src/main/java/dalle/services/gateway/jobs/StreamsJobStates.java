@@ -1,0 +1,68 @@
+package dalle.services.gateway.jobs;
+
+import dalle.services.common.stage.StageException;
+import dalle.v1.ErrorCode;
+import dalle.v1.Job;
+import dalle.v1.JobState;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * GetJob over the request-status view of {@code services/fanin} (a Kafka Streams store fed by generation-events
+ * and generation-results), plus the jobs this gateway accepted that the store has not seen yet (QUEUED; at most
+ * {@value #MAX_ACCEPTED}, the oldest forgotten first).
+ *
+ * <p>With several gateway replicas sharing the view's application id, each replica's store holds only the
+ * requests of the partitions it owns: a replica answers for its own partitions, and an unknown id may be known
+ * to another replica. A deployment that needs every replica to answer for every request gives each replica its
+ * own application id ({@code dalle.gateway.status-view-application-id}).
+ */
+public final class StreamsJobStates implements JobStates {
+
+    static final int MAX_ACCEPTED = 10_000;
+
+    private final Supplier<dalle.services.gateway.fanin.StatusView> view;
+    private final Map<String, Job> accepted = new LinkedHashMap<>(16, 0.75f, false) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Job> eldest) {
+            return size() > MAX_ACCEPTED;
+        }
+    };
+
+    /** @param view the running status view, or null while it is not started yet */
+    public StreamsJobStates(Supplier<dalle.services.gateway.fanin.StatusView> view) {
+        this.view = view;
+    }
+
+    @Override
+    public synchronized void accepted(String jobId, long submittedAtMs) {
+        accepted.putIfAbsent(jobId, Job.newBuilder().setJobId(jobId).setState(JobState.JOB_STATE_QUEUED)
+                .setSubmittedAtMs(submittedAtMs).build());
+    }
+
+    @Override
+    public Optional<Job> job(String jobId) {
+        dalle.services.gateway.fanin.StatusView v = view.get();
+        if (v == null) {
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE,
+                    "the request-status view is still starting; retry shortly");
+        }
+        Optional<Job> stored;
+        try {
+            stored = v.get(jobId);
+        } catch (IllegalStateException e) {
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, e.getMessage(), e);
+        }
+        synchronized (this) {
+            if (stored.isPresent()) {
+                accepted.remove(jobId);
+                return stored;
+            }
+            return Optional.ofNullable(accepted.get(jobId));
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package dalle.services.gateway;
+
+import com.google.protobuf.ByteString;
+import dalle.v1.CodeGrid;
+import dalle.v1.DecodeRequest;
+import dalle.v1.DecodeResponse;
+import dalle.v1.DecoderGrpc;
+import dalle.v1.GetModelInfoRequest;
+import dalle.v1.Image;
+import dalle.v1.ModelInfo;
+import dalle.v1.RerankerGrpc;
+import dalle.v1.SampleRequest;
+import dalle.v1.SampledCandidate;
+import dalle.v1.SamplerGrpc;
+import dalle.v1.ScoreRequest;
+import dalle.v1.ScoreResponse;
+import dalle.v1.TokenizeRequest;
+import dalle.v1.TokenizeResponse;
+import dalle.v1.TokenizerGrpc;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.imageio.ImageIO;
+
+/**
+ * Stand-in stage servers for the gateway's own tests (the real stages across processes are in {@code tests/}):
+ * real gRPC servers with simple, deterministic answers. Candidate i's image is one grey level, i·20, and its score
+ * is that level, so the best candidate is the highest index. Each stage reports {@link #version} and counts its
+ * calls.
+ */
+public final class FakeStages implements AutoCloseable {
+
+    /** The bundle the fakes report (a test may change one stage's to make them disagree). */
+    public static final String VERSION = "fake-bundle-1";
+    static final ModelInfo INFO = ModelInfo.newBuilder().setBundleVersion(VERSION).setPreset("custom")
+            .setImageSize(8).setGridSize(2).setTextLength(4).setTextVocabSize(50).setImageVocabSize(256).build();
+
+    /** The version each stage reports; index 0 tokenizer, 1 sampler, 2 decoder, 3 reranker. */
+    public final String[] version = {VERSION, VERSION, VERSION, VERSION};
+    /** Sample calls served. */
+    public final AtomicInteger sampleCalls = new AtomicInteger();
+    /** While set, Sample calls get no answer until their caller cancels them; those cancels are counted. */
+    public volatile boolean holdSamples;
+    /** Held Sample calls that their caller cancelled. */
+    public final AtomicInteger cancelledSamples = new AtomicInteger();
+    private final Server server;
+
+    /** All four stages on one free port. */
+    public FakeStages() throws IOException {
+        server = ServerBuilder.forPort(0).addService(new Tokenizer()).addService(new Sampler())
+                .addService(new Decoder()).addService(new Reranker()).build().start();
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    private ModelInfo info(int stage) {
+        return INFO.toBuilder().setBundleVersion(version[stage]).build();
+    }
+
+    private static void reply(StreamObserver<ModelInfo> r, ModelInfo info) {
+        r.onNext(info);
+        r.onCompleted();
+    }
+
+    private final class Tokenizer extends TokenizerGrpc.TokenizerImplBase {
+        @Override
+        public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> r) {
+            r.onNext(TokenizeResponse.newBuilder().addIds(1).addPaddedIds(1).addPaddedIds(0).addPaddedIds(0)
+                    .addPaddedIds(0).setTextLength(4).setBundleVersion(version[0]).build());
+            r.onCompleted();
+        }
+
+        @Override
+        public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> r) {
+            reply(r, info(0));
+        }
+    }
+
+    private final class Sampler extends SamplerGrpc.SamplerImplBase {
+        @Override
+        public void sample(SampleRequest request, StreamObserver<SampledCandidate> r) {
+            sampleCalls.incrementAndGet();
+            if (holdSamples) {
+                ((ServerCallStreamObserver<SampledCandidate>) r).setOnCancelHandler(cancelledSamples::incrementAndGet);
+                return;
+            }
+            for (int i = 0; i < request.getCandidates(); i++) {
+                int index = request.getFirstCandidateIndex() + i;
+                r.onNext(SampledCandidate.newBuilder().setCandidateIndex(index).setBundleVersion(version[1])
+                        .setGrid(CodeGrid.newBuilder().setGridSize(2).addCodes(index).addCodes(0).addCodes(0)
+                                .addCodes(0)).build());
+            }
+            r.onCompleted();
+        }
+
+        @Override
+        public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> r) {
+            reply(r, info(1));
+        }
+    }
+
+    private final class Decoder extends DecoderGrpc.DecoderImplBase {
+        @Override
+        public void decode(DecodeRequest request, StreamObserver<DecodeResponse> r) {
+            DecodeResponse.Builder b = DecodeResponse.newBuilder().setBundleVersion(version[2]);
+            for (CodeGrid g : request.getGridsList()) {
+                b.addImages(grey(g.getCodes(0) * 20));
+            }
+            r.onNext(b.build());
+            r.onCompleted();
+        }
+
+        @Override
+        public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> r) {
+            reply(r, info(2));
+        }
+    }
+
+    private final class Reranker extends RerankerGrpc.RerankerImplBase {
+        @Override
+        public void score(ScoreRequest request, StreamObserver<ScoreResponse> r) {
+            ScoreResponse.Builder b = ScoreResponse.newBuilder().setBundleVersion(version[3]);
+            for (Image img : request.getImagesList()) {
+                try {
+                    BufferedImage bi = ImageIO.read(img.getPng().newInput());
+                    b.addScores(bi.getRGB(0, 0) & 0xff);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            r.onNext(b.build());
+            r.onCompleted();
+        }
+
+        @Override
+        public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> r) {
+            reply(r, info(3));
+        }
+    }
+
+    /** An 8×8 PNG of one grey level. */
+    static Image grey(int level) {
+        BufferedImage img = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 8; y++) {
+            for (int x = 0; x < 8; x++) {
+                img.setRGB(x, y, level << 16 | level << 8 | level);
+            }
+        }
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(img, "png", png);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Image.newBuilder().setPng(ByteString.copyFrom(png.toByteArray())).setWidth(8).setHeight(8).build();
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+    }
+}

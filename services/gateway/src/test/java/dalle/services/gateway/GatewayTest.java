@@ -1,0 +1,276 @@
+package dalle.services.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dalle.services.common.grpc.RawCalls;
+import dalle.v1.GatewayGrpc;
+import dalle.v1.GenerateProgress;
+import dalle.v1.GenerateRequest;
+import dalle.v1.GenerateResponse;
+import dalle.v1.GetModelInfoRequest;
+import grpc.health.v1.HealthGrpc;
+import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
+import java.util.function.IntSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * The gateway against stand-in stages ({@link FakeStages}, real gRPC servers): readiness only while the stages
+ * agree on a bundle, the HTTP and gRPC APIs, request checks, deadlines, and calls spread over two replicas of a
+ * stage. The real stages, jobs and the fan-in across processes are tested in {@code tests/}.
+ */
+@QuarkusTest
+@WithTestResource(GatewayFakes.class)
+class GatewayTest {
+
+    private static final String HTTP_BASE = "http://localhost:18470";
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static ManagedChannel channel;
+
+    @BeforeAll
+    static void awaitReady() throws Exception {
+        channel = ManagedChannelBuilder.forAddress("localhost", 19470).usePlaintext().build();
+        awaitReadiness(200);
+    }
+
+    @AfterAll
+    static void close() {
+        channel.shutdownNow();
+    }
+
+    static void awaitReadiness(int status) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (get("/q/health/ready").statusCode() != status && System.nanoTime() < end) {
+            Thread.sleep(50);
+        }
+        HttpResponse<String> ready = get("/q/health/ready");
+        assertEquals(status, ready.statusCode(), ready.body());
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> post(String path, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static GatewayGrpc.GatewayBlockingStub gateway() {
+        return GatewayGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void readyOnceTheStagesAgreeAndModelInfoIsTheirs() {
+        assertEquals(ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel)
+                .check(HealthCheckRequest.getDefaultInstance()).getStatus());
+        assertEquals(FakeStages.INFO, gateway().getModelInfo(GetModelInfoRequest.getDefaultInstance()));
+    }
+
+    @Test
+    void generateReturnsTheTopKBestFirstWithTheStagesBundle() {
+        GenerateResponse r = gateway().generate(GenerateRequest.newBuilder().setCaption("a red circle")
+                .setCandidates(5).setTopK(3).setSeed(11).build());
+        assertEquals(3, r.getImagesCount());
+        for (int k = 0; k < 3; k++) {
+            assertEquals(k + 1, r.getImages(k).getRank());
+            assertEquals(4 - k, r.getImages(k).getCandidateIndex(), "the fakes score candidate i as i*20");
+            assertEquals((4 - k) * 20f, r.getImages(k).getScore(), 0f);
+        }
+        assertEquals(FakeStages.VERSION, r.getModel().getBundleVersion());
+        assertEquals(11, r.getSeed());
+    }
+
+    @Test
+    void generateStreamSendsProgressBeforeTheResult() {
+        List<GenerateProgress> all = new ArrayList<>();
+        gateway().generateStream(GenerateRequest.newBuilder().setCaption("a red circle").setCandidates(2)
+                .setSeed(3).build()).forEachRemaining(all::add);
+        assertTrue(all.size() >= 5, "events of four stages then the result: " + all.size());
+        for (int i = 0; i < all.size() - 1; i++) {
+            assertTrue(all.get(i).hasEvent());
+        }
+        assertEquals(2, all.get(all.size() - 1).getResult().getImagesCount());
+    }
+
+    private static void assertInvalid(String field, Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription().startsWith(field + ":"),
+                "'" + e.getStatus().getDescription() + "' names " + field);
+    }
+
+    @Test
+    void badInputIsInvalidArgumentNamingTheFieldAndAOneMillisecondDeadlineIsExceeded() {
+        assertInvalid("caption", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("  ").build()));
+        assertInvalid("top_k", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("a circle")
+                .setCandidates(2).setTopK(3).build()));
+        assertInvalid("top_k", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("a circle")
+                .setCandidates(16).setTopK(9).setSize(1024).build())); // 9 x 3 MiB: more than one response carries
+        assertInvalid("params.top_p", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("a circle")
+                .setParams(dalle.v1.SamplingParams.newBuilder().setTopP(1.5f)).build()));
+        StatusRuntimeException late = assertThrows(StatusRuntimeException.class, () -> GatewayGrpc
+                .newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MILLISECONDS)
+                .generate(GenerateRequest.newBuilder().setCaption("a red circle").build()));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, late.getStatus().getCode());
+    }
+
+    @Test
+    void requestBytesThatDoNotParseAreInvalidArgument() {
+        Random rng = new Random(3);
+        Map<Status.Code, Integer> codes = new TreeMap<>();
+        String example = "";
+        for (int i = 0; i < 50; i++) {
+            byte[] junk = new byte[1 + rng.nextInt(64)];
+            rng.nextBytes(junk);
+            Status s = RawCalls.call(channel, "dalle.v1.Gateway/Generate", junk);
+            codes.merge(s.getCode(), 1, Integer::sum);
+            if (s.getCode() != Status.Code.INVALID_ARGUMENT) {
+                example = s.toString();
+            }
+        }
+        // junk that happens to parse reaches the caption check instead, also INVALID_ARGUMENT
+        assertEquals(Map.of(Status.Code.INVALID_ARGUMENT, 50), codes, example);
+    }
+
+    @Test
+    void httpGenerationsReturnNBase64PngsBestFirst() throws Exception {
+        HttpResponse<String> r = post("/v1/images/generations",
+                "{\"prompt\":\"a red circle\",\"n\":2,\"size\":\"8x8\",\"response_format\":\"b64_json\",\"seed\":5,"
+                        + "\"candidates\":3}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = JSON.readTree(r.body());
+        assertTrue(body.get("created").asLong() > 1_600_000_000L);
+        assertEquals(2, body.get("data").size());
+        assertEquals(2, body.get("data").get(0).get("candidate_index").asInt());
+        byte[] png = Base64.getDecoder().decode(body.get("data").get(0).get("b64_json").asText());
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+        assertEquals(FakeStages.VERSION, body.get("bundle_version").asText());
+    }
+
+    @Test
+    void httpRejectsAnotherSizeUrlResponsesAMissingPromptAndAnOversizedBodyNamingTheField() throws Exception {
+        HttpResponse<String> size = post("/v1/images/generations", "{\"prompt\":\"a circle\",\"size\":\"1024x1024\"}");
+        assertEquals(400, size.statusCode(), size.body());
+        assertEquals("size", JSON.readTree(size.body()).get("error").get("param").asText());
+        HttpResponse<String> url = post("/v1/images/generations", "{\"prompt\":\"a circle\",\"response_format\":\"url\"}");
+        assertEquals(400, url.statusCode(), url.body());
+        assertEquals("response_format", JSON.readTree(url.body()).get("error").get("param").asText());
+        HttpResponse<String> prompt = post("/v1/images/generations", "{\"n\":1}");
+        assertEquals(400, prompt.statusCode(), prompt.body());
+        assertEquals("prompt", JSON.readTree(prompt.body()).get("error").get("param").asText());
+        // Expect: 100-continue, as curl sends for large bodies: the server answers 413 from the headers
+        HttpResponse<String> big = HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + "/v1/images/generations"))
+                .header("Content-Type", "application/json").expectContinue(true)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"" + "x".repeat(100_000) + "\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, big.statusCode(), "the body size limit");
+        String openapi = get("/q/openapi").body();
+        assertTrue(openapi.contains("/v1/images/generations") && openapi.contains("/v1/jobs/{id}"), openapi);
+    }
+
+    @Test
+    void anHttpClientThatDisconnectsCancelsItsGenerationAtTheStages() throws Exception {
+        FakeStages[] samplers = {GatewayFakes.first, GatewayFakes.second};
+        int calls = samplers[0].sampleCalls.get() + samplers[1].sampleCalls.get();
+        int cancelled = samplers[0].cancelledSamples.get() + samplers[1].cancelledSamples.get();
+        for (FakeStages f : samplers) {
+            f.holdSamples = true;
+        }
+        try {
+            int started;
+            // a raw socket, so that the test decides when the connection goes
+            try (Socket socket = new Socket("127.0.0.1", 18470)) {
+                byte[] body = "{\"prompt\":\"a red circle\",\"n\":1}".getBytes(StandardCharsets.UTF_8);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/images/generations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                        + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                started = awaitCount(() -> samplers[0].sampleCalls.get() + samplers[1].sampleCalls.get() - calls,
+                        n -> n > 0);
+            }
+            int gone = awaitCount(() -> samplers[0].cancelledSamples.get() + samplers[1].cancelledSamples.get()
+                    - cancelled, n -> n >= started);
+            assertEquals(started, gone, "every held Sample call of the generation is cancelled");
+        } finally {
+            for (FakeStages f : samplers) {
+                f.holdSamples = false;
+            }
+        }
+    }
+
+    /** Polls {@code count} until {@code done} (10 s at most) and returns its last value. */
+    private static int awaitCount(IntSupplier count, IntPredicate done) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int n = count.getAsInt();
+        while (!done.test(n) && System.nanoTime() < end) {
+            Thread.sleep(20);
+            n = count.getAsInt();
+        }
+        assertTrue(done.test(n), "still " + n + " after 10 s");
+        return n;
+    }
+
+    @Test
+    void synchronousCallsSpreadOverBothReplicasOfAStage() {
+        int first = GatewayFakes.first.sampleCalls.get();
+        int second = GatewayFakes.second.sampleCalls.get();
+        for (int i = 0; i < 20; i++) {
+            gateway().generate(GenerateRequest.newBuilder().setCaption("a circle").setCandidates(1).setSeed(i).build());
+        }
+        int a = GatewayFakes.first.sampleCalls.get() - first;
+        int b = GatewayFakes.second.sampleCalls.get() - second;
+        assertEquals(20, a + b);
+        assertTrue(a >= 5 && b >= 5, "round robin over two sampler replicas: " + a + " and " + b);
+    }
+
+    @Test
+    void stagesServingDifferentBundlesMakeTheGatewayUnreadyAndUnavailableUntilTheyAgree() throws Exception {
+        GatewayFakes.first.version[2] = "fake-bundle-2";
+        try {
+            awaitReadiness(503);
+            assertTrue(get("/q/health/ready").body().contains("the stages serve different bundles"));
+            assertEquals(ServingStatus.NOT_SERVING, HealthGrpc.newBlockingStub(channel)
+                    .check(HealthCheckRequest.getDefaultInstance()).getStatus());
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> gateway().generate(
+                    GenerateRequest.newBuilder().setCaption("a circle").build()));
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+            assertTrue(e.getStatus().getDescription().contains("decoder=fake-bundle-2"), e.getStatus().getDescription());
+        } finally {
+            GatewayFakes.first.version[2] = FakeStages.VERSION;
+        }
+        awaitReadiness(200);
+    }
+}

@@ -1,0 +1,101 @@
+package dalle.services.reranker;
+
+import dalle.core.image.RgbImage;
+import dalle.services.common.kafka.KafkaStage;
+import dalle.services.common.stage.BundleDirs;
+import dalle.services.common.stage.StageLoader;
+import dalle.services.common.stage.StageMetrics;
+import dalle.services.common.stage.WorkQueue;
+import dalle.services.reranker.config.RerankerConfig;
+import dalle.services.reranker.grpc.RerankerHealth;
+import dalle.services.reranker.messaging.RerankerHandler;
+import dalle.v1.Stage;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.grpc.GrpcService;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import java.nio.file.Path;
+import java.util.List;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The reranker stage in this process: at start, on a background thread, loads the bundle's reranker and tokenizer,
+ * warms them up with one blank image, then starts the Kafka stage and reports SERVING on gRPC health. gRPC calls
+ * share one bounded queue in front of one reranker thread; the Kafka stage scores on its own consumer thread.
+ */
+@Singleton
+public class RerankerStage {
+
+    private final RerankerConfig config;
+    private final String bootstrap;
+    private final StageMetrics metrics;
+    private final RerankerHealth health;
+    private final WorkQueue queue;
+    private final StageLoader<RerankerModel> loader;
+    private volatile KafkaStage<?, ?> kafka;
+
+    public RerankerStage(RerankerConfig config, MeterRegistry registry, @GrpcService RerankerHealth health,
+            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap) {
+        this.config = config;
+        this.bootstrap = bootstrap;
+        this.health = health;
+        this.metrics = new StageMetrics(registry);
+        metrics.register(List.of(Stage.STAGE_RERANKER));
+        this.queue = new WorkQueue(Stage.STAGE_RERANKER, config.queueCapacity(), metrics);
+        this.loader = new StageLoader<>("reranker", this::load, this::ready);
+    }
+
+    void start(@Observes StartupEvent event) {
+        loader.start();
+    }
+
+    private RerankerModel load(java.util.function.Consumer<String> state) {
+        Path dir = BundleDirs.resolve(config.model(), config.home());
+        state.accept("loading the reranker and tokenizer of bundle " + dir.toAbsolutePath());
+        RerankerModel model = RerankerModel.load(dir);
+        state.accept("warming up bundle " + model.info().getBundleVersion());
+        model.score(model.tokenize("warm up"), List.of(new RgbImage(model.imageSize(), model.imageSize(),
+                new float[3 * model.imageSize() * model.imageSize()])));
+        return model;
+    }
+
+    private void ready(RerankerModel model) {
+        if (config.kafka().enabled()) {
+            kafka = new KafkaStage<>(new RerankerHandler(model), metrics, KafkaStage.Settings.of(bootstrap,
+                    config.kafka().maxPollRecords(), config.kafka().instanceId()));
+        }
+        health.serving(true);
+    }
+
+    /** The loaded model; UNAVAILABLE (saying why) until it is loaded and warm. */
+    public RerankerModel model() {
+        return loader.require();
+    }
+
+    /** The queue in front of the reranker thread. */
+    public WorkQueue queue() {
+        return queue;
+    }
+
+    public StageLoader<RerankerModel> loader() {
+        return loader;
+    }
+
+    /** Why the Kafka stage is not alive (its thread died, or it is stuck); null while it runs (or is off). */
+    public String kafkaFailure() {
+        KafkaStage<?, ?> k = kafka;
+        return k == null ? null : k.failure();
+    }
+
+    void stop(@Observes ShutdownEvent event) throws Exception {
+        health.serving(false);
+        KafkaStage<?, ?> k = kafka;
+        if (k != null) {
+            k.close();
+        }
+        queue.close();
+        loader.close();
+    }
+}

@@ -1,0 +1,25 @@
+package dalle.services.reranker.health;
+
+import dalle.services.reranker.RerankerStage;
+import jakarta.inject.Singleton;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/** {@code GET /q/health/ready}: UP once the reranker is loaded and warm; DOWN says why (e.g. no bundle at ...). */
+@Readiness
+@Singleton
+public class RerankerReadiness implements HealthCheck {
+
+    private final RerankerStage stage;
+
+    public RerankerReadiness(RerankerStage stage) {
+        this.stage = stage;
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        return HealthCheckResponse.named("dalle-reranker").status(stage.loader().ready())
+                .withData("model", stage.loader().state()).build();
+    }
+}

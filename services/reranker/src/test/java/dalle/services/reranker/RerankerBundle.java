@@ -1,0 +1,22 @@
+package dalle.services.reranker;
+
+import dalle.core.bundle.BundlePart;
+import dalle.services.common.TestBroker;
+import dalle.services.common.TestBundleParts;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.util.Map;
+
+/** For @QuarkusTest: the test broker with the registry's topics and a bundle directory with only bundle.json, the reranker and the tokenizer. */
+public class RerankerBundle implements QuarkusTestResourceLifecycleManager {
+
+    @Override
+    public Map<String, String> start() {
+        return Map.of("kafka.bootstrap.servers", TestBroker.withTopics(),
+                "dalle.model", TestBundleParts.only(BundlePart.CLIP, BundlePart.TOKENIZER).toString());
+    }
+
+    @Override
+    public void stop() {
+        // the broker stops with the test JVM
+    }
+}

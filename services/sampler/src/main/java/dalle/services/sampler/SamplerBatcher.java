@@ -1,0 +1,344 @@
+package dalle.services.sampler;
+
+import dalle.core.sampling.ImageSampler.CandidateSpec;
+import dalle.core.sampling.ImageSampler;
+import dalle.services.common.stage.Deadlines;
+import dalle.services.common.stage.FieldException;
+import dalle.services.common.stage.StageException;
+import dalle.services.common.stage.StageMetrics;
+import dalle.v1.ErrorCode;
+import dalle.v1.Stage;
+import io.grpc.Deadline;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Collects candidates of different requests (gRPC calls and Kafka records alike) into one batched
+ * {@link ImageSampler} loop: a batch starts when {@code maxBatch} candidates wait or the oldest has waited
+ * {@code maxDelay}. Every candidate draws from its own RNG stream (seed, index), so its codes are the same
+ * whatever it shared a batch with.
+ *
+ * <p>The queue is bounded in candidates: {@link #submit} refuses a request that does not fit (gRPC answers
+ * RESOURCE_EXHAUSTED), {@link #submitWaiting} waits for room (a Kafka stage's back-pressure). A request whose
+ * deadline has passed, or that was cancelled, is not computed: it is checked on submission and again when its
+ * candidates would join a batch. One daemon thread runs the batches.
+ */
+public final class SamplerBatcher implements AutoCloseable {
+
+    /**
+     * @param maxBatch most candidates per forward loop, 1..4096
+     * @param maxDelay longest a candidate waits for others before its batch starts, 0..10 s
+     * @param queueCapacity most candidates waiting, at least maxBatch
+     */
+    public record Settings(int maxBatch, Duration maxDelay, int queueCapacity) {
+        public Settings {
+            if (maxBatch < 1 || maxBatch > 4096) {
+                throw new IllegalArgumentException("maxBatch " + maxBatch + " is outside 1..4096");
+            }
+            if (maxDelay.isNegative() || maxDelay.compareTo(Duration.ofSeconds(10)) > 0) {
+                throw new IllegalArgumentException("maxDelay " + maxDelay + " is outside 0..10 s");
+            }
+            if (queueCapacity < maxBatch) {
+                throw new IllegalArgumentException("queueCapacity " + queueCapacity + " is below maxBatch " + maxBatch);
+            }
+        }
+    }
+
+    /** What a request hears about its candidates; called on the batcher thread. */
+    public interface Listener {
+        /** One candidate finished, in completion order. */
+        void sampled(int candidateIndex, int[] codes);
+
+        /** The request failed (deadline, cancellation, a sampling error); no further calls follow. */
+        void failed(StageException error);
+    }
+
+    /** A submitted request; {@link #cancel()} drops its candidates that have not started. */
+    public static final class Ticket {
+        private final Deadline deadline;
+        private final Listener listener;
+        private final long enqueuedNanos = System.nanoTime();
+        private final AtomicBoolean finished = new AtomicBoolean();
+        private volatile boolean cancelled;
+
+        Ticket(Deadline deadline, Listener listener) {
+            this.deadline = deadline;
+            this.listener = listener;
+        }
+
+        public void cancel() {
+            cancelled = true;
+        }
+
+        void fail(StageException e) {
+            if (finished.compareAndSet(false, true)) {
+                try {
+                    listener.failed(e);
+                } catch (RuntimeException ignored) {
+                    // the listener's own channel is gone (a cancelled call): nobody left to tell
+                }
+            }
+        }
+    }
+
+    private record Job(CandidateSpec spec, Ticket ticket) {
+    }
+
+    /** How one batch of candidates is sampled: the prior's batched sampler (a test may substitute a failing one). */
+    @FunctionalInterface
+    interface BatchSampler {
+        List<int[]> sample(List<CandidateSpec> specs);
+    }
+
+    private final BatchSampler sampler;
+    private final int imageTokens;
+    private final Settings settings;
+    private final StageMetrics metrics;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Job> queue = new ArrayDeque<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private volatile boolean closed;
+
+    public SamplerBatcher(ImageSampler sampler, int imageTokens, Settings settings, StageMetrics metrics) {
+        this(specs -> sampler.sample(specs, true), imageTokens, settings, metrics);
+    }
+
+    SamplerBatcher(BatchSampler sampler, int imageTokens, Settings settings, StageMetrics metrics) {
+        this.sampler = sampler;
+        this.imageTokens = imageTokens;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.thread = new Thread(this::run, "sampler-batcher");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /**
+     * Queues a request's candidates, or refuses it at once.
+     *
+     * @throws StageException RESOURCE_EXHAUSTED when they do not fit the queue, DEADLINE_EXCEEDED when the
+     *     deadline already passed
+     */
+    public Ticket submit(List<CandidateSpec> specs, Deadline deadline, Listener listener) {
+        return enqueue(specs, deadline, listener, false);
+    }
+
+    /** As {@link #submit}, but waits for room in the queue (until the deadline, if any). */
+    public Ticket submitWaiting(List<CandidateSpec> specs, Deadline deadline, Listener listener)
+            throws InterruptedException {
+        try {
+            return enqueue(specs, deadline, listener, true);
+        } catch (WaitInterrupted e) {
+            throw (InterruptedException) e.getCause();
+        }
+    }
+
+    private static final class WaitInterrupted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        WaitInterrupted(InterruptedException cause) {
+            super(cause);
+        }
+    }
+
+    private Ticket enqueue(List<CandidateSpec> specs, Deadline deadline, Listener listener, boolean wait) {
+        if (specs.isEmpty()) {
+            throw new FieldException("candidates", "no candidates to sample");
+        }
+        if (Deadlines.expired(deadline)) {
+            metrics.deadlineDropped(Stage.STAGE_SAMPLER);
+            throw StageException.deadline("before the sampler queued the request");
+        }
+        if (specs.size() > settings.queueCapacity()) {
+            metrics.rejected(Stage.STAGE_SAMPLER);
+            throw StageException.overloaded("sampler (" + specs.size() + " candidates never fit)",
+                    settings.queueCapacity());
+        }
+        Ticket ticket = new Ticket(deadline, listener);
+        lock.lock();
+        try {
+            while (queue.size() + specs.size() > settings.queueCapacity()) {
+                if (!wait || !running) {
+                    metrics.rejected(Stage.STAGE_SAMPLER);
+                    throw StageException.overloaded("sampler", settings.queueCapacity());
+                }
+                if (Deadlines.expired(deadline)) {
+                    metrics.deadlineDropped(Stage.STAGE_SAMPLER);
+                    throw StageException.deadline("while waiting for room in the sampler queue");
+                }
+                try {
+                    changed.await(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new WaitInterrupted(e);
+                }
+            }
+            for (CandidateSpec s : specs) {
+                queue.add(new Job(s, ticket));
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return ticket;
+    }
+
+    /** Candidates waiting now. */
+    public int queued() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        while (running) {
+            List<Job> batch;
+            try {
+                batch = nextBatch();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!batch.isEmpty()) {
+                try {
+                    runBatch(batch);
+                } catch (RuntimeException | Error e) {
+                    // one batch never stops the thread (short of the JVM itself failing): its requests fail instead
+                    for (Job j : batch) {
+                        j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_INTERNAL, "sampler batch failed: " + e,
+                                e));
+                    }
+                    if (e instanceof VirtualMachineError v && !(e instanceof StackOverflowError)) {
+                        failure = v;
+                        failQueued("the sampler stopped: " + v);
+                        throw v;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Waits for work, then for a full batch or the oldest job's delay; drops dead jobs. */
+    private List<Job> nextBatch() throws InterruptedException {
+        lock.lock();
+        try {
+            while (queue.isEmpty()) {
+                if (!running) {
+                    return List.of();
+                }
+                changed.await();
+            }
+            long startBy = queue.peekFirst().ticket().enqueuedNanos + settings.maxDelay().toNanos();
+            while (queue.size() < settings.maxBatch() && running) {
+                long left = startBy - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                changed.awaitNanos(left);
+            }
+            List<Job> batch = new ArrayList<>();
+            while (!queue.isEmpty() && batch.size() < settings.maxBatch()) {
+                Job job = queue.pollFirst();
+                Ticket t = job.ticket();
+                if (t.finished.get()) {
+                    continue;
+                }
+                if (t.cancelled) {
+                    t.fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "cancelled by the caller"));
+                    continue;
+                }
+                if (Deadlines.expired(t.deadline)) {
+                    metrics.deadlineDropped(Stage.STAGE_SAMPLER);
+                    t.fail(StageException.deadline("while queued in the sampler"));
+                    continue;
+                }
+                batch.add(job);
+            }
+            changed.signalAll();
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void runBatch(List<Job> batch) {
+        long start = System.nanoTime();
+        for (Job j : batch) {
+            metrics.queueTime(Stage.STAGE_SAMPLER, Duration.ofNanos(start - j.ticket().enqueuedNanos));
+        }
+        List<int[]> codes = sampleBatch(batch.stream().map(Job::spec).toList());
+        metrics.latency(Stage.STAGE_SAMPLER, Duration.ofNanos(System.nanoTime() - start));
+        metrics.batch(batch.size(), imageTokens);
+        for (int i = 0; i < batch.size(); i++) {
+            Job j = batch.get(i);
+            if (!j.ticket().finished.get()) {
+                try {
+                    j.ticket().listener.sampled(j.spec().candidateIndex(), codes.get(i));
+                } catch (RuntimeException e) {
+                    j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_INTERNAL,
+                            "delivering a sampled candidate failed: " + e, e));
+                }
+            }
+        }
+    }
+
+    private List<int[]> sampleBatch(List<CandidateSpec> specs) {
+        return sampler.sample(specs);
+    }
+
+    /** Why the batcher thread stopped (a virtual-machine error); null while it runs. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Whether the batcher thread runs (or was closed): false after it died. */
+    public boolean alive() {
+        return failure == null && (thread.isAlive() || closed);
+    }
+
+    private void failQueued(String why) {
+        lock.lock();
+        try {
+            for (Job j : queue) {
+                j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, why));
+            }
+            queue.clear();
+            running = false;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops the thread; queued requests fail with UNAVAILABLE. */
+    @Override
+    public void close() {
+        closed = true;
+        lock.lock();
+        try {
+            running = false;
+            for (Job j : queue) {
+                j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "sampler is shutting down"));
+            }
+            queue.clear();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        thread.interrupt();
+    }
+}

@@ -1,0 +1,99 @@
+package dalle.services.tokenizer;
+
+import dalle.services.common.kafka.KafkaStage;
+import dalle.services.common.stage.BundleDirs;
+import dalle.services.common.stage.StageLoader;
+import dalle.services.common.stage.StageMetrics;
+import dalle.services.common.stage.WorkQueue;
+import dalle.services.tokenizer.config.TokenizerConfig;
+import dalle.services.tokenizer.grpc.TokenizerHealth;
+import dalle.services.tokenizer.messaging.TokenizerHandler;
+import dalle.v1.Stage;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.grpc.GrpcService;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import java.nio.file.Path;
+import java.util.List;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The tokenizer stage in this process: at start, on a background thread, loads the bundle's tokenizer, warms it
+ * up, then starts the Kafka stage and reports SERVING on gRPC health. gRPC calls and Kafka records share one
+ * bounded queue in front of one tokenizer thread.
+ */
+@Singleton
+public class TokenizerStage {
+
+    private final TokenizerConfig config;
+    private final String bootstrap;
+    private final StageMetrics metrics;
+    private final TokenizerHealth health;
+    private final WorkQueue queue;
+    private final StageLoader<TokenizerModel> loader;
+    private volatile KafkaStage<?, ?> kafka;
+
+    public TokenizerStage(TokenizerConfig config, MeterRegistry registry, @GrpcService TokenizerHealth health,
+            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap) {
+        this.config = config;
+        this.bootstrap = bootstrap;
+        this.health = health;
+        this.metrics = new StageMetrics(registry);
+        metrics.register(List.of(Stage.STAGE_TOKENIZER));
+        this.queue = new WorkQueue(Stage.STAGE_TOKENIZER, config.queueCapacity(), metrics);
+        this.loader = new StageLoader<>("tokenizer", this::load, this::ready);
+    }
+
+    void start(@Observes StartupEvent event) {
+        loader.start();
+    }
+
+    private TokenizerModel load(java.util.function.Consumer<String> state) {
+        Path dir = BundleDirs.resolve(config.model(), config.home());
+        state.accept("loading the tokenizer of bundle " + dir.toAbsolutePath());
+        TokenizerModel model = TokenizerModel.load(dir);
+        state.accept("warming up bundle " + model.info().getBundleVersion());
+        model.tokenize("warm up");
+        return model;
+    }
+
+    private void ready(TokenizerModel model) {
+        if (config.kafka().enabled()) {
+            kafka = new KafkaStage<>(new TokenizerHandler(model), metrics, KafkaStage.Settings.of(bootstrap,
+                    config.kafka().maxPollRecords(), config.kafka().instanceId()));
+        }
+        health.serving(true);
+    }
+
+    /** The loaded model; UNAVAILABLE (saying why) until it is loaded and warm. */
+    public TokenizerModel model() {
+        return loader.require();
+    }
+
+    /** The queue in front of the tokenizer thread. */
+    public WorkQueue queue() {
+        return queue;
+    }
+
+    public StageLoader<TokenizerModel> loader() {
+        return loader;
+    }
+
+    /** Why the Kafka stage is not alive (its thread died, or it is stuck); null while it runs (or is off). */
+    public String kafkaFailure() {
+        KafkaStage<?, ?> k = kafka;
+        return k == null ? null : k.failure();
+    }
+
+    void stop(@Observes ShutdownEvent event) throws Exception {
+        health.serving(false);
+        KafkaStage<?, ?> k = kafka;
+        if (k != null) {
+            k.close();
+        }
+        queue.close();
+        loader.close();
+    }
+}

@@ -1,0 +1,63 @@
+package dalle.services.tokenizer.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Every {@code dalle.*} key of the tokenizer service (application.properties, {@code -Dkey=value}, or environment
+ * variables such as {@code DALLE_MODEL}). Kafka's brokers are {@code kafka.bootstrap.servers}.
+ */
+@ConfigMapping(prefix = "dalle")
+public interface TokenizerConfig {
+
+    /** The model bundle directory; only its bundle.json and tokenizer.json are read. Absent = models/tiny under dalle.home. */
+    Optional<String> model();
+
+    /** The dalle-jvm checkout or installation; the default bundle is models/tiny under it. */
+    Optional<String> home();
+
+    /** Calls waiting for the tokenizer thread; more are refused with RESOURCE_EXHAUSTED. */
+    @WithName("queue-capacity")
+    @WithDefault("64")
+    int queueCapacity();
+
+    /** The Kafka stage. */
+    Kafka kafka();
+
+    /** The gRPC server. */
+    Grpc grpc();
+
+    /** {@code dalle.grpc.*} */
+    interface Grpc {
+        /**
+         * A client connection is closed (gracefully) after this age, so that clients balancing over a headless
+         * Service re-resolve it and spread over replicas added since.
+         */
+        @WithName("max-connection-age")
+        @WithDefault("5m")
+        Duration maxConnectionAge();
+    }
+
+    /** {@code dalle.kafka.*} */
+    interface Kafka {
+        /** Whether the Kafka stage (generation-requests to tokenized-requests) runs. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Records per poll, tokenized together. */
+        @WithName("max-poll-records")
+        @WithDefault("64")
+        int maxPollRecords();
+
+        /**
+         * This process's stable identity in the consumer group ({@code group.instance.id} =
+         * {@code <instance-id>-tokenizer}): a restarted process, even one killed, takes its partitions back at once.
+         * Unique per process, the same across its restarts; absent = dynamic membership.
+         */
+        @WithName("instance-id")
+        Optional<String> instanceId();
+    }
+}

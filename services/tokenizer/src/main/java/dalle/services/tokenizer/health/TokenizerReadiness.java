@@ -1,0 +1,25 @@
+package dalle.services.tokenizer.health;
+
+import dalle.services.tokenizer.TokenizerStage;
+import jakarta.inject.Singleton;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/** {@code GET /q/health/ready}: UP once the tokenizer is loaded and warm; DOWN says why (e.g. no bundle at ...). */
+@Readiness
+@Singleton
+public class TokenizerReadiness implements HealthCheck {
+
+    private final TokenizerStage stage;
+
+    public TokenizerReadiness(TokenizerStage stage) {
+        this.stage = stage;
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        return HealthCheckResponse.named("dalle-tokenizer").status(stage.loader().ready())
+                .withData("model", stage.loader().state()).build();
+    }
+}
