@@ -82,14 +82,13 @@ final class EvalCommand implements Callable<Integer> {
         if (dvae != null) {
             return reconstructionOnly();
         }
-        Path bundleDir = model.resolve();
-        if (ModelBundle.readManifest(bundleDir).name().startsWith("emoji")) {
-            return emoji(bundleDir);
-        }
-        // Validate before loading anything: a bad option costs nothing.
+        // Validate before reading anything: a bad option costs nothing (an emoji bundle's options obey the same rules).
         EvalOptions options = new EvalOptions(captionsPerSet, ns.stream().sorted().distinct().toList(), seed,
                 sampling.params(), images);
-        Path dir = bundleDir;
+        Path dir = model.resolve();
+        if (ModelBundle.readManifest(dir).name().startsWith("emoji")) {
+            return emoji(dir, options);
+        }
         long t0 = System.nanoTime();
         try (ModelBundle bundle = ModelBundle.load(dir)) {
             System.err.printf("model %s loaded from %s in %.1f s; %d captions x %d candidates%n", bundle.version(), dir,
@@ -107,9 +106,9 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** {@code dalle eval} of an emoji bundle on the prepared emoji data. */
-    private int emoji(Path dir) throws Exception {
-        EmojiEvalOptions options = new EmojiEvalOptions(captionsPerSet, ns.stream().sorted().distinct().toList(), seed,
-                sampling.params(), images > 0, EmojiEvalOptions.DEFAULT_JUDGE_CELLS);
+    private int emoji(Path dir, EvalOptions checked) throws Exception {
+        EmojiEvalOptions options = new EmojiEvalOptions(checked.captionsPerSet(), checked.ns(), checked.seed(),
+                checked.sampling(), checked.reconstructionImages() > 0, EmojiEvalOptions.DEFAULT_JUDGE_CELLS);
         PreparedEmoji prepared = PreparedEmoji.open(data);
         long t0 = System.nanoTime();
         try (ModelBundle bundle = ModelBundle.load(dir)) {
