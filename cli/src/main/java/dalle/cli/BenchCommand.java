@@ -1,13 +1,7 @@
 package dalle.cli;
 
-import ai.djl.ndarray.NDManager;
-import dalle.core.sampling.ImageSampler;
-import dalle.core.sampling.SamplingParams;
-import dalle.core.transformer.DallePrior;
-import dalle.core.transformer.PriorConfig;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,36 +16,57 @@ import picocli.CommandLine.Spec;
  * compressed vs exact gradient averaging.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
-        description = {"Rerunnable benchmarks. Targets: sampler, collectives, services, train-sharded; subcommand: powersgd.",
-                "sampler: image tokens/s of the prior's batched sampling loop, KV-cached vs full prefix",
-                "recomputation (the baseline), at each batch size, on the same random-weight model in one run.",
-                "collectives: raw throughput of one loopback TCP stream, then ring all-reduce over loopback TCP",
-                "among --workers threads (each with its own sockets) at each of --sizes: algbw, busbw =",
-                "algbw*2(n-1)/n, and busbw as a fraction of the raw stream measured in the same run.",
+        description = {"Rerunnable benchmarks. Targets: sampler, stages, collectives, services, overload, train-sharded; subcommand: powersgd.",
+                "sampler: image tokens/s and GFLOP/s of the prior's batched sampling loop per --paths (the first is the",
+                "baseline) at each batch size and preset, on a random-weight model, and the GFLOP/s as a fraction of an",
+                "fp32 matmul (512^3, and the sampler's own MLP shape) measured interleaved in the same run.",
+                "stages: decode + rerank of --images images with the Pipeline's stages vs one image per forward",
+                "pass, interleaved, same run.",
+                "collectives: raw throughput of one loopback TCP stream and the aggregate of --workers concurrent",
+                "streams, then ring all-reduce over loopback TCP among --workers threads (each with its own sockets)",
+                "at each of --sizes: algbw, busbw = algbw*2(n-1)/n, busbw as a fraction of the one stream",
+                "(busbw/raw) and of one stream's share of the concurrent aggregate (busbw/fair: the W ring links",
+                "share the CPUs as the W streams do; measured right before each all-reduce, the median of the",
+                "paired ratios), all in the same run.",
                 "services: images/s of --requests requests x --candidates through Kafka and the five services on",
                 "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
                 "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own.",
+                "overload: against the gateway's HTTP API (the `dalle up` stack of --data, else its own): unloaded",
+                "p50/p99 and the sustainable rate (--clients closed-loop clients, --probe seconds each), then --factor",
+                "times that rate for --duration seconds: admitted vs shed (429), admitted p50/p99 vs unloaded p99,",
+                "RSS and heap of each service (first/last/max).",
                 "train-sharded: median step time of sharded prior training with --workers in-process workers",
-                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps)."})
+                "vs one worker, same global batch (--train-batch), same run (--train-steps timed steps), their",
+                "collectives in-process or over loopback TCP (--transport), in wall",
+                "time and in process CPU time (the work a step costs, whatever else shares the machine)."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "TARGET",
-            description = "What to benchmark: sampler, collectives, services or train-sharded (or the powersgd subcommand).")
+            description = "What to benchmark: sampler, stages, collectives, services, overload or train-sharded (or the powersgd subcommand).")
     String target;
 
-    @Option(names = "--preset", defaultValue = "tiny", description = "Model preset (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
-    String preset;
+    @Option(names = "--preset", split = ",", defaultValue = "tiny",
+            description = "sampler: model presets, tiny and/or small (width 512, 8 layers) (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
+    List<String> presets;
 
-    @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "Batch sizes (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", split = ",", defaultValue = "1,8,32,64,128", description = "sampler: batch sizes (default ${DEFAULT-VALUE}).")
     List<Integer> batches;
+
+    @Option(names = "--paths", split = ",", defaultValue = "kv-cache,fast",
+            description = "sampler: decoding paths, the first is the baseline: recompute (whole prefix per token), kv-cache "
+                    + "(the reference incremental path), fast (FastDecoder, what serving uses) (default ${DEFAULT-VALUE}).")
+    List<String> paths;
 
     @Option(names = "--repeat", defaultValue = "3", description = "Timed repetitions per point; the median is reported (default ${DEFAULT-VALUE}).")
     int repeat;
 
     @Option(names = "--text-vocab", defaultValue = "1024", description = "Text vocabulary of the random model (default ${DEFAULT-VALUE}).")
     int textVocab;
+
+    @Option(names = "--images", defaultValue = "32", description = "stages: images decoded and reranked (default ${DEFAULT-VALUE}).")
+    int images;
 
     @Option(names = "--workers", defaultValue = "4", description = "collectives: ring size (default ${DEFAULT-VALUE}).")
     int workers;
@@ -79,12 +94,38 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train-batch", defaultValue = "16", description = "train-sharded: global batch (default ${DEFAULT-VALUE}).")
     int trainBatch;
 
+    @Option(names = "--duration", defaultValue = "180", paramLabel = "SECONDS",
+            description = "overload: how long to offer --factor x the sustainable rate (default ${DEFAULT-VALUE}).")
+    double durationSeconds;
+
+    @Option(names = "--probe", defaultValue = "20", paramLabel = "SECONDS",
+            description = "overload: how long each of the unloaded and the sustainable-rate probes runs (default ${DEFAULT-VALUE}).")
+    double probeSeconds;
+
+    @Option(names = "--clients", defaultValue = "4",
+            description = "overload: closed-loop clients measuring the sustainable rate (default ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(names = "--factor", defaultValue = "2",
+            description = "overload: offered rate as a multiple of the sustainable rate (default ${DEFAULT-VALUE}).")
+    double factor;
+
     @Option(names = "--train-steps", defaultValue = "10", description = "train-sharded: timed steps (default ${DEFAULT-VALUE}).")
     int trainSteps;
 
+    @Option(names = "--transport", defaultValue = "inprocess", paramLabel = "inprocess|tcp",
+            description = "train-sharded: the workers' collectives in-process or over loopback TCP (default ${DEFAULT-VALUE}).")
+    String transport;
+
     private int trainSharded() {
+        dalle.training.cluster.train.ShardedTrainingBench.Transport t = switch (transport) {
+            case "inprocess" -> dalle.training.cluster.train.ShardedTrainingBench.Transport.INPROCESS;
+            case "tcp" -> dalle.training.cluster.train.ShardedTrainingBench.Transport.TCP;
+            default -> throw new IllegalArgumentException("--transport must be inprocess or tcp, got '" + transport + "'");
+        };
         try {
-            dalle.training.cluster.train.ShardedTrainingBench.run(System.out, workers, trainBatch, trainSteps);
+            dalle.training.cluster.train.ShardedTrainingBench.run(spec.commandLine().getOut(), workers, trainBatch,
+                    trainSteps, t);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -94,75 +135,50 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (target == null) {
-            throw new IllegalArgumentException("name a benchmark: sampler, collectives, services, train-sharded or powersgd");
+            throw new IllegalArgumentException("name a benchmark: sampler, stages, collectives, services, train-sharded or powersgd");
         }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
         }
         return switch (target) {
             case "sampler" -> sampler();
+            case "stages" -> new StagesBench(spec.commandLine().getOut(), repeat).run(model.resolve(), images);
             case "collectives" -> CollectivesBenchReport.run(spec.commandLine().getOut(), workers, sizes, repeat);
             case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
                     .run(data, model, UpCommand.SERVICES_DIR, List.of("-Xmx2g", "-Dai.djl.offline=true",
                             "-Dai.djl.pytorch.num_threads=1"));
+            case "overload" -> overload();
             case "train-sharded" -> trainSharded();
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target
-                    + "' (known: sampler, collectives, services, train-sharded)");
+                    + "' (known: sampler, stages, collectives, services, overload, train-sharded)");
         };
     }
 
-    private int sampler() {
-        PriorConfig config = switch (preset) {
-            case "tiny" -> PriorConfig.tiny(textVocab, 0);
-            default -> throw new IllegalArgumentException("--preset: unknown or too large for a CPU bench: " + preset);
-        };
-        int tokensPerCandidate = config.gridSize() * config.gridSize();
-        System.out.printf("bench sampler: preset %s (%d layers, width %d, %d text + %d image tokens), %d cpus, median of %d%n",
-                preset, config.layers(), config.width(), config.textLength(), tokensPerCandidate,
-                Runtime.getRuntime().availableProcessors(), repeat);
-        System.out.printf("%-6s %-10s %12s %14s %9s%n", "batch", "path", "seconds", "img tokens/s", "speedup");
-        try (NDManager manager = NDManager.newBaseManager()) {
-            DallePrior prior = new DallePrior(manager, config, 1);
-            ImageSampler sampler = new ImageSampler(prior);
-            for (int batch : batches) {
-                if (batch < 1) {
-                    throw new IllegalArgumentException("--batch sizes must be positive, got " + batch);
-                }
-                List<ImageSampler.CandidateSpec> specs = specs(config, batch);
-                sampler.sample(specs.subList(0, 1), true); // warm-up: first-call allocations, kernel selection
-                sampler.sample(specs.subList(0, 1), false);
-                double uncached = median(sampler, specs, false);
-                double cached = median(sampler, specs, true);
-                double tokens = (double) batch * tokensPerCandidate;
-                System.out.printf("%-6d %-10s %12.3f %14.1f %9s%n", batch, "recompute", uncached, tokens / uncached, "1.00x");
-                System.out.printf("%-6d %-10s %12.3f %14.1f %8.2fx%n", batch, "kv-cache", cached, tokens / cached,
-                        uncached / cached);
-            }
+    private int overload() throws Exception {
+        OverloadBench bench = new OverloadBench(spec.commandLine().getOut(),
+                Duration.ofMillis((long) (probeSeconds * 1000)), Duration.ofMillis((long) (durationSeconds * 1000)),
+                clients, factor, candidates);
+        java.nio.file.Path dir = data.toAbsolutePath().normalize();
+        java.util.Optional<RunState> running = RunState.read(dir).filter(r -> r.services().stream()
+                .allMatch(s -> Supervisor.probe(java.net.URI.create(s.readyUrl())).isEmpty()));
+        if (running.isPresent()) {
+            spec.commandLine().getOut().println("bench overload: using the running stack of " + dir);
+            bench.run(running.get());
+            return 0;
+        }
+        java.nio.file.Path bundle = UpCommand.bundle(model, dir, spec.commandLine().getOut());
+        spec.commandLine().getOut().println("bench overload: starting Kafka and the five services (no running stack"
+                + " in " + dir + ")...");
+        spec.commandLine().getOut().flush();
+        try (ServicesStack stack = ServicesStack.start(dir.resolve("bench"), bundle, UpCommand.SERVICES_DIR,
+                ServicesStack.freePort(), ServicesBench.freeBase(), List.of("-Xmx2g", "-Dai.djl.offline=true",
+                        "-Dai.djl.pytorch.num_threads=1"), Duration.ofMinutes(5))) {
+            bench.run(stack.state());
         }
         return 0;
     }
 
-    private static List<ImageSampler.CandidateSpec> specs(PriorConfig config, int batch) {
-        SplittableRandom rng = new SplittableRandom(7);
-        int[] text = new int[config.textLength()];
-        for (int i = 0; i < text.length; i++) {
-            text[i] = i < 8 ? 1 + rng.nextInt(config.textVocab() - 1) : config.padTokenId();
-        }
-        List<ImageSampler.CandidateSpec> specs = new ArrayList<>();
-        for (int i = 0; i < batch; i++) {
-            specs.add(new ImageSampler.CandidateSpec(text, 42, i, SamplingParams.DEFAULT));
-        }
-        return specs;
-    }
-
-    private double median(ImageSampler sampler, List<ImageSampler.CandidateSpec> specs, boolean cache) {
-        double[] t = new double[repeat];
-        for (int r = 0; r < repeat; r++) {
-            long t0 = System.nanoTime();
-            sampler.sample(specs, cache);
-            t[r] = (System.nanoTime() - t0) / 1e9;
-        }
-        java.util.Arrays.sort(t);
-        return t[repeat / 2];
+    private int sampler() {
+        return new SamplerBench(spec.commandLine().getOut(), repeat, textVocab).run(presets, batches, paths);
     }
 }

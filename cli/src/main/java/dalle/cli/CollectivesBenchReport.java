@@ -5,7 +5,14 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 
-/** {@code dalle bench collectives}: the table of {@link CollectivesBench}'s measurements. */
+/**
+ * {@code dalle bench collectives}: the table of {@link CollectivesBench}'s measurements. Two ceilings,
+ * both measured in the same run: one raw loopback stream ({@code busbw/raw}), and the per-stream share of
+ * W concurrent streams ({@code busbw/fair} = busbw ÷ (aggregate of W streams ÷ W)): a ring of W links
+ * runs W streams at once, which share this machine's CPUs, so W × busbw against the W streams' aggregate
+ * is the fair comparison. The fair share is measured again right before each all-reduce, and the ratio
+ * taken pair by pair, so that a shared machine's changing load weighs on both sides alike.
+ */
 final class CollectivesBenchReport {
 
     private CollectivesBenchReport() {}
@@ -23,17 +30,23 @@ final class CollectivesBenchReport {
         }
         long rawBytes = Math.max(256L << 20, largest);
         double raw = CollectivesBench.rawLoopback(rawBytes, repeat);
+        double ceiling = CollectivesBench.concurrentLoopback(workers, rawBytes, repeat);
         out.printf(Locale.ROOT, "bench collectives: ring all-reduce over loopback TCP, %d worker threads"
                 + " (each with its own sockets) in one JVM, %d cpus, median of %d%n", workers,
                 Runtime.getRuntime().availableProcessors(), repeat);
         out.printf(Locale.ROOT, "raw loopback TCP, one stream of %s: %.2f GB/s (median of %d)%n",
                 human(rawBytes), raw / 1e9, repeat);
-        out.printf(Locale.ROOT, "%-10s %8s %10s %12s %12s %11s%n", "size", "workers", "seconds",
-                "algbw GB/s", "busbw GB/s", "busbw/raw");
+        out.printf(Locale.ROOT, "raw loopback TCP, %d concurrent streams of %s: %.2f GB/s aggregate, %.2f GB/s per"
+                + " stream (median of %d)%n", workers, human(rawBytes), ceiling / 1e9, ceiling / workers / 1e9, repeat);
+        out.printf(Locale.ROOT, "fair = one stream's share of %d concurrent streams carrying a ring link's bytes, measured"
+                + " right before each all-reduce; busbw/fair = median of the paired ratios%n", workers);
+        out.printf(Locale.ROOT, "%-10s %8s %10s %12s %12s %11s %10s %11s%n", "size", "workers", "seconds",
+                "algbw GB/s", "busbw GB/s", "busbw/raw", "fair GB/s", "busbw/fair");
         for (long b : bytes) {
             CollectivesBench.AllReduceResult r = CollectivesBench.allReduceOverTcp(workers, b, repeat);
-            out.printf(Locale.ROOT, "%-10s %8d %10.4f %12.3f %12.3f %11.3f%n", human(b), workers, r.seconds(),
-                    r.algbw() / 1e9, r.busbw() / 1e9, r.busbw() / raw);
+            out.printf(Locale.ROOT, "%-10s %8d %10.4f %12.3f %12.3f %11.3f %10.3f %11.3f%n", human(b), workers,
+                    r.seconds(), r.algbw() / 1e9, r.busbw() / 1e9, r.busbw() / raw, r.fairShare() / 1e9,
+                    r.busbwOverFair());
             out.flush();
         }
         return 0;

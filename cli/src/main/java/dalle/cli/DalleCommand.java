@@ -8,7 +8,7 @@ import picocli.CommandLine;
         description = "DALL-E style zero-shot text-to-image generation on the JVM.",
         subcommands = {GenerateCommand.class, TrainCommand.class, EvalCommand.class, BundleCommand.class, DataCommand.class,
                 BenchCommand.class, PlanCommand.class, TopicsCommand.class, UpCommand.class, DownCommand.class,
-                StatusCommand.class, CommandLine.HelpCommand.class})
+                StatusCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
 public final class DalleCommand implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code dalle train prior --workers W --groups G ...}: W worker processes on this machine in G
  * groups, sharded inside a group, exchanging gradients between groups, restarted from the last
- * checkpoint when one dies ({@link Coordinator}).
+ * checkpoint when one dies or freezes ({@link Coordinator}). The workers listen on loopback only and
+ * prove a random secret the coordinator draws for them.
  */
 final class DistributedOptions {
 
@@ -38,6 +39,10 @@ final class DistributedOptions {
     @Option(names = "--powersgd-rank", defaultValue = "0", paramLabel = "R",
             description = "PowerSGD rank between groups (the paper's: fixed random Q, resblock weights); 0 = exact mean (default ${DEFAULT-VALUE}).")
     int powerSgdRank;
+
+    @Option(names = "--peer-timeout", defaultValue = "300", paramLabel = "SECONDS",
+            description = "A worker whose ring neighbour makes no progress for this long fails its step naming the neighbour; the job then restarts from the last checkpoint (default ${DEFAULT-VALUE}).")
+    double peerTimeout;
 
     @Option(names = "--max-restarts", defaultValue = "3", hidden = true,
             description = "Restarts after worker deaths before giving up (default ${DEFAULT-VALUE}).")
@@ -62,6 +67,9 @@ final class DistributedOptions {
         }
         if (powerSgdRank < 0) {
             throw new DalleCommand.UserError("--powersgd-rank " + powerSgdRank + " must be >= 0 (0 = exact mean)");
+        }
+        if (!(peerTimeout > 0)) {
+            throw new DalleCommand.UserError("--peer-timeout must be positive, got " + peerTimeout);
         }
         if (workers < 1 || groups < 1 || workers % groups != 0) {
             throw new DalleCommand.UserError("--workers " + workers + " must be a positive multiple of --groups " + groups);
@@ -95,7 +103,8 @@ final class DistributedOptions {
         System.err.printf("prior: %d workers in %d group(s) of %d, global batch %d (%d per worker), %d steps, seed %d,"
                         + " %s, exchange %s -> %s%n", workers, groups, run.groupSize(), batch, run.workerBatch(), c.steps,
                 c.seed, precision, powerSgdRank == 0 ? "exact mean" : "PowerSGD rank " + powerSgdRank, c.out);
-        Coordinator coordinator = new Coordinator(workerCommand(), c.out, workers, maxRestarts, System.err::println);
+        Coordinator coordinator = new Coordinator(workerCommand(peerTimeout), c.out, workers, maxRestarts,
+                System.err::println);
         try {
             coordinator.run(c.resume);
         } catch (IllegalStateException e) {
@@ -105,14 +114,19 @@ final class DistributedOptions {
         return 0;
     }
 
-    /** This JVM's java, memory limit, libtorch thread count and classpath, then {@code train worker}. */
-    private static List<String> workerCommand() {
+    /**
+     * This JVM's java, memory limit, libtorch thread count and classpath, then {@code train worker} with the
+     * peer timeout. The workers listen on loopback (the default) and get the coordinator's random secret in
+     * their environment.
+     */
+    private static List<String> workerCommand(double peerTimeout) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + Math.max(256, Runtime.getRuntime().maxMemory() / (1 << 20) / 2) + "m");
         cmd.add("-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "1"));
         cmd.add("-Dai.djl.offline=true");
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DalleCommand.class.getName(), "train", "worker"));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DalleCommand.class.getName(), "train", "worker",
+                "--peer-timeout", Double.toString(peerTimeout)));
         return cmd;
     }
 }

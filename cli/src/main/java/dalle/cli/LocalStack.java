@@ -46,19 +46,38 @@ final class LocalStack {
     }
 
     /**
+     * What {@link #up} did.
+     *
+     * @param state what runs now (run.json)
+     * @param started the processes this call started (the broker as {@value #KAFKA}), in start order
+     * @param kept the processes that were running already and were left alone
+     */
+    record Up(RunState state, List<String> started, List<String> kept) {
+    }
+
+    /**
      * Starts the broker on {@code kafkaPort}, creates the registry's topics, starts the services that
      * {@code services} lists for the broker's bootstrap address, and waits until each is ready. If anything fails,
      * everything started is stopped again (logs stay) and the error names what failed.
      *
-     * @throws IOException when something already runs on this folder, a port is taken, the broker or a service
-     *     does not start, or a service is not ready within {@code readyTimeout} (with its log's last lines)
+     * <p>When this folder's stack runs already, in part or whole (some service or the broker died), only what is
+     * not running is started, with the ports run.json records; what runs is left alone (same pids). Then it waits
+     * until every service is ready; on failure only what this call started is stopped again.
+     *
+     * @throws IOException when the running stack uses other ports than asked, a port is taken, the broker or a
+     *     service does not start, or a service is not ready within {@code readyTimeout} (with its log's last lines)
      */
-    RunState up(int kafkaPort, Function<String, List<ServiceSpec>> services, Duration readyTimeout, Duration grace)
+    Up up(int kafkaPort, Function<String, List<ServiceSpec>> services, Duration readyTimeout, Duration grace)
             throws IOException {
         List<String> running = running();
         if (!running.isEmpty()) {
-            throw new IOException("already running in " + dataDir + ": " + String.join(", ", running)
-                    + "; stop it first with `dalle down --data " + dataDir + "`");
+            Optional<RunState> previous = RunState.read(dataDir);
+            if (previous.isEmpty()) {
+                throw new IOException("already running in " + dataDir + ": " + String.join(", ", running)
+                        + ", but without its " + RunState.FILE + "; stop it first with `dalle down --data "
+                        + dataDir + "`");
+            }
+            return resume(previous.get(), kafkaPort, services, readyTimeout, grace);
         }
         requireFree("Kafka (--kafka-port)", kafkaPort);
         Files.createDirectories(dataDir);
@@ -68,6 +87,7 @@ final class LocalStack {
             supervisor.writePid(KAFKA, ProcessHandle.of(kafka.pid()).orElseThrow(
                     () -> new IOException("the broker (pid " + kafka.pid() + ") exited right after starting")));
             String bootstrap = kafka.bootstrapServers();
+            // the local broker listens PLAINTEXT on 127.0.0.1 only: no Kafka security keys for it or the services
             try (Admin admin = Admin.create(TopicSetup.adminConfig(bootstrap, Duration.ofSeconds(30)))) {
                 new TopicSetup(admin, (short) 1, Duration.ofSeconds(30)).apply(false);
             }
@@ -80,19 +100,103 @@ final class LocalStack {
             for (ServiceSpec s : specs) {
                 Supervisor.Started st = supervisor.start(s);
                 started.add(st);
-                described.add(new RunState.Service(s.name(), st.process().pid(), s.readyUrl().toString(),
-                        s.endpoints(), s.logFile().toAbsolutePath().toString()));
+                described.add(describe(s, st.process().pid()));
             }
             RunState state = new RunState(dataDir.toString(), System.currentTimeMillis(),
                     new RunState.Kafka(bootstrap, kafka.pid(), kafka.logFile().toString()), described);
             state.write(dataDir);
             supervisor.awaitReady(started, readyTimeout);
-            return state;
+            List<String> names = new ArrayList<>(List.of(KAFKA));
+            specs.forEach(s -> names.add(s.name()));
+            return new Up(state, names, List.of());
         } catch (IOException | RuntimeException e) {
             down(grace);
             throw new IOException(e.getMessage() + "\n(everything started was stopped again; logs are in "
                     + dataDir + ")", e);
         }
+    }
+
+    /** {@link #up} on a folder whose stack runs in part: starts what died, leaves the rest alone. */
+    private Up resume(RunState previous, int kafkaPort, Function<String, List<ServiceSpec>> services,
+            Duration readyTimeout, Duration grace) throws IOException {
+        String bootstrap = previous.kafka().bootstrap();
+        int recordedPort = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+        if (recordedPort != kafkaPort) {
+            throw new IOException("the stack in " + dataDir + " has its broker on port " + recordedPort + ", not "
+                    + kafkaPort + ": pass --kafka-port " + recordedPort + " to start what is missing, or stop it "
+                    + "first with `dalle down --data " + dataDir + "`");
+        }
+        List<ServiceSpec> specs = services.apply(bootstrap);
+        Map<String, RunState.Service> recorded = new java.util.LinkedHashMap<>();
+        previous.services().forEach(s -> recorded.put(s.name(), s));
+        for (ServiceSpec s : specs) {
+            RunState.Service r = recorded.get(s.name());
+            if (r != null && !r.readyUrl().equals(s.readyUrl().toString())) {
+                throw new IOException("the stack in " + dataDir + " runs " + s.name() + " at " + r.readyUrl()
+                        + ", not " + s.readyUrl() + ": pass the --base-port it was started with, or stop it first "
+                        + "with `dalle down --data " + dataDir + "`");
+            }
+        }
+        List<String> started = new ArrayList<>();
+        List<String> kept = new ArrayList<>();
+        List<Supervisor.Started> startedServices = new ArrayList<>();
+        try {
+            RunState.Kafka kafka = previous.kafka();
+            if (supervisor.process(KAFKA).isPresent()) {
+                kept.add(KAFKA);
+            } else {
+                LocalKafka restarted = restartBroker(recordedPort);
+                kafka = new RunState.Kafka(bootstrap, restarted.pid(), restarted.logFile().toString());
+                started.add(KAFKA);
+            }
+            List<RunState.Service> described = new ArrayList<>();
+            for (ServiceSpec s : specs) {
+                Optional<ProcessHandle> live = supervisor.process(s.name());
+                if (live.isPresent()) {
+                    kept.add(s.name());
+                    described.add(describe(s, live.get().pid()));
+                    continue;
+                }
+                requireFree("service " + s.name(), s.readyUrl().getPort());
+                Supervisor.Started st = supervisor.start(s);
+                startedServices.add(st);
+                started.add(s.name());
+                described.add(describe(s, st.process().pid()));
+            }
+            RunState state = new RunState(dataDir.toString(), previous.startedAtMs(), kafka, described);
+            state.write(dataDir);
+            supervisor.awaitReady(startedServices, readyTimeout);
+            return new Up(state, started, kept);
+        } catch (IOException | RuntimeException e) {
+            supervisor.stop(started, grace);
+            throw new IOException(e.getMessage() + "\n(what this `dalle up` started was stopped again: "
+                    + String.join(", ", started) + "; what ran before runs on; logs are in " + dataDir + ")", e);
+        }
+    }
+
+    private static RunState.Service describe(ServiceSpec s, long pid) {
+        return new RunState.Service(s.name(), pid, s.readyUrl().toString(), s.endpoints(),
+                s.logFile().toAbsolutePath().toString());
+    }
+
+    /**
+     * Starts the broker again on this folder's {@code kafka/} (topics and records kept) on {@code kafkaPort} and
+     * records its pid; the registry's topics are created if missing.
+     *
+     * @throws IOException when a broker runs here already, the port is taken, or it does not get ready
+     */
+    LocalKafka restartBroker(int kafkaPort) throws IOException {
+        if (supervisor.process(KAFKA).isPresent()) {
+            throw new IOException("the broker of " + dataDir + " is running already");
+        }
+        requireFree("Kafka (--kafka-port)", kafkaPort);
+        LocalKafka kafka = LocalKafka.builder(dataDir.resolve("kafka")).port(kafkaPort).detached(true).start();
+        supervisor.writePid(KAFKA, ProcessHandle.of(kafka.pid()).orElseThrow(
+                () -> new IOException("the broker (pid " + kafka.pid() + ") exited right after starting")));
+        try (Admin admin = Admin.create(TopicSetup.adminConfig(kafka.bootstrapServers(), Duration.ofSeconds(30)))) {
+            new TopicSetup(admin, (short) 1, Duration.ofSeconds(30)).apply(false);
+        }
+        return kafka;
     }
 
     /**
@@ -112,13 +216,19 @@ final class LocalStack {
         return outcomes;
     }
 
-    /** One line of {@link #status()}. */
-    record Entry(String name, Optional<Long> pid, String state, String endpoint) {
+    /**
+     * One line of {@link #status()}.
+     *
+     * @param pid the pid its pid file records (also when that process died)
+     * @param alive whether that process runs
+     * @param log its log file, when known
+     */
+    record Entry(String name, Optional<Long> pid, boolean alive, String state, String endpoint, String log) {
     }
 
     /**
-     * What runs: one entry per pid file (services, then the broker): "ready", "running, not ready (HTTP 503)",
-     * "not running (stale pid file)" for a service; "serving" or "running, port closed" for the broker.
+     * What runs: one entry per pid file (services, then the broker): "ready", "running, not ready (HTTP 503)" or
+     * "died" for a service; "serving", "running, port closed" or "died" for the broker.
      */
     List<Entry> status() throws IOException {
         Optional<RunState> run = RunState.read(dataDir);
@@ -131,12 +241,14 @@ final class LocalStack {
                 .thenComparing(n -> order.contains(n) ? order.indexOf(n) : order.size()));
         for (String name : names) {
             Optional<ProcessHandle> h = supervisor.process(name);
-            Optional<Long> pid = h.map(ProcessHandle::pid);
+            Optional<Long> recorded = supervisor.recordedPid(name);
+            Optional<Long> pid = h.map(ProcessHandle::pid).or(() -> recorded);
             if (name.equals(KAFKA)) {
                 String bootstrap = run.map(r -> r.kafka().bootstrap()).orElse("?");
-                String state = h.isEmpty() ? "not running (stale pid file)"
+                String state = h.isEmpty() ? "died"
                         : accepts(bootstrap) ? "serving" : "running, port closed";
-                entries.add(new Entry(name, pid, state, bootstrap));
+                entries.add(new Entry(name, pid, h.isPresent(), state, bootstrap,
+                        run.map(r -> r.kafka().log()).orElse("")));
                 continue;
             }
             Optional<RunState.Service> s = run.flatMap(r -> r.services().stream()
@@ -144,14 +256,15 @@ final class LocalStack {
             String endpoint = s.map(LocalStack::endpoints).orElse("");
             String state;
             if (h.isEmpty()) {
-                state = "not running (stale pid file)";
+                state = "died";
             } else if (s.isEmpty()) {
                 state = "running";
             } else {
                 Optional<String> notReady = Supervisor.probe(java.net.URI.create(s.get().readyUrl()));
                 state = notReady.map(why -> "running, not ready (" + why + ")").orElse("ready");
             }
-            entries.add(new Entry(name, pid, state, endpoint));
+            entries.add(new Entry(name, pid, h.isPresent(), state, endpoint, s.map(RunState.Service::log)
+                    .orElse("")));
         }
         return entries;
     }

@@ -27,6 +27,10 @@ final class Services {
     static final String MODEL_PROPERTY = "dalle.model";
     /** A stage's stable identity in its consumer group (static membership: quick restarts). */
     static final String KAFKA_INSTANCE_PROPERTY = "dalle.kafka.instance-id";
+    /** The gateway's keys file (hashed API keys). */
+    static final String API_KEYS_PROPERTY = "dalle.auth.api-keys-file";
+    /** The gateway's gRPC address as other gateway replicas reach it. */
+    static final String GATEWAY_ADVERTISED_PROPERTY = "dalle.gateway.advertised-address";
     /** The gateway's Kafka Streams state folder (fan-in and status view). */
     static final String GATEWAY_STATE_PROPERTY = "dalle.gateway.state-dir";
     /** The gateway's stable identity in the Streams groups (static membership: quick restarts). */
@@ -110,8 +114,12 @@ final class Services {
             cmd.add(property(GRPC_PORT_PROPERTY, Integer.toString(grpc)));
             cmd.add(property(KAFKA_PROPERTY, bootstrap));
             if (service.equals("gateway")) {
+                // the local key of the stack's data folder (created on first use): authentication stays on
+                cmd.add(property(API_KEYS_PROPERTY, LocalKeys.keysFile(gatewayState.toAbsolutePath().getParent())
+                        .toString()));
                 cmd.add(property(GATEWAY_STATE_PROPERTY, gatewayState.toAbsolutePath().toString()));
                 cmd.add(property(GATEWAY_INSTANCE_PROPERTY, "dalle-up-gateway-" + grpc));
+                cmd.add(property(GATEWAY_ADVERTISED_PROPERTY, "127.0.0.1:" + grpc));
                 GATEWAY_UPSTREAM_PROPERTIES.forEach((upstream, prop) ->
                         cmd.add(property(prop, "127.0.0.1:" + grpcPort(basePort, upstream))));
             } else {

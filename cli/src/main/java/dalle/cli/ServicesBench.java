@@ -76,17 +76,17 @@ final class ServicesBench {
             String grpc = r.services().stream().filter(s -> s.name().equals("gateway")).findFirst()
                     .orElseThrow(() -> new IOException("the running stack has no gateway")).endpoints().get("grpc");
             out.println("bench services: using the running stack of " + r.dataDir());
-            return measure(bundle, r.kafka().bootstrap(), grpc);
+            return measure(bundle, r.kafka().bootstrap(), grpc, LocalKeys.read(Path.of(r.dataDir())));
         }
         out.println("bench services: starting Kafka and the five services (no running stack in " + dataDir + ")...");
         out.flush();
         try (ServicesStack stack = ServicesStack.start(dataDir.resolve("bench"), bundle, servicesDir,
                 ServicesStack.freePort(), freeBase(), jvmOptions, Duration.ofMinutes(5))) {
-            return measure(bundle, stack.bootstrap(), "localhost:" + stack.grpcPort("gateway"));
+            return measure(bundle, stack.bootstrap(), "localhost:" + stack.grpcPort("gateway"), stack.apiKey());
         }
     }
 
-    private static int freeBase() throws IOException {
+    static int freeBase() throws IOException {
         for (int base = 28_000; base < 60_000; base += 100) {
             boolean free = true;
             for (int p = base; p < base + Services.PORT_SPAN && free; p++) {
@@ -103,7 +103,7 @@ final class ServicesBench {
         throw new IOException("no " + Services.PORT_SPAN + " free ports found");
     }
 
-    private int measure(Path bundle, String bootstrap, String gatewayGrpc) throws Exception {
+    private int measure(Path bundle, String bootstrap, String gatewayGrpc, String apiKey) throws Exception {
         String caption = "a small red circle above a blue square";
         String run = Long.toString(System.currentTimeMillis(), 36);
         int colon = gatewayGrpc.lastIndexOf(':');
@@ -112,7 +112,11 @@ final class ServicesBench {
                 .build();
         try (ModelBundle b = ModelBundle.load(bundle)) {
             Pipeline pipeline = new Pipeline(b);
-            var stub = GatewayGrpc.newBlockingStub(channel);
+            io.grpc.Metadata key = new io.grpc.Metadata();
+            key.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+                    "Bearer " + apiKey);
+            var stub = GatewayGrpc.newBlockingStub(channel)
+                    .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(key));
             // warm-up of every path (first-call allocations, JIT), not timed
             pipeline.generate(GenerationRequest.of(caption, candidates, topK, 0));
             String served = stub.withDeadlineAfter(5, TimeUnit.MINUTES).generate(GenerateRequest.newBuilder()
@@ -167,6 +171,7 @@ final class ServicesBench {
 
     /** Writes {@code count} requests at once and waits for all their results; seconds from first write to last. */
     private double kafka(String bootstrap, String run, int count, String caption) throws Exception {
+        // The bench's own local broker (LocalStack): PLAINTEXT on 127.0.0.1, so KafkaSecurity.PLAINTEXT, no keys.
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

@@ -73,6 +73,7 @@ public final class ServicesStack implements AutoCloseable {
             List<String> jvmOptions, Map<String, List<String>> serviceOptions, Duration readyTimeout)
             throws IOException {
         LocalStack stack = new LocalStack(dataDir);
+        LocalKeys.ensure(stack.dataDir());
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<List<ServiceSpec>> made = new java.util.ArrayList<>();
         RunState state = stack.up(kafkaPort, bootstrap -> {
@@ -80,7 +81,7 @@ public final class ServicesStack implements AutoCloseable {
                     stack.logDir(), stack.dataDir().resolve("gateway-state"));
             made.add(s);
             return s;
-        }, readyTimeout, Duration.ofSeconds(10));
+        }, readyTimeout, Duration.ofSeconds(10)).state();
         return new ServicesStack(stack, state, made.get(0), basePort, readyTimeout);
     }
 
@@ -98,6 +99,47 @@ public final class ServicesStack implements AutoCloseable {
             s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             return s.getLocalPort();
         }
+    }
+
+    /** The gateway's API key (tenant {@value LocalKeys#TENANT}), as {@code dalle up} keeps it. */
+    public String apiKey() throws IOException {
+        return LocalKeys.read(stack.dataDir());
+    }
+
+    /** The gateway's keys file (hashes; a line added there is a new key within seconds). */
+    public Path keysFile() {
+        return LocalKeys.keysFile(stack.dataDir());
+    }
+
+    /**
+     * Starts a second gateway process beside the stack's, as a Deployment's second replica: the same command line
+     * with its own ports, Streams state folder, instance id and advertised address, so that it shares the fan-in
+     * and the status view with the first. Returns at once; the caller waits for its readiness and destroys it.
+     */
+    public Process startGatewayReplica(int httpPort, int grpcPort) throws IOException {
+        String name = "gateway-" + grpcPort;
+        java.util.List<String> cmd = new java.util.ArrayList<>();
+        for (String a : spec("gateway").command()) {
+            if (a.startsWith("-D" + Services.HTTP_PORT_PROPERTY + "=")) {
+                a = "-D" + Services.HTTP_PORT_PROPERTY + "=" + httpPort;
+            } else if (a.startsWith("-D" + Services.GRPC_PORT_PROPERTY + "=")) {
+                a = "-D" + Services.GRPC_PORT_PROPERTY + "=" + grpcPort;
+            } else if (a.startsWith("-D" + Services.GATEWAY_STATE_PROPERTY + "=")) {
+                a = "-D" + Services.GATEWAY_STATE_PROPERTY + "=" + stack.dataDir().resolve(name + "-state");
+            } else if (a.startsWith("-D" + Services.GATEWAY_INSTANCE_PROPERTY + "=")) {
+                a = "-D" + Services.GATEWAY_INSTANCE_PROPERTY + "=dalle-up-" + name;
+            } else if (a.startsWith("-D" + Services.GATEWAY_ADVERTISED_PROPERTY + "=")) {
+                a = "-D" + Services.GATEWAY_ADVERTISED_PROPERTY + "=127.0.0.1:" + grpcPort;
+            }
+            cmd.add(a);
+        }
+        Path log = stack.logDir().resolve(name + ".log");
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** What runs (run.json as {@code dalle up} wrote it; the pids of the first start). */
+    RunState state() {
+        return state;
     }
 
     /** The broker's bootstrap address. */
@@ -149,6 +191,35 @@ public final class ServicesStack implements AutoCloseable {
             throw new IllegalStateException(service + " was not started again with startAgain");
         }
         stack.supervisor().awaitReady(List.of(s), readyTimeout);
+    }
+
+    /** The broker's process, while it runs. */
+    public java.util.Optional<ProcessHandle> brokerProcess() throws IOException {
+        return stack.supervisor().process(LocalStack.KAFKA);
+    }
+
+    /** Kills the broker with SIGKILL (no controlled shutdown) and waits until it is gone. */
+    public void killBroker() throws IOException {
+        ProcessHandle h = brokerProcess().orElseThrow(() -> new IOException("the broker is not running"));
+        h.destroyForcibly();
+        try {
+            h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IOException("the broker (pid " + h.pid() + ") did not exit after SIGKILL", e);
+        }
+    }
+
+    /**
+     * Starts the broker again on its data folder and port (its topics and records kept) and waits until clients
+     * can talk to it; the services reconnect by themselves.
+     */
+    public void restartBroker() throws IOException {
+        stack.restartBroker(bootstrapPort());
+    }
+
+    private int bootstrapPort() {
+        String b = bootstrap();
+        return Integer.parseInt(b.substring(b.lastIndexOf(':') + 1));
     }
 
     /** Starts the service again with its command line and waits until it is ready. */

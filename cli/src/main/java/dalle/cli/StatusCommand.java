@@ -12,8 +12,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code dalle status}: what {@code dalle up} runs in a data folder. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"List what `dalle up` runs in a data folder: each service's pid, readiness and endpoints, "
-                + "and the broker.", "Exit code 0 when everything listed is ready, 1 otherwise (or nothing runs)."})
+        description = {"List what `dalle up` runs in a data folder: each service's pid, whether it is ready, runs "
+                + "or died, its endpoints and log file, and the broker.", "Exit code 0 when everything listed is ready, 1 otherwise (or nothing runs)."})
 final class StatusCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -32,12 +32,20 @@ final class StatusCommand implements Callable<Integer> {
             out.flush();
             return 1;
         }
-        out.printf("%-10s %-8s %-36s %s%n", "name", "pid", "state", "endpoints");
+        out.printf("%-10s %-8s %-36s %-46s %s%n", "name", "pid", "state", "endpoints", "log");
         boolean allUp = true;
+        List<String> died = new java.util.ArrayList<>();
         for (LocalStack.Entry e : entries) {
-            out.printf("%-10s %-8s %-36s %s%n", e.name(), e.pid().map(String::valueOf).orElse("-"), e.state(),
-                    e.endpoint());
+            out.printf("%-10s %-8s %-36s %-46s %s%n", e.name(), e.pid().map(String::valueOf).orElse("-"), e.state(),
+                    e.endpoint(), e.log());
             allUp &= e.state().equals("ready") || e.state().equals("serving");
+            if (!e.alive()) {
+                died.add(e.name());
+            }
+        }
+        if (!died.isEmpty()) {
+            out.println(String.join(", ", died) + " died (see its log); "
+                    + "start what is not running with `dalle up --data " + stack.dataDir() + "`");
         }
         out.flush();
         return allUp ? 0 : 1;

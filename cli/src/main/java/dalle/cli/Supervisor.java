@@ -157,6 +157,19 @@ final class Supervisor {
         }
     }
 
+    /** The pid {@code name}'s pid file records, whether or not that process still runs. */
+    Optional<Long> recordedPid(String name) throws IOException {
+        Path file = pidFile(name);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Long.parseLong(Files.readAllLines(file, StandardCharsets.UTF_8).get(0).strip()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The live process of {@code name}'s pid file: empty when there is none, or the pid now is another process. */
     Optional<ProcessHandle> process(String name) throws IOException {
         Path file = pidFile(name);

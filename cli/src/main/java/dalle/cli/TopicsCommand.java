@@ -3,6 +3,7 @@ package dalle.cli;
 import dalle.services.common.TopicSetup;
 import dalle.services.common.TopicSpec;
 import dalle.services.common.Topics;
+import dalle.services.common.kafka.KafkaSecurity;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -47,6 +49,8 @@ final class TopicsCommand implements Runnable {
                         + "(2 from 3 replicas on).")
         short replicationFactor;
 
+        @Mixin KafkaSecurityOptions kafka;
+
         @Option(names = "--dry-run", description = "Only say what would change.")
         boolean dryRun;
 
@@ -66,16 +70,17 @@ final class TopicsCommand implements Runnable {
                 throw new IllegalArgumentException("--timeout " + timeoutSeconds + " is below 1 second");
             }
             Duration timeout = Duration.ofSeconds(timeoutSeconds);
+            KafkaSecurity security = kafka.security();
             PrintWriter out = spec.commandLine().getOut();
             Admin admin;
             try {
-                admin = Admin.create(TopicSetup.adminConfig(bootstrap, timeout));
+                admin = Admin.create(TopicSetup.adminConfig(bootstrap, timeout, security));
             } catch (KafkaException e) {
                 throw new IllegalArgumentException("--bootstrap '" + bootstrap + "': " + e.getMessage(), e);
             }
             try (admin) {
                 TopicSetup.Report report = new TopicSetup(admin, replicationFactor, timeout).apply(dryRun);
-                out.println("Kafka at " + bootstrap + (dryRun ? " (dry run)" : "") + ":");
+                out.println("Kafka at " + bootstrap + " (" + security + ")" + (dryRun ? " (dry run)" : "") + ":");
                 report.lines().forEach(out::println);
             } catch (IOException e) {
                 throw new IOException("Kafka at " + bootstrap + ": " + e.getMessage(), e);

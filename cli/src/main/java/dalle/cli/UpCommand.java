@@ -72,15 +72,22 @@ final class UpCommand implements Callable<Integer> {
                 .filter(s -> !s.isEmpty()).toList();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         LocalStack stack = new LocalStack(data);
+        LocalKeys.ensure(stack.dataDir());
         PrintWriter out = spec.commandLine().getOut();
         Path bundle = bundle(model, stack.dataDir(), out);
-        out.println("dalle up: starting Kafka and " + Services.SERVICES.size() + " services in " + stack.dataDir()
-                + " ...");
+        List<String> running = stack.running();
+        out.println(running.isEmpty() ? "dalle up: starting Kafka and " + Services.SERVICES.size() + " services in "
+                + stack.dataDir() + " ..." : "dalle up: " + String.join(", ", running) + " run already in "
+                + stack.dataDir() + "; starting what is not running ...");
         out.flush();
-        RunState state = stack.up(kafkaPort, bootstrap -> Services.specs(java, jvmOptions, Map.of(), services, bundle,
-                bootstrap, basePort, stack.logDir(), stack.dataDir().resolve("gateway-state")),
+        LocalStack.Up up = stack.up(kafkaPort, bootstrap -> Services.specs(java, jvmOptions, Map.of(), services,
+                bundle, bootstrap, basePort, stack.logDir(), stack.dataDir().resolve("gateway-state")),
                 Duration.ofSeconds(timeoutSeconds), DownCommand.GRACE);
-        print(out, state, basePort);
+        if (!up.kept().isEmpty()) {
+            out.println("started again: " + (up.started().isEmpty() ? "nothing (everything runs)"
+                    : String.join(", ", up.started())) + "; left running: " + String.join(", ", up.kept()));
+        }
+        print(out, up.state(), basePort);
         out.flush();
         return 0;
     }
@@ -129,14 +136,20 @@ final class UpCommand implements Callable<Integer> {
         int grpc = Services.grpcPort(basePort, "gateway");
         String kafka = state.kafka().bootstrap();
         out.println();
+        out.println("The gateway needs an API key (tenant " + LocalKeys.TENANT + "; more with dalle keys create):");
+        out.println("  export DALLE_API_KEY=$(cat " + Path.of(state.dataDir()).resolve(LocalKeys.KEY_FILE) + ")");
         out.println("HTTP (OpenAI Images API):");
-        out.println("  curl -s http://localhost:" + http + "/v1/images/generations -H 'Content-Type: application/json' \\");
-        out.println("    -d '{\"prompt\": \"a small red circle above a blue square\", \"n\": 2}'");
-        out.println("  curl -s http://localhost:" + http + "/v1/jobs -H 'Content-Type: application/json' "
-                + "-d '{\"prompt\": \"a green triangle\", \"request_id\": \"job-1\"}'   # then:");
-        out.println("  curl -s http://localhost:" + http + "/v1/jobs/job-1");
+        out.println("  curl -s http://localhost:" + http + "/v1/images/generations -H \"Authorization: Bearer "
+                + "$DALLE_API_KEY\" \\");
+        out.println("    -H 'Content-Type: application/json' -d '{\"prompt\": \"a small red circle above a blue "
+                + "square\", \"n\": 2}'");
+        out.println("  curl -s http://localhost:" + http + "/v1/jobs -H \"Authorization: Bearer $DALLE_API_KEY\" "
+                + "-H 'Content-Type: application/json' \\");
+        out.println("    -d '{\"prompt\": \"a green triangle\", \"request_id\": \"job-1\"}'   # then:");
+        out.println("  curl -s http://localhost:" + http + "/v1/jobs/job-1 -H \"Authorization: Bearer $DALLE_API_KEY\"");
         out.println("gRPC (from the checkout: the server needs no reflection with -proto):");
-        out.println("  grpcurl -plaintext -import-path proto/src/main/proto -proto dalle/v1/gateway.proto \\");
+        out.println("  grpcurl -plaintext -H \"authorization: Bearer $DALLE_API_KEY\" -import-path proto/src/main/proto"
+                + " -proto dalle/v1/gateway.proto \\");
         out.println("    -d '{\"caption\": \"a small red circle above a blue square\", \"candidates\": 8, "
                 + "\"top_k\": 2}' localhost:" + grpc + " dalle.v1.Gateway/Generate");
         out.println("Kafka (protobuf values, dalle/v1/events.proto; key = request id):");

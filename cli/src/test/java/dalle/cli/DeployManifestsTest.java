@@ -227,7 +227,8 @@ class DeployManifestsTest {
         assertTrue(((List<?>) at(pool.map(), "spec", "roles")).contains("controller"), pool + ": KRaft controllers");
         String bootstrap = str(tree.find("ConfigMap", "base/", "dalle-config").orElseThrow().map(), "data",
                 envName(Services.KAFKA_PROPERTY));
-        assertEquals(cluster + "-kafka-bootstrap:9092", bootstrap, "the services reach Strimzi's bootstrap Service");
+        assertEquals(cluster + "-kafka-bootstrap:9093", bootstrap,
+                "the services reach Strimzi's bootstrap Service on the TLS + SCRAM listener");
     }
 
     private static void collectProbes(String file, Object node, String where, List<String> out) {

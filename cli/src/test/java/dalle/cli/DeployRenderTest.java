@@ -51,7 +51,7 @@ class DeployRenderTest {
     static final Set<String> GPU_STAGES = Set.of("sampler", "decoder", "reranker");
     /** Every kustomization under deploy/. */
     static final List<String> KUSTOMIZATIONS =
-            List.of("base", "overlays/cpu", "overlays/gpu", "kafka", "keda", "training");
+            List.of("base", "overlays/cpu", "overlays/gpu", "overlays/tls", "kafka", "keda", "training");
     static final String NAMESPACE = "dalle";
     private static final Pattern RELEASE_TAG = Pattern.compile("\\d+\\.\\d+\\.\\d+");
     private static final Pattern DNS_TARGET =
@@ -111,6 +111,40 @@ class DeployRenderTest {
             Set<String> base = renders.get("base").objects().stream().map(o -> o.kind() + "/" + o.name())
                     .collect(Collectors.toCollection(TreeSet::new));
             assertEquals(base, kinds, overlay + " renders the base's objects, no more, no fewer");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theTlsOverlayGivesEveryServiceACertificateForTheNamesItIsReachedByAndMutualTlsOnTheStages() {
+        Rendered tls = renders.get("overlays/tls");
+        Map<String, List<String>> dnsNames = new java.util.HashMap<>();
+        for (Obj c : tls.all("Certificate")) {
+            dnsNames.put(DeployTree.str(c.map(), "spec", "secretName"),
+                    (List<String>) DeployTree.at(c.map(), "spec", "dnsNames"));
+        }
+        Workload gateway = tls.deployment("gateway");
+        assertEquals("true", gateway.container().envValue("DALLE_GATEWAY_TLS_ENABLED"));
+        for (Workload d : tls.deployments()) {
+            String secret = DeployTree.list(d.podSpec(), "volumes").stream()
+                    .filter(v -> "tls".equals(v.get("name"))).map(v -> DeployTree.str(v, "secret", "secretName"))
+                    .findFirst().orElseThrow(() -> new AssertionError(d + " mounts no tls volume"));
+            assertTrue(dnsNames.containsKey(secret), d + " mounts " + secret + ", which no Certificate issues");
+            assertEquals("/etc/dalle/tls/tls.crt", d.container().envValue("QUARKUS_GRPC_SERVER_SSL_CERTIFICATE"), d
+                    + " serves gRPC with its certificate");
+            if (d.name().equals("gateway")) {
+                assertTrue(dnsNames.get(secret).contains(gateway.container().envValue(
+                        "DALLE_GATEWAY_TLS_PEER_AUTHORITY")), "peer replicas check the gateway's certificate by a name"
+                        + " it holds");
+                continue;
+            }
+            assertEquals("REQUIRED", d.container().envValue("QUARKUS_GRPC_SERVER_SSL_CLIENT_AUTH"), d
+                    + ": only clients with a certificate of the namespace's CA");
+            String target = gateway.container().envValue("DALLE_GATEWAY_" + d.name().toUpperCase(java.util.Locale.ROOT)
+                    + "_ADDRESS");
+            String host = target.replaceFirst("^dns:///", "").replaceFirst(":\\d+$", "");
+            assertTrue(dnsNames.get(secret).contains(host), d + "'s certificate names " + dnsNames.get(secret)
+                    + ", not " + host + ", the name the gateway reaches it by");
         }
     }
 

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code deploy/training}: the workers are an Indexed Job behind a headless Service, share a checkpoint volume, and
- * their launch script derives rank, peers and {@code --resume} the way the manifests promise.
+ * {@code deploy/training}: the workers are an Indexed Job behind a headless Service, share a checkpoint volume, prove
+ * a cluster secret mounted from a Secret, listen on their pod IP only behind a NetworkPolicy, and their launch script
+ * derives rank, peers, bind address and {@code --resume} the way the manifests promise.
  */
 class DeployTrainingJobTest {
 
@@ -96,6 +97,7 @@ class DeployTrainingJobTest {
         Files.writeString(fake, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
         assertTrue(fake.toFile().setExecutable(true));
         Path volume = Files.createDirectories(dir.resolve("checkpoints"));
+        Files.writeString(secretFile(dir), "a secret of more than sixteen bytes\n");
 
         String peers = "dalle-train-0.dalle-train:7070,dalle-train-1.dalle-train:7070,"
                 + "dalle-train-2.dalle-train:7070,dalle-train-3.dalle-train:7070";
@@ -105,8 +107,8 @@ class DeployTrainingJobTest {
         assertEquals(List.of("train", "prior", "--workers", "4", "--groups", "2",
                 "--dvae", volume + "/dvae", "--steps", "100000", "--checkpoint-every", "500",
                 "--out", volume + "/prior", "--prepare-only"), first.subList(1, worker - 1), String.join("\n", first));
-        assertEquals(List.of("train", "worker", "--run", volume + "/prior", "--rank", "0", "--peers", peers),
-                first.subList(worker - 1, first.size()));
+        assertEquals(List.of("train", "worker", "--run", volume + "/prior", "--rank", "0", "--peers", peers,
+                "--bind", POD_IP, "--peer-timeout", "300"), first.subList(worker - 1, first.size()));
 
         // another rank waits for run.json, and says so when it never comes
         ProcessResult waiting = run(script, bin, volume, "1", Map.of("DALLE_PREPARE_TIMEOUT", "0"));
@@ -117,14 +119,69 @@ class DeployTrainingJobTest {
         Files.createDirectories(volume.resolve("prior"));
         Files.writeString(volume.resolve("prior/run.json"), "{}");
         List<String> second = launch(script, bin, volume, "2", 0);
-        assertEquals(List.of("train", "worker", "--run", volume + "/prior", "--rank", "2", "--peers", peers),
-                second.subList(1, second.size()));
+        assertEquals(List.of("train", "worker", "--run", volume + "/prior", "--rank", "2", "--peers", peers,
+                "--bind", POD_IP, "--peer-timeout", "300"), second.subList(1, second.size()));
+        assertTrue(second.stream().noneMatch(a -> a.contains("sixteen bytes")), "the secret is never an argument");
 
         Files.createDirectories(volume.resolve("prior/checkpoint"));
         List<String> again = launch(script, bin, volume, "0", 0);
         assertEquals("--resume", again.get(again.size() - 1), "a restart continues from the checkpoint: " + again);
         assertEquals("0", again.get(again.indexOf("--rank") + 1));
         assertFalse(again.contains("--prepare-only"), "a prepared run is not prepared again: " + again);
+    }
+
+    @Test
+    void theWorkersProveASecretFromAMountedSecretAndListenOnThePodIpOnly() {
+        // the secret: a file of the Secret dalle-train-secret, named by DALLE_CLUSTER_SECRET_FILE, never a literal
+        String file = env(worker, "DALLE_CLUSTER_SECRET_FILE");
+        Map<String, Object> volume = list(pod, "spec", "volumes").stream().filter(v -> v.get("secret") != null)
+                .findFirst().orElseThrow(() -> new AssertionError(job + ": no Secret volume"));
+        assertEquals("dalle-train-secret", str(volume, "secret", "secretName"), job.toString());
+        assertEquals(true, at(volume, "secret", "optional"), job + ": a missing Secret reaches train.sh's exit 2 instead"
+                + " of leaving the pods in ContainerCreating");
+        Map<String, Object> mount = list(worker, "volumeMounts").stream()
+                .filter(m -> volume.get("name").equals(m.get("name"))).findFirst()
+                .orElseThrow(() -> new AssertionError(job + ": the Secret volume is not mounted"));
+        assertEquals(true, mount.get("readOnly"), job + ": the secret mount is read-only");
+        assertEquals(str(mount, "mountPath") + "/secret", file, job + ": the file is the Secret's key 'secret'");
+        assertTrue(tree.all("Secret", "training/").isEmpty(), "no Secret (with a value) is committed in deploy/training");
+        // the bind address: the pod IP from the downward API
+        Map<String, Object> podIp = list(worker, "env").stream().filter(v -> "POD_IP".equals(v.get("name")))
+                .findFirst().orElseThrow(() -> new AssertionError(job + ": no POD_IP"));
+        assertEquals("status.podIP", str(podIp, "valueFrom", "fieldRef", "fieldPath"), job.toString());
+        // and only the workers reach the workers' collectives port
+        String port = env(worker, "DALLE_PORT");
+        Doc policy = tree.all("NetworkPolicy", "training/").stream().findFirst()
+                .orElseThrow(() -> new AssertionError("no NetworkPolicy in deploy/training"));
+        Map<String, Object> labels = cast(at(pod, "metadata", "labels"));
+        Map<String, Object> selected = cast(at(policy.map(), "spec", "podSelector", "matchLabels"));
+        assertTrue(labels.entrySet().containsAll(selected.entrySet()), policy + " selects the workers");
+        List<Map<String, Object>> ingress = list(policy.map(), "spec", "ingress");
+        assertEquals(1, ingress.size(), policy.toString());
+        List<Map<String, Object>> from = list(ingress.get(0), "from");
+        assertEquals(1, from.size(), policy + ": one source");
+        assertEquals(selected, at(from.get(0), "podSelector", "matchLabels"), policy + ": from the workers only");
+        assertEquals(List.of(port), list(ingress.get(0), "ports").stream().map(p -> String.valueOf(p.get("port")))
+                .toList(), policy + ": the collectives port only");
+    }
+
+    @Test
+    void aWorkerWithoutItsSecretStopsWithTheCommandThatCreatesIt(@TempDir Path dir)
+            throws IOException, InterruptedException {
+        Path script = dir.resolve("train.sh");
+        Files.writeString(script, str(tree.find("ConfigMap", "training/", "dalle-train-script").orElseThrow().map(),
+                "data", "train.sh"), StandardCharsets.UTF_8);
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path volume = Files.createDirectories(dir.resolve("checkpoints"));
+        ProcessResult r = run(script, bin, volume, "1", Map.of());
+        assertEquals(2, r.exit(), "exit 2 fails the Job at once (podFailurePolicy): " + r.out());
+        assertTrue(r.out().contains("kubectl create secret generic dalle-train-secret"), r.out());
+    }
+
+    private static final String POD_IP = "10.4.0.17";
+
+    private static Path secretFile(Path dir) {
+        return dir.resolve("secret");
     }
 
     private record ProcessResult(int exit, String out) {}
@@ -148,6 +205,8 @@ class DeployTrainingJobTest {
         }
         e.put("JOB_COMPLETION_INDEX", rank);
         e.put("DALLE_CHECKPOINTS", volume.toString());
+        e.put("POD_IP", POD_IP); // the downward API's status.podIP
+        e.put("DALLE_CLUSTER_SECRET_FILE", secretFile(volume.getParent()).toString()); // the Secret's mount
         e.put("PATH", bin + ":" + e.getOrDefault("PATH", "/usr/bin:/bin"));
         e.putAll(extraEnv);
         Process p = pb.start();

@@ -54,7 +54,8 @@ class LocalStackTest {
         int a = freePort();
         int b = freePort();
         RunState state = stack.up(kafkaPort, bootstrap -> List.of(health("alpha", a, 0, -1, stack.logDir()),
-                health("beta", b, 1500, -1, stack.logDir())), Duration.ofSeconds(60), Duration.ofSeconds(10));
+                health("beta", b, 1500, -1, stack.logDir())), Duration.ofSeconds(60), Duration.ofSeconds(10))
+                .state();
 
         assertEquals("127.0.0.1:" + kafkaPort, state.kafka().bootstrap());
         assertEquals(List.of("alpha", "beta"), state.services().stream().map(RunState.Service::name).toList());
@@ -78,10 +79,16 @@ class LocalStackTest {
         assertTrue(status.out().matches("(?s).*kafka\\s+\\d+\\s+serving\\s+127.0.0.1:" + kafkaPort + ".*"),
                 status.out());
 
-        IOException again = assertThrows(IOException.class, () -> stack.up(kafkaPort, bs -> List.of(),
+        // up again while everything runs: nothing is started, nothing restarted
+        LocalStack.Up again = stack.up(kafkaPort, bootstrap -> List.of(health("alpha", a, 0, -1, stack.logDir()),
+                health("beta", b, 1500, -1, stack.logDir())), Duration.ofSeconds(60), Duration.ofSeconds(10));
+        assertEquals(List.of(), again.started());
+        assertEquals(List.of("kafka", "alpha", "beta"), again.kept());
+        assertEquals(state.services(), again.state().services(), "the same pids");
+        IOException otherPort = assertThrows(IOException.class, () -> stack.up(kafkaPort + 1, bs -> List.of(),
                 Duration.ofSeconds(5), Duration.ofSeconds(5)));
-        assertTrue(again.getMessage().startsWith("already running in " + dir.toAbsolutePath().normalize()
-                + ": alpha, beta, kafka"), again.getMessage());
+        assertTrue(otherPort.getMessage().startsWith("the stack in " + dir.toAbsolutePath().normalize()
+                + " has its broker on port " + kafkaPort + ", not " + (kafkaPort + 1)), otherPort.getMessage());
 
         CliRun down = CliRun.dalle("down", "--data", dir.toString());
         assertEquals(0, down.exit(), down.err());
@@ -95,6 +102,74 @@ class LocalStackTest {
         CliRun none = CliRun.dalle("status", "--data", dir.toString());
         assertEquals(1, none.exit());
         assertTrue(none.out().startsWith("nothing runs in "), none.out());
+    }
+
+    /** SIGKILL, and wait until it is gone. */
+    private static void kill(long pid) throws Exception {
+        ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
+        h.destroyForcibly();
+        h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
+    void afterAServiceAndTheBrokerAreKilledStatusNamesThemAsDiedAndUpStartsOnlyThem(@TempDir Path dir)
+            throws Exception {
+        LocalStack stack = new LocalStack(dir);
+        int kafkaPort = freePort();
+        int a = freePort();
+        int b = freePort();
+        java.util.function.Function<String, List<ServiceSpec>> specs = bootstrap -> List.of(
+                health("alpha", a, 0, -1, stack.logDir()), health("beta", b, 0, -1, stack.logDir()));
+        RunState first = stack.up(kafkaPort, specs, Duration.ofSeconds(60), Duration.ofSeconds(10)).state();
+        long alpha = first.services().get(0).pid();
+        long beta = first.services().get(1).pid();
+        try {
+            // Given beta is killed with SIGKILL
+            kill(beta);
+
+            // Then status names it as died, with its pid and log, and says how to start it again
+            CliRun status = CliRun.dalle("status", "--data", dir.toString());
+            assertEquals(1, status.exit(), status.out() + status.err());
+            assertTrue(status.out().matches("(?s).*beta\\s+" + beta + "\\s+died\\s+http://127.0.0.1:" + b + "\\s+"
+                    + java.util.regex.Pattern.quote(stack.logDir().resolve("beta.log").toString()) + "\n.*"),
+                    status.out());
+            assertTrue(status.out().matches("(?s).*alpha\\s+" + alpha + "\\s+ready\\s.*"), status.out());
+            assertTrue(status.out().contains("beta died (see its log); start what is not running with `dalle up"
+                    + " --data " + stack.dataDir() + "`"), status.out());
+
+            // When up runs again, it starts beta only: alpha and the broker keep their pids
+            LocalStack.Up again = stack.up(kafkaPort, specs, Duration.ofSeconds(60), Duration.ofSeconds(10));
+            assertEquals(List.of("beta"), again.started());
+            assertEquals(List.of("kafka", "alpha"), again.kept());
+            assertEquals(alpha, again.state().services().get(0).pid());
+            long beta2 = again.state().services().get(1).pid();
+            assertNotEquals(beta, beta2);
+            assertEquals(first.kafka(), again.state().kafka());
+            assertEquals(again.state(), RunState.read(dir).orElseThrow(), "run.json has the new pid");
+            assertEquals(Optional.empty(), Supervisor.probe(URI.create("http://127.0.0.1:" + b + "/q/health/ready")),
+                    "beta answers again");
+            assertEquals(0, CliRun.dalle("status", "--data", dir.toString()).exit(), "everything is ready");
+
+            // And when the broker dies, up starts it again on its port, with its topics
+            kill(first.kafka().pid());
+            CliRun brokerDied = CliRun.dalle("status", "--data", dir.toString());
+            assertTrue(brokerDied.out().matches("(?s).*kafka\\s+" + first.kafka().pid() + "\\s+died\\s.*"),
+                    brokerDied.out());
+            LocalStack.Up third = stack.up(kafkaPort, specs, Duration.ofSeconds(60), Duration.ofSeconds(10));
+            assertEquals(List.of("kafka"), third.started());
+            assertEquals(List.of("alpha", "beta"), third.kept());
+            assertEquals(List.of(alpha, beta2), third.state().services().stream().map(RunState.Service::pid)
+                    .toList());
+            assertNotEquals(first.kafka().pid(), third.state().kafka().pid());
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    third.state().kafka().bootstrap()))) {
+                assertTrue(admin.listTopics().names().get().contains("generation-requests"), "the broker answers");
+            }
+            CliRun all = CliRun.dalle("status", "--data", dir.toString());
+            assertEquals(0, all.exit(), all.out());
+        } finally {
+            stack.down(Duration.ofSeconds(10));
+        }
     }
 
     @Test

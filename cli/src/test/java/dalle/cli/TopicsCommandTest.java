@@ -59,6 +59,42 @@ class TopicsCommandTest {
     }
 
     @Test
+    void applyLogsInToASaslSslBrokerWithTheKafkaKeysAndFailsWithoutThem(@TempDir Path dir) throws Exception {
+        try (LocalKafka kafka = LocalKafka.builder(dir.resolve("kafka")).saslSsl(false).start()) {
+            kafka.addScramUser("ops", "ops-secret");
+            Path password = java.nio.file.Files.writeString(dir.resolve("ops.password"), "ops-secret\n");
+            Path config = java.nio.file.Files.writeString(dir.resolve("kafka.properties"), String.join("\n",
+                    "kafka.security.protocol=SASL_SSL", "kafka.sasl.mechanism=SCRAM-SHA-512",
+                    "kafka.ssl.truststore.location=" + kafka.truststore(), ""));
+            CliRun apply = CliRun.dalle("topics", "apply", "--bootstrap", kafka.bootstrapServers(),
+                    "--kafka-config", config.toString(), "-K", "kafka.sasl.username=ops",
+                    "-K", "kafka.sasl.password-file=" + password);
+            assertEquals(0, apply.exit(), apply.err());
+            assertTrue(apply.out().contains("(SASL_SSL, SCRAM-SHA-512 as ops, truststore "), apply.out());
+            assertTrue(apply.out().contains("14 topics: 14 created"), apply.out());
+
+            CliRun plain = CliRun.dalle("topics", "apply", "--bootstrap", kafka.bootstrapServers(), "--timeout", "3");
+            assertEquals(2, plain.exit(), "a PLAINTEXT client gets nothing from a SASL_SSL listener");
+            assertTrue(plain.err().contains("did not answer within 3 s"), plain.err());
+        }
+    }
+
+    @Test
+    void aWrongKafkaSecuritySettingIsOneLineNamingTheKey() {
+        CliRun unknown = CliRun.dalle("topics", "apply", "--bootstrap", "127.0.0.1:1", "-K", "kafka.sasl.user=ops");
+        assertEquals(2, unknown.exit());
+        assertTrue(unknown.err().startsWith("dalle: -K: unknown Kafka security key(s) [kafka.sasl.user]"), unknown.err());
+        CliRun protocol = CliRun.dalle("topics", "apply", "--bootstrap", "127.0.0.1:1",
+                "-K", "kafka.security.protocol=SASL_TLS");
+        assertEquals(2, protocol.exit());
+        assertTrue(protocol.err().startsWith("dalle: kafka.security.protocol 'SASL_TLS' is not one of"), protocol.err());
+        CliRun forgotten = CliRun.dalle("topics", "apply", "--bootstrap", "127.0.0.1:1",
+                "-K", "kafka.sasl.username=ops", "-K", "kafka.sasl.password=x");
+        assertEquals(2, forgotten.exit());
+        assertTrue(forgotten.err().contains("are set but not used with PLAINTEXT"), forgotten.err());
+    }
+
+    @Test
     void listPrintsTheRegistryWithoutABroker() {
         CliRun r = CliRun.dalle("topics", "list");
         assertEquals(0, r.exit(), r.err());

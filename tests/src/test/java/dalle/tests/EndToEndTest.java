@@ -78,6 +78,244 @@ class EndToEndTest {
         producer = Topic.producer(stack.bootstrap());
     }
 
+    /**
+     * A second tenant cannot see the first's job, even by its id, and has ids of its own: its job with the same id
+     * is another job, queued and answered on its own (the pipeline carries both as tenant:id).
+     */
+    @org.junit.jupiter.api.Nested
+    class Tenants {
+        @Test
+        void aTenantSeesOnlyItsOwnJobsAndChoosesItsOwnIds() throws Exception {
+            String other = dalle.services.common.auth.ApiKeys.newKey();
+            java.nio.file.Files.writeString(stack.keysFile(), dalle.services.common.auth.ApiKeys.line(other, "other",
+                    "e2e") + "\n", java.nio.file.StandardOpenOption.APPEND);
+            var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(java.time.Duration.ofSeconds(10)).build();
+            String base = "http://localhost:" + stack.httpPort("gateway");
+            String body = "{\"prompt\":\"a blue circle\",\"n\":1,\"candidates\":2,\"request_id\":\"e2e-tenant-job\"}";
+            java.util.function.BiFunction<String, String, java.net.http.HttpResponse<String>> post = (key, json) -> {
+                try {
+                    return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/jobs"))
+                            .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                            .timeout(java.time.Duration.ofSeconds(30)).POST(java.net.http.HttpRequest.BodyPublishers
+                                    .ofString(json)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            assertEquals(202, post.apply(apiKey(), body).statusCode());
+            // the keys file is re-read within seconds (dalle.auth.reload-interval)
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            java.net.http.HttpResponse<String> seen = null;
+            while (System.nanoTime() < end) {
+                seen = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
+                        + "/v1/jobs/e2e-tenant-job")).header("Authorization", "Bearer " + other)
+                        .timeout(java.time.Duration.ofSeconds(30)).GET().build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (seen.statusCode() != 401) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            assertEquals(404, seen.statusCode(), "another tenant's job is not found: " + seen.body());
+            ManagedChannel plain = ManagedChannelBuilder.forAddress("localhost", stack.grpcPort("gateway"))
+                    .usePlaintext().build();
+            try {
+                StatusRuntimeException grpc = assertThrows(StatusRuntimeException.class, () -> GatewayGrpc
+                        .newBlockingStub(plain).withInterceptors(withKey(other)).withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .getJob(dalle.v1.GetJobRequest.newBuilder().setJobId("e2e-tenant-job").build()));
+                assertEquals(Status.Code.NOT_FOUND, grpc.getStatus().getCode(), grpc.getStatus().toString());
+                assertEquals(dalle.v1.JobState.JOB_STATE_QUEUED.getNumber() <= GatewayGrpc.newBlockingStub(plain)
+                        .withInterceptors(withKey(apiKey())).withDeadlineAfter(30, TimeUnit.SECONDS).getJob(dalle.v1
+                                .GetJobRequest.newBuilder().setJobId("e2e-tenant-job").build()).getStateValue(), true,
+                        "the owner reads it");
+            } finally {
+                plain.shutdownNow();
+            }
+            assertEquals(202, post.apply(other, body).statusCode(), "the same id is the other tenant's own job");
+            Map<String, List<ConsumerRecord<String, byte[]>>> results = awaitResults(
+                    Set.of("local:e2e-tenant-job", "other:e2e-tenant-job"), 1);
+            assertEquals(2, results.size(), "two jobs, one per tenant: " + results.keySet());
+        }
+    }
+
+    /**
+     * Two gateway replicas sharing the status view (as the base Deployment's two): each holds the jobs of its own
+     * partitions, and each answers GetJob and GET /v1/jobs/{id} for every job, asking the other for the ones it does
+     * not hold. Before, a replica answered 404 or a stale state for the other's jobs.
+     */
+    @Nested
+    class GatewayReplicas {
+        @Test
+        void everyReplicaAnswersForEveryJob() throws Exception {
+            int http2 = ServicesStack.freePort();
+            int grpc2 = ServicesStack.freePort();
+            Process replica = stack.startGatewayReplica(http2, grpc2);
+            ManagedChannel second = ManagedChannelBuilder.forAddress("localhost", grpc2).usePlaintext()
+                    .maxInboundMessageSize(64 << 20).intercept(withKey(apiKey())).build();
+            try (var admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
+                    org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap()))) {
+                // the replica is ready, and both replicas own partitions of the status view
+                long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+                int owners = 0;
+                while (System.nanoTime() < end) {
+                    assertTrue(replica.isAlive(), "the second gateway exited; see its log in target/e2e/run/logs");
+                    var group = admin.describeConsumerGroups(List.of("dalle-status-view")).all().get()
+                            .get("dalle-status-view");
+                    owners = (int) group.members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty())
+                            .count();
+                    if (owners == 2 && group.groupState() == org.apache.kafka.common.GroupState.STABLE
+                            && Stack.ready(http2)) {
+                        break;
+                    }
+                    Thread.sleep(500);
+                }
+                assertEquals(2, owners, "both replicas hold partitions of the status view");
+                Set<String> ids = new LinkedHashSet<>();
+                for (int i = 0; i < 6; i++) {
+                    String id = "e2e-replica-job-" + i;
+                    ids.add(id);
+                    GatewayGrpc.newBlockingStub(gateway).withDeadlineAfter(60, TimeUnit.SECONDS).submitJob(
+                            GenerateRequest.newBuilder().setRequestId(id).setCaption("a red square").setCandidates(2)
+                                    .setTopK(1).build());
+                }
+                Set<String> scoped = new LinkedHashSet<>();
+                ids.forEach(id -> scoped.add("local:" + id));
+                awaitResults(scoped, 1);
+                for (String id : ids) {
+                    for (ManagedChannel c : List.of(gateway, second)) {
+                        dalle.v1.Job job = null;
+                        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                        while (System.nanoTime() < until) {
+                            job = GatewayGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS)
+                                    .getJob(dalle.v1.GetJobRequest.newBuilder().setJobId(id).build());
+                            if (job.getState() == dalle.v1.JobState.JOB_STATE_SUCCEEDED) {
+                                break;
+                            }
+                            Thread.sleep(200);
+                        }
+                        assertEquals(dalle.v1.JobState.JOB_STATE_SUCCEEDED, job.getState(), id + " on " + c.authority());
+                        assertEquals(id, job.getJobId());
+                        assertEquals(1, job.getResult().getImagesCount(), id + " on " + c.authority());
+                    }
+                }
+                var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+                        .build();
+                for (String id : ids) {
+                    var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:"
+                            + http2 + "/v1/jobs/" + id)).header("Authorization", "Bearer " + apiKey())
+                            .timeout(Duration.ofSeconds(30)).GET().build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertTrue(r.statusCode() == 200 && r.body().contains("\"state\":\"succeeded\""), id + ": "
+                            + r.body());
+                }
+            } finally {
+                second.shutdownNow();
+                replica.destroy();
+                replica.onExit().get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * A stage with TLS switched on by Quarkus' own keys only (certificates as a cert-manager Secret holds them):
+     * its gRPC server takes only TLS with a client certificate of the trusted CA (mutual TLS), its HTTP server only
+     * HTTPS. The tokenizer stands for every service: they share the same Quarkus server set-up.
+     */
+    @Nested
+    class TlsServers {
+        @Test
+        void aStageServesMutualTlsGrpcAndHttpsFromQuarkusKeysAlone() throws Exception {
+            Path dir = Files.createDirectories(Path.of("target", "e2e", "tls").toAbsolutePath());
+            var server = dalle.services.common.tls.TestCertificates.selfSigned(dir, "tokenizer",
+                    "SAN=DNS:localhost,IP:127.0.0.1");
+            var client = dalle.services.common.tls.TestCertificates.selfSigned(dir, "gateway", null);
+            int grpc = ServicesStack.freePort();
+            int https = ServicesStack.freePort();
+            int http = ServicesStack.freePort();
+            Path jar = Path.of(System.getProperty("dalle.services.dir", "../services"))
+                    .resolve("tokenizer/target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                    "-Ddalle.model=" + bundle.toAbsolutePath(), "-Ddalle.kafka.enabled=false",
+                    "-Dquarkus.grpc.server.port=" + grpc, "-Dquarkus.http.port=" + http,
+                    "-Dquarkus.grpc.server.ssl.certificate=" + server.certificate(),
+                    "-Dquarkus.grpc.server.ssl.key=" + server.key(),
+                    "-Dquarkus.grpc.server.ssl.trust-store=" + client.certificate(),
+                    "-Dquarkus.grpc.server.ssl.trust-store-type=PEM",
+                    "-Dquarkus.grpc.server.ssl.client-auth=REQUIRED",
+                    "-Dquarkus.http.ssl-port=" + https,
+                    "-Dquarkus.http.ssl.certificate.files=" + server.certificate(),
+                    "-Dquarkus.http.ssl.certificate.key-files=" + server.key(),
+                    "-Dquarkus.http.insecure-requests=disabled", "-jar", jar.toString());
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("tokenizer.log").toFile()).start();
+            ManagedChannel mtls = io.grpc.Grpc.newChannelBuilderForAddress("localhost", grpc,
+                    io.grpc.TlsChannelCredentials.newBuilder().trustManager(server.certificate().toFile())
+                            .keyManager(client.certificate().toFile(), client.key().toFile()).build()).build();
+            ManagedChannel noCert = io.grpc.Grpc.newChannelBuilderForAddress("localhost", grpc,
+                    io.grpc.TlsChannelCredentials.newBuilder().trustManager(server.certificate().toFile()).build())
+                    .build();
+            ManagedChannel plain = ManagedChannelBuilder.forAddress("localhost", grpc).usePlaintext().build();
+            try {
+                var info = dalle.v1.GetModelInfoRequest.getDefaultInstance();
+                long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+                dalle.v1.ModelInfo served = null;
+                while (served == null && System.nanoTime() < end) {
+                    assertTrue(p.isAlive(), "the tokenizer exited; see " + dir.resolve("tokenizer.log"));
+                    try {
+                        served = TokenizerGrpc.newBlockingStub(mtls).withDeadlineAfter(10, TimeUnit.SECONDS)
+                                .getModelInfo(info);
+                    } catch (StatusRuntimeException e) {
+                        Thread.sleep(500);
+                    }
+                }
+                assertTrue(served != null && !served.getBundleVersion().isEmpty(), "mutual TLS reaches the stage");
+                assertTrue(TokenizerGrpc.newBlockingStub(mtls).withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .tokenize(TokenizeRequest.newBuilder().setRequestId("tls-1").setCaption("a red circle")
+                                .build()).getPaddedIdsCount() > 0, "a call over mutual TLS is answered");
+                assertEquals(Status.Code.UNAVAILABLE, assertThrows(StatusRuntimeException.class, () -> TokenizerGrpc
+                        .newBlockingStub(plain).withDeadlineAfter(10, TimeUnit.SECONDS).getModelInfo(info))
+                        .getStatus().getCode(), "plaintext is refused");
+                assertEquals(Status.Code.UNAVAILABLE, assertThrows(StatusRuntimeException.class, () -> TokenizerGrpc
+                        .newBlockingStub(noCert).withDeadlineAfter(10, TimeUnit.SECONDS).getModelInfo(info))
+                        .getStatus().getCode(), "TLS without a client certificate is refused");
+                // HTTPS with the server's certificate trusted; plain HTTP is not served
+                java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+                trust.load(null, null);
+                try (var in = Files.newInputStream(server.certificate())) {
+                    trust.setCertificateEntry("tokenizer", java.security.cert.CertificateFactory.getInstance("X.509")
+                            .generateCertificate(in));
+                }
+                var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory
+                        .getDefaultAlgorithm());
+                tmf.init(trust);
+                var ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+                ssl.init(null, tmf.getTrustManagers(), null);
+                var health = java.net.http.HttpClient.newBuilder().sslContext(ssl).build().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://localhost:" + https
+                                + "/q/health/live")).timeout(Duration.ofSeconds(30)).GET().build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, health.statusCode(), health.body());
+                int plainHttp;
+                try {
+                    plainHttp = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://localhost:" + http + "/q/health/live"))
+                            .timeout(Duration.ofSeconds(10)).GET().build(),
+                            java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+                } catch (java.io.IOException refused) {
+                    plainHttp = -1;
+                }
+                assertTrue(plainHttp == -1 || plainHttp >= 400, "plain HTTP is not served: " + plainHttp);
+            } finally {
+                mtls.shutdownNow();
+                noCert.shutdownNow();
+                plain.shutdownNow();
+                p.destroyForcibly();
+                p.onExit().get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     @AfterAll
     static void stopStack() throws Exception {
         if (producer != null) {
@@ -91,9 +329,24 @@ class EndToEndTest {
         }
     }
 
+    /** A channel to a service; every call carries the stack's API key (the gateway needs it, stages ignore it). */
     static ManagedChannel channel(String role) {
         return ManagedChannelBuilder.forAddress("localhost", stack.grpcPort(role)).usePlaintext()
-                .maxInboundMessageSize(64 << 20).build();
+                .maxInboundMessageSize(64 << 20).intercept(withKey(apiKey())).build();
+    }
+
+    static String apiKey() {
+        try {
+            return stack.apiKey();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static io.grpc.ClientInterceptor withKey(String key) {
+        io.grpc.Metadata h = new io.grpc.Metadata();
+        h.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+        return io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(h);
     }
 
     static byte[] request(String id, String caption, int candidates, int topK, long seed) {
@@ -322,6 +575,7 @@ class EndToEndTest {
             stack.startAgain("decoder");
             List<String> seen = new ArrayList<>();
             ManagedChannel decoder = channel("decoder");
+            boolean awaited = false;
             try {
                 var health = grpc.health.v1.HealthGrpc.newBlockingStub(decoder);
                 var check = grpc.health.v1.HealthOuterClass.HealthCheckRequest.newBuilder()
@@ -337,18 +591,24 @@ class EndToEndTest {
                             break;
                         }
                     } catch (StatusRuntimeException notListeningYet) {
-                        assertEquals(Status.Code.UNAVAILABLE, notListeningYet.getStatus().getCode());
+                        // not listening yet, or (a JVM starting on a busy machine) not answering within 2 s
+                        assertTrue(Set.of(Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED).contains(
+                                notListeningYet.getStatus().getCode()), notListeningYet.getStatus().toString());
                         decoder.resetConnectBackoff(); // try again at once, not after the channel's backoff
                     }
                     Thread.sleep(20);
                 }
                 stack.awaitReady("decoder");
+                awaited = true;
                 // the server listens before the dVAE is loaded: it says NOT_SERVING first, SERVING once warm
                 assertEquals(List.of("NOT_SERVING", "SERVING"), seen);
                 String log = Files.readString(stack.log("decoder"));
                 assertTrue(log.contains("decoder ready: loaded and warmed up"), "the decoder logged its warm-up");
             } finally {
                 decoder.shutdownNow();
+                if (!awaited) {
+                    stack.awaitReady("decoder"); // the next test finds the stack whole, whatever happened here
+                }
             }
         }
 
@@ -378,8 +638,9 @@ class EndToEndTest {
             var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
                     .connectTimeout(java.time.Duration.ofSeconds(10)).build();
             String base = "http://localhost:" + stack.httpPort("gateway");
+            String auth = "Bearer " + apiKey();
             var posted = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/jobs"))
-                    .header("Content-Type", "application/json").timeout(java.time.Duration.ofSeconds(30))
+                    .header("Authorization", auth).header("Content-Type", "application/json").timeout(java.time.Duration.ofSeconds(30))
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"prompt\":\"a green triangle\","
                             + "\"n\":1,\"candidates\":2,\"request_id\":\"e2e-http-job-1\"}")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -389,18 +650,21 @@ class EndToEndTest {
             while (System.nanoTime() < end && !body.contains("\"state\":\"succeeded\"")) {
                 Thread.sleep(200);
                 body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/jobs/e2e-http-job-1"))
-                        .timeout(java.time.Duration.ofSeconds(30)).GET().build(),
+                        .header("Authorization", auth).timeout(java.time.Duration.ofSeconds(30)).GET().build(),
                         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             }
             assertTrue(body.contains("\"state\":\"succeeded\"") && body.contains("b64_json"), body);
             // the job was queued with a deadline (dalle.gateway.job-deadline, 10 min), so it cannot wait forever
             var queued = dalle.v1.GenerationRequest.parseFrom(Topic.read(stack.bootstrap(),
-                    Topics.GENERATION_REQUESTS.name(), java.util.Set.of("e2e-http-job-1"), RESULTS_TIMEOUT,
-                    java.time.Duration.ZERO).get("e2e-http-job-1").get(0).value());
+                    Topics.GENERATION_REQUESTS.name(), java.util.Set.of("local:e2e-http-job-1"), RESULTS_TIMEOUT,
+                    java.time.Duration.ZERO).get("local:e2e-http-job-1").get(0).value());
             assertEquals(600_000, queued.getDeadlineMs() - queued.getSubmittedAtMs(), queued.toString());
             assertEquals(404, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
-                    + "/v1/jobs/no-such-job")).timeout(java.time.Duration.ofSeconds(30)).GET().build(),
+                    + "/v1/jobs/no-such-job")).header("Authorization", auth).timeout(java.time.Duration.ofSeconds(30)).GET().build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(401, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
+                    + "/v1/jobs/e2e-http-job-1")).timeout(java.time.Duration.ofSeconds(30)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode(), "no key, no job");
             int sampler = stack.httpPort("sampler");
             assertTrue(Stack.metric(sampler, "dalle_sampler_image_tokens_total") > 0, "the sampler counts tokens");
             assertTrue(Stack.metric(sampler, "dalle_sampler_batch_size_count") > 0, "and its batches");

@@ -34,6 +34,11 @@ final class Stack {
     }
 
     static ServicesStack start(Path dir, Path bundle) throws IOException {
+        return start(dir, bundle, SERVICE_OPTIONS);
+    }
+
+    /** As {@link #start(Path, Path)} with these services' own JVM options instead of {@link #SERVICE_OPTIONS}. */
+    static ServicesStack start(Path dir, Path bundle, Map<String, List<String>> serviceOptions) throws IOException {
         Path services = Path.of(System.getProperty("dalle.services.dir", "../services"));
         for (String s : ServicesStack.SERVICES) {
             Path jar = services.resolve(s).resolve("target/quarkus-app/quarkus-run.jar");
@@ -43,7 +48,7 @@ final class Stack {
             }
         }
         return ServicesStack.start(dir, bundle, services, ServicesStack.freePort(), freeBasePort(),
-                JVM_OPTIONS, SERVICE_OPTIONS, Duration.ofMinutes(4));
+                JVM_OPTIONS, serviceOptions, Duration.ofMinutes(4));
     }
 
     /**
@@ -51,7 +56,12 @@ final class Stack {
      * after the run for reading when a test fails.
      */
     static Path freshDir() throws IOException {
-        Path dir = Path.of("target", "e2e").toAbsolutePath();
+        return freshDir("e2e");
+    }
+
+    /** {@code target/<name>}, emptied, as {@link #freshDir()}: one folder per test class that starts a stack. */
+    static Path freshDir(String name) throws IOException {
+        Path dir = Path.of("target", name).toAbsolutePath();
         if (Files.exists(dir)) {
             ServicesStack.stopLeftovers(dir.resolve("run")); // a run killed before its @AfterAll
             try (var paths = Files.walk(dir)) {
@@ -84,6 +94,21 @@ final class Stack {
             }
         }
         return true;
+    }
+
+    /** Whether the service on this HTTP port answers /q/health/ready with 200. */
+    static boolean ready(int httpPort) {
+        try {
+            return HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).build().send(HttpRequest
+                    .newBuilder(URI.create("http://localhost:" + httpPort + "/q/health/ready"))
+                    .timeout(java.time.Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** A counter's value in a Prometheus scrape of {@code http://localhost:port/q/metrics}. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dalle.core.transformer.DallePrior;
+import dalle.core.transformer.FastDecoder;
 import dalle.core.transformer.KvCache;
 import dalle.core.transformer.PriorConfig;
 import java.util.ArrayList;
@@ -62,6 +63,19 @@ public final class ImageSampler {
         this.config = prior.config();
     }
 
+    /**
+     * How the prior is run token by token; every path draws the same codes (the cached paths give the
+     * same logits to the bit: {@code SamplerPathParityTest}).
+     */
+    public enum Path {
+        /** Recompute the whole prefix for every token: the reference. */
+        RECOMPUTE,
+        /** {@link DallePrior#prefill}/{@link DallePrior#step} with a {@link KvCache}: the incremental reference. */
+        KV_CACHE,
+        /** A {@link FastDecoder}: the same arithmetic as {@link #KV_CACHE} with fewer native calls; what serving uses. */
+        FAST
+    }
+
     /** {@link #sample(List, boolean, IntConsumer)} without progress reports. */
     public List<int[]> sample(List<CandidateSpec> batch, boolean useKvCache) {
         return sample(batch, useKvCache, done -> { });
@@ -70,11 +84,21 @@ public final class ImageSampler {
     /**
      * Draws Ti = G² image codes, in [0, imageVocab), for every spec (results in the order of {@code batch}).
      *
-     * @param useKvCache true: decode incrementally with a {@link KvCache}; false: recompute the whole
-     *                   prefix for every token (the reference path, same results)
+     * @param useKvCache true: decode incrementally ({@link Path#FAST}); false: recompute the whole
+     *                   prefix for every token ({@link Path#RECOMPUTE}, the reference path, same results)
      * @param progress   told the number of image tokens done per candidate (1..Ti) after each step
      */
     public List<int[]> sample(List<CandidateSpec> batch, boolean useKvCache, IntConsumer progress) {
+        return sample(batch, useKvCache ? Path.FAST : Path.RECOMPUTE, progress);
+    }
+
+    /** {@link #sample(List, Path, IntConsumer)} without progress reports. */
+    public List<int[]> sample(List<CandidateSpec> batch, Path path) {
+        return sample(batch, path, done -> { });
+    }
+
+    /** Draws the codes of every spec along {@code path}; see {@link #sample(List, boolean, IntConsumer)}. */
+    public List<int[]> sample(List<CandidateSpec> batch, Path path, IntConsumer progress) {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("no candidates to sample");
         }
@@ -82,32 +106,53 @@ public final class ImageSampler {
         int ti = config.imageTokens();
         int[][] codes = new int[batch.size()][ti];
         try (NDManager run = prior.manager().newSubManager()) {
-            if (useKvCache) {
-                try (KvCache cache = prior.newCache(run)) {
-                    float[] logits;
-                    try (NDManager step = run.newSubManager()) {
-                        logits = toFloats(prior.prefill(rows.text(step), cache));
-                    }
-                    for (int k = 0; k < ti; k++) {
-                        rows.sampleInto(codes, k, logits);
-                        progress.accept(k + 1);
-                        if (k + 1 < ti) {
-                            try (NDManager step = run.newSubManager()) {
-                                NDArray tokens = step.create(rows.tokensAt(codes, k));          // (R)
-                                logits = toFloats(prior.step(tokens, cache));
+            switch (path) {
+                case FAST -> {
+                    try (FastDecoder decoder = prior.newDecoder(run)) {
+                        float[] logits;
+                        try (NDManager step = run.newSubManager()) {
+                            logits = toFloats(decoder.prefill(rows.text(step)));
+                        }
+                        for (int k = 0; k < ti; k++) {
+                            rows.sampleInto(codes, k, logits);
+                            progress.accept(k + 1);
+                            if (k + 1 < ti) {
+                                try (NDManager step = run.newSubManager()) {
+                                    NDArray tokens = step.create(rows.tokensAt(codes, k), new Shape(rows.count(), 1)); // (R, 1)
+                                    logits = toFloats(decoder.step(tokens));
+                                }
                             }
                         }
                     }
                 }
-            } else {
-                for (int k = 0; k < ti; k++) {
-                    float[] logits;
-                    try (NDManager step = run.newSubManager()) {
-                        NDArray prefix = step.create(rows.prefix(codes, k), new Shape(rows.count(), k)); // (R, k)
-                        logits = toFloats(prior.imageLogitsAfter(rows.text(step), prefix));
+                case KV_CACHE -> {
+                    try (KvCache cache = prior.newCache(run)) {
+                        float[] logits;
+                        try (NDManager step = run.newSubManager()) {
+                            logits = toFloats(prior.prefill(rows.text(step), cache));
+                        }
+                        for (int k = 0; k < ti; k++) {
+                            rows.sampleInto(codes, k, logits);
+                            progress.accept(k + 1);
+                            if (k + 1 < ti) {
+                                try (NDManager step = run.newSubManager()) {
+                                    NDArray tokens = step.create(rows.tokensAt(codes, k));          // (R)
+                                    logits = toFloats(prior.step(tokens, cache));
+                                }
+                            }
+                        }
                     }
-                    rows.sampleInto(codes, k, logits);
-                    progress.accept(k + 1);
+                }
+                case RECOMPUTE -> {
+                    for (int k = 0; k < ti; k++) {
+                        float[] logits;
+                        try (NDManager step = run.newSubManager()) {
+                            NDArray prefix = step.create(rows.prefix(codes, k), new Shape(rows.count(), k)); // (R, k)
+                            logits = toFloats(prior.imageLogitsAfter(rows.text(step), prefix));
+                        }
+                        rows.sampleInto(codes, k, logits);
+                        progress.accept(k + 1);
+                    }
                 }
             }
         }

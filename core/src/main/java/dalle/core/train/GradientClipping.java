@@ -8,10 +8,23 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
-/** Global gradient-norm clipping (the paper clips the prior's gradient norm at 4), and clearing gradients. */
-final class GradientClipping {
+/**
+ * Global gradient-norm clipping (the paper clips the prior's gradient norm at 4), and clearing gradients.
+ * The rule itself, {@link #factor}, is public: the training cluster applies it to sharded fp32 gradients
+ * whose norm it measures across workers.
+ */
+public final class GradientClipping {
 
     private GradientClipping() {}
+
+    /**
+     * The clipping rule: the factor that brings a gradient of global L2 norm {@code norm} down to
+     * {@code max} — {@code max / norm} when {@code max > 0} and the norm is finite and above it, else 1
+     * (no clipping; a non-finite norm is the caller's to handle).
+     */
+    public static float factor(double norm, float max) {
+        return max > 0 && Double.isFinite(norm) && norm > max ? (float) (max / norm) : 1f;
+    }
 
     /**
      * Measures the global L2 norm of the parameters' gradients and, when it is finite and above
@@ -31,8 +44,8 @@ final class GradientClipping {
                 sumSquares += g.square().sum().getFloat();
             }
             double norm = Math.sqrt(sumSquares);
-            if (max > 0 && Double.isFinite(norm) && norm > max) {
-                float scale = (float) (max / norm);
+            float scale = factor(norm, max);
+            if (scale != 1f) {
                 for (NDArray g : grads) {
                     g.muli(scale);
                 }

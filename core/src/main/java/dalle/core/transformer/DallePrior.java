@@ -176,6 +176,34 @@ public final class DallePrior extends Module {
 
     // ---- decoding -----------------------------------------------------------------------------
 
+    /**
+     * A new {@link FastDecoder} (its own decoding state) under {@code parent}: the same logits as
+     * {@link #prefill} and {@link #step}, to the bit, with fewer native calls per token.
+     */
+    public FastDecoder newDecoder(NDManager parent) {
+        return new FastDecoder(this, parent);
+    }
+
+    Embedding imageEmbedding() {
+        return imageEmbedding;
+    }
+
+    Embedding imageRow() {
+        return imageRow;
+    }
+
+    Embedding imageColumn() {
+        return imageColumn;
+    }
+
+    LayerNorm finalLn() {
+        return finalLn;
+    }
+
+    Linear unembedding() {
+        return unembedding;
+    }
+
     /** A new empty decoding state for this model under {@code parent}. */
     public KvCache newCache(NDManager parent) {
         return new KvCache(parent, config.layers(), config.inputLength());
@@ -229,7 +257,7 @@ public final class DallePrior extends Module {
     // ---- internals ----------------------------------------------------------------------------
 
     /** Text slots (B, Tt) -> (B, Tt, C). */
-    private NDArray embedText(NDArray text) {
+    NDArray embedText(NDArray text) {
         NDArray x = textEmbedding.forward(text).add(textPosition.table().array()); // (B, Tt, C) + (Tt, C)
         NDArray pad = text.eq(config.padTokenId()).toType(x.getDataType(), false).expandDims(-1); // (B, Tt, 1)
         NDArray keep = pad.neg().addi(1);

@@ -62,6 +62,14 @@ public record PriorConfig(int textVocab, int textLength, int padTokenId, int ima
         return new PriorConfig(textVocab, 32, padTokenId, 512, 8, 256, 4, 4, 5, 4);
     }
 
+    /**
+     * The tiny model's stream (32 text slots, an 8×8 grid over 512 codes, kernel 5) at width 512, 8 heads
+     * of 64 and 8 layers: 8× the tiny model's compute per token, for benchmarks of how cost grows with size.
+     */
+    public static PriorConfig small(int textVocab, int padTokenId) {
+        return new PriorConfig(textVocab, 32, padTokenId, 512, 8, 512, 8, 8, 5, 4);
+    }
+
     /** The paper's 12B model: 256 text slots over 16384 BPE ids, 32×32 grid over 8192 codes, 64 layers of width 3968. */
     public static PriorConfig paper() {
         return new PriorConfig(16384, 256, 0, 8192, 32, 3968, 62, 64, 11, 4);

@@ -43,6 +43,27 @@ public final class SparseAttention extends Module {
         proj = child("proj", new Linear(manager, rng, width, width, true, Parameter.Kind.WEIGHT, outStd));
     }
 
+    Linear qkv() {
+        return qkv;
+    }
+
+    Linear proj() {
+        return proj;
+    }
+
+    int heads() {
+        return heads;
+    }
+
+    int headWidth() {
+        return headWidth;
+    }
+
+    /** 1/√D, the factor the scores are multiplied by. */
+    float scale() {
+        return scale;
+    }
+
     /** Full-sequence attention: x (B, T, C), additive mask (T, T) -> (B, T, C). */
     public NDArray forward(NDArray x, NDArray mask) {
         return forward(x, mask, null, 0);

@@ -34,6 +34,22 @@ public final class TransformerBlock extends Module {
         mlp = child("mlp", new Mlp(manager, rng, config.width(), config.mlpRatio(), outStd));
     }
 
+    LayerNorm ln1() {
+        return ln1;
+    }
+
+    SparseAttention attention() {
+        return attn;
+    }
+
+    LayerNorm ln2() {
+        return ln2;
+    }
+
+    Mlp mlp() {
+        return mlp;
+    }
+
     /** The mask pattern of this block. */
     public AttentionMask.Type maskType() {
         return maskType;

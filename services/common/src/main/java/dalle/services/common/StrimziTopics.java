@@ -19,8 +19,11 @@ import org.apache.kafka.common.config.TopicConfig;
  */
 public final class StrimziTopics {
 
-    /** The {@code KafkaTopic} API version: served by every KRaft-only Strimzi release (0.46 on). */
-    public static final String API_VERSION = "kafka.strimzi.io/v1beta2";
+    /**
+     * The {@code KafkaTopic} API version: {@code v1}, the only one Strimzi 1.x serves (its CRDs, checked by the
+     * deploy tests); v1beta2 is deprecated since Strimzi 0.49, which added v1.
+     */
+    public static final String API_VERSION = "kafka.strimzi.io/v1";
     /** The {@code Kafka} resource the topics belong to ({@code strimzi.io/cluster} label). */
     public static final String DEFAULT_CLUSTER = "dalle";
     /** Replicas per partition: 3 brokers, so a write with {@code acks=all} survives losing one. */

@@ -1,5 +1,6 @@
 package dalle.services.common;
 
+import dalle.services.common.kafka.KafkaSecurity;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -134,9 +135,17 @@ public final class TopicSetup {
         this.timeout = timeout;
     }
 
-    /** Admin client settings for {@code bootstrap} that fail within about {@code timeout} when nobody answers. */
+    /** Admin client settings for {@code bootstrap} (PLAINTEXT) that fail within about {@code timeout}. */
     public static Map<String, Object> adminConfig(String bootstrap, Duration timeout) {
-        Map<String, Object> c = new HashMap<>();
+        return adminConfig(bootstrap, timeout, KafkaSecurity.PLAINTEXT);
+    }
+
+    /**
+     * Admin client settings for {@code bootstrap} with {@code security}'s properties, that fail within about
+     * {@code timeout} when nobody answers.
+     */
+    public static Map<String, Object> adminConfig(String bootstrap, Duration timeout, KafkaSecurity security) {
+        Map<String, Object> c = new HashMap<>(security.properties());
         c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));

@@ -4,6 +4,7 @@ import dalle.core.pipeline.Ranking;
 import dalle.services.common.stage.FieldException;
 import dalle.services.common.stage.Pngs;
 import dalle.services.common.stage.Requests;
+import dalle.services.gateway.auth.Tenants;
 import dalle.v1.CodeGrid;
 import dalle.v1.DecodeRequest;
 import dalle.v1.DecodeResponse;
@@ -53,8 +54,13 @@ public final class GatewayCore {
         this.defaultTimeout = defaultTimeout;
     }
 
-    /** A request with its defaults resolved and its fields checked. */
-    public record Resolved(String requestId, String caption, int candidates, int topK, long seed,
+    /**
+     * A request with its defaults resolved and its fields checked.
+     *
+     * @param requestId the pipeline's id: {@code clientId} behind the caller's tenant ({@link Tenants#scope})
+     * @param clientId the id the caller chose or was given, the only one it sees
+     */
+    public record Resolved(String requestId, String clientId, String caption, int candidates, int topK, long seed,
                            dalle.v1.SamplingParams params, int size) {
     }
 
@@ -66,7 +72,7 @@ public final class GatewayCore {
     public Resolved resolve(GenerateRequest r) {
         ModelInfo info = model.get();
         String id = r.getRequestId().isEmpty() ? UUID.randomUUID().toString()
-                : Requests.requestId("request_id", r.getRequestId());
+                : Requests.clientRequestId("request_id", r.getRequestId());
         String caption = Requests.caption("caption", r.getCaption());
         int candidates = Requests.candidates("candidates", r.hasCandidates(), r.getCandidates());
         int topK = Requests.topK("top_k", r.getTopK(), candidates);
@@ -78,7 +84,8 @@ public final class GatewayCore {
         }
         Requests.imageBudget("top_k", topK, size != 0 ? size : info.getImageSize());
         long seed = r.hasSeed() ? r.getSeed() : Requests.seedOf(id);
-        return new Resolved(id, caption, candidates, topK, seed, r.hasParams() ? r.getParams() : null, size);
+        return new Resolved(Tenants.scope(id), id, caption, candidates, topK, seed,
+                r.hasParams() ? r.getParams() : null, size);
     }
 
     public ModelInfo model() {
@@ -158,7 +165,7 @@ public final class GatewayCore {
         long t4 = System.nanoTime();
 
         int[] order = Ranking.order(scores);
-        GenerateResponse.Builder out = GenerateResponse.newBuilder().setRequestId(r.requestId()).setSeed(r.seed())
+        GenerateResponse.Builder out = GenerateResponse.newBuilder().setRequestId(r.clientId()).setSeed(r.seed())
                 .setModel(info.toBuilder().setBundleVersion(tokens.getBundleVersion()));
         for (int k = 0; k < r.topK(); k++) {
             int i = order[k];
@@ -175,7 +182,7 @@ public final class GatewayCore {
     }
 
     static GenerationEvent event(Resolved r, Stage stage, StageStatus status, int done, int total) {
-        return GenerationEvent.newBuilder().setRequestId(r.requestId()).setStage(stage).setStatus(status)
+        return GenerationEvent.newBuilder().setRequestId(r.clientId()).setStage(stage).setStatus(status)
                 .setCandidatesDone(done).setCandidatesTotal(total).setTimestampMs(System.currentTimeMillis()).build();
     }
 }

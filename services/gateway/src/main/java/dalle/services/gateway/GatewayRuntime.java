@@ -1,16 +1,19 @@
 package dalle.services.gateway;
 
 import dalle.services.common.Topics;
+import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.config.GatewayConfig;
 import dalle.services.gateway.fanin.GatewayStreams;
 import dalle.services.gateway.grpc.GatewayHealth;
+import dalle.services.gateway.grpc.GatewayPeers;
 import dalle.services.gateway.grpc.GatewayService;
 import dalle.services.gateway.jobs.Jobs;
 import dalle.services.gateway.jobs.StreamsJobStates;
 import dalle.v1.ErrorCode;
 import dalle.v1.GenerateRequest;
 import dalle.v1.GenerateResponse;
+import dalle.v1.GenerationEvent;
 import dalle.v1.GenerationRequest;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.runtime.ShutdownEvent;
@@ -19,7 +22,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -35,7 +37,9 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -53,6 +57,7 @@ public class GatewayRuntime implements GatewayService.Access {
 
     private final GatewayConfig config;
     private final String bootstrapServers;
+    private final KafkaSecurity kafkaSecurity;
     private final int grpcPort;
     private final GatewayHealth health;
     private StageClients clients;
@@ -60,15 +65,22 @@ public class GatewayRuntime implements GatewayService.Access {
     private GatewayCore core;
     private ThreadPoolExecutor executor;
     private ThreadPoolExecutor jobExecutor;
+    private AdmissionLimit admission;
     private ScheduledExecutorService checker;
     private KafkaProducer<String, GenerationRequest> producer;
+    private KafkaProducer<String, GenerationEvent> events;
+    private GatewayPeers peers;
     private GatewayStreams streams;
     private Jobs jobs;
 
     public GatewayRuntime(GatewayConfig config, @GrpcService GatewayHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
-            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort) {
+            @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort,
+            Config kafkaConfig) {
         this.config = config;
+        // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
+        this.kafkaSecurity = config.kafka().enabled()
+                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
         this.health = health;
         this.grpcPort = grpcPort;
         this.bootstrapServers = bootstrap;
@@ -76,9 +88,15 @@ public class GatewayRuntime implements GatewayService.Access {
 
     void start(@Observes StartupEvent event) {
         var g = config.gateway();
-        clients = new StageClients(g.tokenizerAddress(), g.samplerAddress(), g.decoderAddress(), g.rerankerAddress());
+        var tc = g.tls();
+        StageClients.Tls tls = new StageClients.Tls(tc.enabled(), tc.trustCertificates().map(Path::of).orElse(null),
+                tc.certificate().map(Path::of).orElse(null), tc.key().map(Path::of).orElse(null),
+                tc.authority().orElse(null));
+        clients = new StageClients(g.tokenizerAddress(), g.samplerAddress(), g.decoderAddress(), g.rerankerAddress(),
+                tls);
         models = new StageModels(clients);
         core = new GatewayCore(clients, models::info, g.defaultTimeout());
+        admission = new AdmissionLimit(g.concurrency(), g.latencyTolerance());
         executor = new ThreadPoolExecutor(g.concurrency(), g.concurrency(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(g.concurrency()), r -> {
                     Thread t = new Thread(r, "gateway-generate");
@@ -87,6 +105,7 @@ public class GatewayRuntime implements GatewayService.Access {
                 });
         if (config.kafka().enabled()) {
             Properties p = new Properties();
+            p.putAll(kafkaSecurity.properties());
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -96,13 +115,24 @@ public class GatewayRuntime implements GatewayService.Access {
             p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
             producer = new KafkaProducer<>(p, new StringSerializer(),
                     Topics.GENERATION_REQUESTS.valueSerde().serializer());
+            events = new KafkaProducer<>(p, new StringSerializer(), Topics.GENERATION_EVENTS.valueSerde().serializer());
             String instance = g.instanceId().orElseGet(() -> hostName() + "-" + grpcPort);
             Path stateDir = g.stateDir().map(Path::of).orElseGet(() ->
                     Path.of(System.getProperty("java.io.tmpdir"), "dalle-gateway-" + instance));
+            String advertised = g.advertisedAddress().orElseGet(() -> hostName() + ":" + grpcPort);
             streams = new GatewayStreams(new GatewayStreams.Options(bootstrapServers, stateDir, instance,
                     g.fanInApplicationId(), g.statusViewApplicationId(), g.maxRequestAge(), g.jobRetention(),
-                    Map.of()));
-            jobs = new Jobs(producer, new StreamsJobStates(streams::view), g.jobDeadline());
+                    kafkaSecurity.properties(), advertised));
+            peers = new GatewayPeers(new StageClients.Tls(tls.enabled(), tls.trustCertificates(), tls.certificate(),
+                    tls.key(), tc.peerAuthority().orElse(null)));
+            jobs = new Jobs(producer, new StreamsJobStates(streams::view, advertised), g.jobDeadline(), peers,
+                    e -> events.send(new ProducerRecord<>(Topics.GENERATION_EVENTS.name(), e.getRequestId(), e),
+                            (meta, error) -> {
+                                if (error != null) {
+                                    LOG.warn("gateway: job " + e.getRequestId() + "'s QUEUED event was not written ("
+                                            + error.getMessage() + "); other replicas see it at its first stage");
+                                }
+                            }));
         }
         jobExecutor = new ThreadPoolExecutor(g.jobConcurrency(), g.jobConcurrency(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(g.jobConcurrency()), r -> {
@@ -190,6 +220,11 @@ public class GatewayRuntime implements GatewayService.Access {
         return jobExecutor;
     }
 
+    @Override
+    public AdmissionLimit admission() {
+        return admission;
+    }
+
     /** Why the gateway is not alive (its Streams apps down too long); null while it is. */
     public String notAlive() {
         if (streams == null) {
@@ -216,16 +251,24 @@ public class GatewayRuntime implements GatewayService.Access {
      */
     public GenerateResponse generate(GenerateRequest request, Consumer<Runnable> onCallerGone) {
         GatewayCore c = core();
+        AdmissionLimit.Permit permit = admission.tryAcquire(AdmissionLimit.candidates(request)).orElseThrow(() ->
+                new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
+                        "gateway is at its limit of concurrent generations; retry later"));
         Future<GenerateResponse> f;
         try {
-            f = executor.submit(() -> c.generate(request, null, e -> { }));
+            // the caller's context (its tenant) goes with the generation
+            f = executor.submit(io.grpc.Context.current().wrap(() -> c.generate(request, null, e -> { })));
         } catch (RejectedExecutionException e) {
+            permit.release(false);
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "gateway is at its limit of concurrent generations; retry later");
         }
         onCallerGone.accept(() -> f.cancel(true));
+        boolean completed = false;
         try {
-            return f.get();
+            GenerateResponse r = f.get();
+            completed = true;
+            return r;
         } catch (CancellationException e) {
             throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "the caller went away; generation cancelled", e);
         } catch (InterruptedException e) {
@@ -237,6 +280,8 @@ public class GatewayRuntime implements GatewayService.Access {
                 throw r;
             }
             throw new IllegalStateException(e.getCause());
+        } finally {
+            permit.release(completed);
         }
     }
 
@@ -249,7 +294,7 @@ public class GatewayRuntime implements GatewayService.Access {
     public <T> T jobCall(Supplier<T> call) {
         Future<T> f;
         try {
-            f = jobExecutor.submit(call::get);
+            f = jobExecutor.submit(io.grpc.Context.current().wrap(call::get));
         } catch (RejectedExecutionException e) {
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "the gateway is at its limit of job calls; retry later");
@@ -278,6 +323,12 @@ public class GatewayRuntime implements GatewayService.Access {
         }
         if (producer != null) {
             producer.close();
+        }
+        if (events != null) {
+            events.close();
+        }
+        if (peers != null) {
+            peers.close();
         }
         if (executor != null) {
             executor.shutdownNow();

@@ -4,8 +4,14 @@ import dalle.v1.DecoderGrpc;
 import dalle.v1.RerankerGrpc;
 import dalle.v1.SamplerGrpc;
 import dalle.v1.TokenizerGrpc;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.TlsChannelCredentials;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,16 +34,65 @@ public final class StageClients implements AutoCloseable {
     private final ManagedChannel decoder;
     private final ManagedChannel reranker;
 
-    public StageClients(String tokenizer, String sampler, String decoder, String reranker) {
-        this.tokenizer = channel(tokenizer);
-        this.sampler = channel(sampler);
-        this.decoder = channel(decoder);
-        this.reranker = channel(reranker);
+    /**
+     * How the channels are secured: plaintext, or TLS checking the stages' certificates against
+     * {@code trustCertificates} (null = the JDK's trust store), presenting {@code certificate} + {@code key} when
+     * both are given (mutual TLS), checking names against {@code authority} when given.
+     */
+    public record Tls(boolean enabled, Path trustCertificates, Path certificate, Path key, String authority) {
+
+        /** Plaintext channels. */
+        public static final Tls PLAINTEXT = new Tls(false, null, null, null, null);
+
+        /** The credentials of a channel; fails naming the file and key that do not load. */
+        public ChannelCredentials credentials() {
+            if (!enabled) {
+                return InsecureChannelCredentials.create();
+            }
+            TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+            if (trustCertificates != null) {
+                try {
+                    b.trustManager(trustCertificates.toFile());
+                } catch (IOException | RuntimeException e) {
+                    throw new IllegalArgumentException("dalle.gateway.tls.trust-certificates " + trustCertificates
+                            + " does not load as PEM certificates: " + e.getMessage(), e);
+                }
+            }
+            if ((certificate == null) != (key == null)) {
+                throw new IllegalArgumentException("dalle.gateway.tls.certificate and dalle.gateway.tls.key go "
+                        + "together (mutual TLS); only one is set");
+            }
+            if (certificate != null) {
+                try {
+                    b.keyManager(certificate.toFile(), key.toFile());
+                } catch (IOException | RuntimeException e) {
+                    throw new IllegalArgumentException("dalle.gateway.tls.certificate " + certificate + " / key " + key
+                            + " do not load as a PEM chain and PKCS#8 key: " + e.getMessage(), e);
+                }
+            }
+            return b.build();
+        }
     }
 
-    private static ManagedChannel channel(String target) {
-        return ManagedChannelBuilder.forTarget(target).defaultLoadBalancingPolicy("round_robin").usePlaintext()
-                .maxInboundMessageSize(MAX_INBOUND_BYTES).build();
+    public StageClients(String tokenizer, String sampler, String decoder, String reranker) {
+        this(tokenizer, sampler, decoder, reranker, Tls.PLAINTEXT);
+    }
+
+    public StageClients(String tokenizer, String sampler, String decoder, String reranker, Tls tls) {
+        ChannelCredentials credentials = tls.credentials();
+        this.tokenizer = channel(tokenizer, credentials, tls.authority());
+        this.sampler = channel(sampler, credentials, tls.authority());
+        this.decoder = channel(decoder, credentials, tls.authority());
+        this.reranker = channel(reranker, credentials, tls.authority());
+    }
+
+    private static ManagedChannel channel(String target, ChannelCredentials credentials, String authority) {
+        ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(target, credentials)
+                .defaultLoadBalancingPolicy("round_robin").maxInboundMessageSize(MAX_INBOUND_BYTES);
+        if (authority != null) {
+            b.overrideAuthority(authority);
+        }
+        return b.build();
     }
 
     public TokenizerGrpc.TokenizerBlockingStub tokenizer() {

@@ -18,7 +18,6 @@ import dalle.v1.TokenizeRequest;
 import dalle.v1.TokenizeResponse;
 import dalle.v1.TokenizerGrpc;
 import io.grpc.Server;
-import io.grpc.ServerBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.awt.image.BufferedImage;
@@ -43,6 +42,8 @@ public final class FakeStages implements AutoCloseable {
 
     /** The version each stage reports; index 0 tokenizer, 1 sampler, 2 decoder, 3 reranker. */
     public final String[] version = {VERSION, VERSION, VERSION, VERSION};
+    /** The request id of the last Tokenize call (the id as the pipeline sees it, tenant included). */
+    public volatile String lastTokenizeId;
     /** Sample calls served. */
     public final AtomicInteger sampleCalls = new AtomicInteger();
     /** While set, Sample calls get no answer until their caller cancels them; those cancels are counted. */
@@ -53,8 +54,13 @@ public final class FakeStages implements AutoCloseable {
 
     /** All four stages on one free port. */
     public FakeStages() throws IOException {
-        server = ServerBuilder.forPort(0).addService(new Tokenizer()).addService(new Sampler())
-                .addService(new Decoder()).addService(new Reranker()).build().start();
+        this(io.grpc.InsecureServerCredentials.create());
+    }
+
+    /** All four stages on one free port, with these credentials (TLS, mutual TLS). */
+    public FakeStages(io.grpc.ServerCredentials credentials) throws IOException {
+        server = io.grpc.Grpc.newServerBuilderForPort(0, credentials).addService(new Tokenizer())
+                .addService(new Sampler()).addService(new Decoder()).addService(new Reranker()).build().start();
     }
 
     public int port() {
@@ -73,6 +79,7 @@ public final class FakeStages implements AutoCloseable {
     private final class Tokenizer extends TokenizerGrpc.TokenizerImplBase {
         @Override
         public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> r) {
+            lastTokenizeId = request.getRequestId();
             r.onNext(TokenizeResponse.newBuilder().addIds(1).addPaddedIds(1).addPaddedIds(0).addPaddedIds(0)
                     .addPaddedIds(0).setTextLength(4).setBundleVersion(version[0]).build());
             r.onCompleted();

@@ -15,10 +15,14 @@ import dalle.v1.GetModelInfoRequest;
 import grpc.health.v1.HealthGrpc;
 import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.OutputStream;
@@ -54,17 +58,20 @@ class GatewayTest {
     private static final String HTTP_BASE = "http://localhost:18470";
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static ManagedChannel channel;
+    private static ManagedChannel raw;
+    /** The gateway's gRPC channel with tenant acme's API key on every call. */
+    private static Channel channel;
 
     @BeforeAll
     static void awaitReady() throws Exception {
-        channel = ManagedChannelBuilder.forAddress("localhost", 19470).usePlaintext().build();
+        raw = ManagedChannelBuilder.forAddress("localhost", 19470).usePlaintext().build();
+        channel = withKey(raw, GatewayFakes.ACME_KEY);
         awaitReadiness(200);
     }
 
     @AfterAll
     static void close() {
-        channel.shutdownNow();
+        raw.shutdownNow();
     }
 
     static void awaitReadiness(int status) throws Exception {
@@ -76,14 +83,125 @@ class GatewayTest {
         assertEquals(status, ready.statusCode(), ready.body());
     }
 
+    static Channel withKey(Channel channel, String key) {
+        Metadata h = new Metadata();
+        h.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+        return ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(h));
+    }
+
     static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + path)).GET().build(),
+        return HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + path))
+                .header("Authorization", "Bearer " + GatewayFakes.ACME_KEY).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     static HttpResponse<String> post(String path, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return post(path, body, "Bearer " + GatewayFakes.ACME_KEY);
+    }
+
+    /** A POST with this Authorization header (none when null). */
+    static HttpResponse<String> post(String path, String body, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(HTTP_BASE + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void httpWithoutAValidKeyIs401WithOpenAisErrorBodyWhileHealthStaysOpen() throws Exception {
+        String body = "{\"prompt\":\"a red circle\",\"candidates\":2}";
+        HttpResponse<String> none = post("/v1/images/generations", body, null);
+        assertEquals(401, none.statusCode(), none.body());
+        assertEquals("missing_api_key", JSON.readTree(none.body()).path("error").path("code").asText(), none.body());
+        assertTrue(none.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"));
+        String wrongKey = dalle.services.common.auth.ApiKeys.newKey();
+        HttpResponse<String> wrong = post("/v1/images/generations", body, "Bearer " + wrongKey);
+        assertEquals(401, wrong.statusCode(), wrong.body());
+        JsonNode error = JSON.readTree(wrong.body()).path("error");
+        assertEquals("invalid_api_key", error.path("code").asText(), wrong.body());
+        assertTrue(!wrong.body().contains(wrongKey), "the refusal must not echo the key: " + wrong.body());
+        assertEquals(401, post("/v1/images/generations", body, "Basic " + GatewayFakes.ACME_KEY).statusCode());
+        HttpResponse<String> job = HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + "/v1/jobs/job-1")).GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, job.statusCode(), "a job is not readable without a key: " + job.body());
+        HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + "/q/health/ready"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode(), "health checks need no key");
+        assertEquals(200, post("/v1/images/generations", body).statusCode());
+    }
+
+    @Test
+    void grpcWithoutAValidKeyIsUnauthenticatedWhileHealthStaysOpen() {
+        GenerateRequest req = GenerateRequest.newBuilder().setCaption("a red circle").setCandidates(2).build();
+        StatusRuntimeException none = assertThrows(StatusRuntimeException.class,
+                () -> GatewayGrpc.newBlockingStub(raw).generate(req));
+        assertEquals(Status.Code.UNAUTHENTICATED, none.getStatus().getCode(), none.getStatus().toString());
+        StatusRuntimeException wrong = assertThrows(StatusRuntimeException.class, () -> GatewayGrpc
+                .newBlockingStub(withKey(raw, dalle.services.common.auth.ApiKeys.newKey())).getModelInfo(
+                        GetModelInfoRequest.getDefaultInstance()));
+        assertEquals(Status.Code.UNAUTHENTICATED, wrong.getStatus().getCode(), wrong.getStatus().toString());
+        assertEquals(Status.Code.UNAUTHENTICATED, RawCalls.call(raw, "dalle.v1.Gateway/Generate", new byte[] {1, 2})
+                .getCode(), "an unauthenticated call is refused before its bytes are read");
+        assertEquals(ServingStatus.SERVING, HealthGrpc.newBlockingStub(raw)
+                .check(HealthCheckRequest.getDefaultInstance()).getStatus());
+    }
+
+    @Test
+    void requestIdsAreScopedPerTenantAndCallersSeeOnlyTheirOwn() throws Exception {
+        GenerateRequest req = GenerateRequest.newBuilder().setCaption("a red circle").setCandidates(2).setTopK(1)
+                .setRequestId("same-id").build();
+        GenerateResponse acme = gateway().generate(req);
+        assertEquals("same-id", acme.getRequestId());
+        assertEquals("acme:same-id", GatewayFakes.first.lastTokenizeId, "the stages see the tenant's scope");
+        GenerateResponse globex = GatewayGrpc.newBlockingStub(withKey(raw, GatewayFakes.GLOBEX_KEY))
+                .withDeadlineAfter(30, TimeUnit.SECONDS).generate(req);
+        assertEquals("same-id", globex.getRequestId());
+        assertEquals("globex:same-id", GatewayFakes.first.lastTokenizeId);
+        assertEquals(acme.getSeed(), globex.getSeed(), "the seed comes from the caller's id, not the tenant");
+        HttpResponse<String> http = post("/v1/images/generations",
+                "{\"prompt\":\"a red circle\",\"candidates\":2,\"request_id\":\"http-id\"}");
+        assertEquals(200, http.statusCode(), http.body());
+        assertEquals("http-id", JSON.readTree(http.body()).path("request_id").asText());
+        assertEquals("acme:http-id", GatewayFakes.first.lastTokenizeId);
+        assertInvalid("request_id", () -> gateway().generate(req.toBuilder().setRequestId("globex:same-id").build()));
+    }
+
+    @Test
+    void aKeyAddedToTheKeysFileWorksWithoutARestart() throws Exception {
+        String key = dalle.services.common.auth.ApiKeys.newKey();
+        GatewayGrpc.GatewayBlockingStub initech = GatewayGrpc.newBlockingStub(withKey(raw, key))
+                .withDeadlineAfter(30, TimeUnit.SECONDS);
+        StatusRuntimeException before = assertThrows(StatusRuntimeException.class,
+                () -> initech.getModelInfo(GetModelInfoRequest.getDefaultInstance()));
+        assertEquals(Status.Code.UNAUTHENTICATED, before.getStatus().getCode());
+        java.nio.file.Path file = GatewayFakes.keys;
+        String original = java.nio.file.Files.readString(file);
+        try {
+            java.nio.file.Files.writeString(file, original + dalle.services.common.auth.ApiKeys.line(key, "initech",
+                    "rotated in") + "\n");
+            // a file system with one-second modification times: make sure the change is visible
+            java.nio.file.Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(
+                    System.currentTimeMillis() + 2000));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            StatusRuntimeException last = null;
+            while (System.nanoTime() < end) {
+                try {
+                    assertEquals(FakeStages.INFO, initech.getModelInfo(GetModelInfoRequest.getDefaultInstance()));
+                    last = null;
+                    break;
+                } catch (StatusRuntimeException e) {
+                    last = e;
+                    Thread.sleep(100);
+                }
+            }
+            assertEquals(null, last, "the new key was refused for 10 s after it was added");
+        } finally {
+            java.nio.file.Files.writeString(file, original);
+            java.nio.file.Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(
+                    System.currentTimeMillis() + 4000));
+        }
     }
 
     private static GatewayGrpc.GatewayBlockingStub gateway() {
@@ -215,7 +333,8 @@ class GatewayTest {
                 byte[] body = "{\"prompt\":\"a red circle\",\"n\":1}".getBytes(StandardCharsets.UTF_8);
                 OutputStream out = socket.getOutputStream();
                 out.write(("POST /v1/images/generations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
-                        + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        + "\r\nAuthorization: Bearer " + GatewayFakes.ACME_KEY + "\r\nContent-Length: " + body.length
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.write(body);
                 out.flush();
                 started = awaitCount(() -> samplers[0].sampleCalls.get() + samplers[1].sampleCalls.get() - calls,

@@ -1,6 +1,7 @@
 package dalle.services.reranker;
 
 import dalle.core.image.RgbImage;
+import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.kafka.KafkaStage;
 import dalle.services.common.stage.BundleDirs;
 import dalle.services.common.stage.StageLoader;
@@ -18,6 +19,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -30,6 +33,7 @@ public class RerankerStage {
 
     private final RerankerConfig config;
     private final String bootstrap;
+    private final KafkaSecurity security;
     private final StageMetrics metrics;
     private final RerankerHealth health;
     private final WorkQueue queue;
@@ -37,9 +41,13 @@ public class RerankerStage {
     private volatile KafkaStage<?, ?> kafka;
 
     public RerankerStage(RerankerConfig config, MeterRegistry registry, @GrpcService RerankerHealth health,
-            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap) {
+            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
+            Config kafkaConfig) {
         this.config = config;
         this.bootstrap = bootstrap;
+        // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
+        this.security = config.kafka().enabled()
+                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
         this.health = health;
         this.metrics = new StageMetrics(registry);
         metrics.register(List.of(Stage.STAGE_RERANKER));
@@ -64,7 +72,8 @@ public class RerankerStage {
     private void ready(RerankerModel model) {
         if (config.kafka().enabled()) {
             kafka = new KafkaStage<>(new RerankerHandler(model), metrics, KafkaStage.Settings.of(bootstrap,
-                    config.kafka().maxPollRecords(), config.kafka().instanceId()));
+                    config.kafka().maxPollRecords(), config.kafka().instanceId())
+                    .withClient(security.with(Map.of())));
         }
         health.serving(true);
     }

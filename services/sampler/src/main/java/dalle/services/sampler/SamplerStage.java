@@ -2,6 +2,7 @@ package dalle.services.sampler;
 
 import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.core.sampling.SamplingParams;
+import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.kafka.KafkaStage;
 import dalle.services.common.stage.BundleDirs;
 import dalle.services.common.stage.StageLoader;
@@ -18,7 +19,9 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -31,6 +34,7 @@ public class SamplerStage {
 
     private final SamplerConfig config;
     private final String bootstrap;
+    private final KafkaSecurity security;
     private final StageMetrics metrics;
     private final SamplerHealth health;
     private final StageLoader<SamplerModel> loader;
@@ -38,9 +42,13 @@ public class SamplerStage {
     private volatile KafkaStage<?, ?> kafka;
 
     public SamplerStage(SamplerConfig config, MeterRegistry registry, @GrpcService SamplerHealth health,
-            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap) {
+            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
+            Config kafkaConfig) {
         this.config = config;
         this.bootstrap = bootstrap;
+        // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
+        this.security = config.kafka().enabled()
+                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
         this.health = health;
         this.metrics = new StageMetrics(registry);
         metrics.register(List.of(Stage.STAGE_SAMPLER));
@@ -67,7 +75,8 @@ public class SamplerStage {
                 new SamplerBatcher.Settings(s.maxBatch(), s.maxDelay(), s.queueCapacity()), metrics);
         if (config.kafka().enabled()) {
             kafka = new KafkaStage<>(new SamplerHandler(model, batcher), metrics, KafkaStage.Settings.of(bootstrap,
-                    config.kafka().maxPollRecords(), config.kafka().instanceId()));
+                    config.kafka().maxPollRecords(), config.kafka().instanceId())
+                    .withClient(security.with(Map.of())));
         }
         health.serving(true);
     }

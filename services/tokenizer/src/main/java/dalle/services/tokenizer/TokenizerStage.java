@@ -1,5 +1,6 @@
 package dalle.services.tokenizer;
 
+import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.kafka.KafkaStage;
 import dalle.services.common.stage.BundleDirs;
 import dalle.services.common.stage.StageLoader;
@@ -17,6 +18,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -29,6 +32,7 @@ public class TokenizerStage {
 
     private final TokenizerConfig config;
     private final String bootstrap;
+    private final KafkaSecurity security;
     private final StageMetrics metrics;
     private final TokenizerHealth health;
     private final WorkQueue queue;
@@ -36,9 +40,13 @@ public class TokenizerStage {
     private volatile KafkaStage<?, ?> kafka;
 
     public TokenizerStage(TokenizerConfig config, MeterRegistry registry, @GrpcService TokenizerHealth health,
-            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap) {
+            @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
+            Config kafkaConfig) {
         this.config = config;
         this.bootstrap = bootstrap;
+        // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
+        this.security = config.kafka().enabled()
+                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
         this.health = health;
         this.metrics = new StageMetrics(registry);
         metrics.register(List.of(Stage.STAGE_TOKENIZER));
@@ -62,7 +70,8 @@ public class TokenizerStage {
     private void ready(TokenizerModel model) {
         if (config.kafka().enabled()) {
             kafka = new KafkaStage<>(new TokenizerHandler(model), metrics, KafkaStage.Settings.of(bootstrap,
-                    config.kafka().maxPollRecords(), config.kafka().instanceId()));
+                    config.kafka().maxPollRecords(), config.kafka().instanceId())
+                    .withClient(security.with(Map.of())));
         }
         health.serving(true);
     }

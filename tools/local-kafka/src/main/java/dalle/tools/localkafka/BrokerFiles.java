@@ -38,23 +38,37 @@ final class BrokerFiles {
             logger.config.level = WARN
             """;
 
-    private static final Pattern LISTENER = Pattern.compile("(PLAINTEXT|CONTROLLER)://[^:,]+:(\\d+)");
+    private static final Pattern LISTENER = Pattern.compile("(PLAINTEXT|SASL_SSL|CONTROLLER)://[^:,]+:(\\d+)");
 
     private BrokerFiles() {
     }
 
-    /** server.properties of a one-node KRaft cluster (broker + controller) on 127.0.0.1. */
+    /** server.properties of a one-node KRaft cluster (broker + controller) on 127.0.0.1, PLAINTEXT. */
     static String serverProperties(int port, int controllerPort, Path logDir) {
-        return String.join("\n", List.of(
+        return serverProperties(port, controllerPort, logDir, null);
+    }
+
+    /**
+     * server.properties of a one-node KRaft cluster (broker + controller) on 127.0.0.1: the client listener is
+     * PLAINTEXT, or SASL_SSL (SCRAM-SHA-512 over TLS, also used between the broker and itself) when
+     * {@code tls} is given.
+     */
+    static String serverProperties(int port, int controllerPort, Path logDir, BrokerTls tls) {
+        String listener = tls == null ? "PLAINTEXT" : "SASL_SSL";
+        List<String> lines = new java.util.ArrayList<>(List.of(
                 "# Written by LocalKafka on every start: one node, broker and controller, 127.0.0.1 only.",
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "inter.broker.listener.name=PLAINTEXT",
-                "controller.listener.names=CONTROLLER",
+                "listeners=" + listener + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=" + listener + "://127.0.0.1:" + port,
+                "listener.security.protocol.map=" + listener + ":" + listener + ",CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=" + listener,
+                "controller.listener.names=CONTROLLER"));
+        if (tls != null) {
+            lines.addAll(tls.serverProperties());
+        }
+        lines.addAll(List.of(
                 "log.dirs=" + logDir.toAbsolutePath(),
                 "# Topics come from the registry (dalle topics apply), never from a typo.",
                 "auto.create.topics.enable=false",
@@ -67,10 +81,11 @@ final class BrokerFiles {
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
-                "")).replace("\\", "\\\\");
+                ""));
+        return String.join("\n", lines).replace("\\", "\\\\");
     }
 
-    /** {PLAINTEXT port, CONTROLLER port} of an earlier server.properties, 0 where unknown. */
+    /** {client (PLAINTEXT or SASL_SSL) port, CONTROLLER port} of an earlier server.properties, 0 where unknown. */
     static int[] previousPorts(Path serverProperties) throws IOException {
         int[] ports = {0, 0};
         if (!Files.exists(serverProperties)) {
@@ -78,7 +93,7 @@ final class BrokerFiles {
         }
         Matcher m = LISTENER.matcher(readProperty(serverProperties, "listeners"));
         while (m.find()) {
-            ports[m.group(1).equals("PLAINTEXT") ? 0 : 1] = Integer.parseInt(m.group(2));
+            ports[m.group(1).equals("CONTROLLER") ? 1 : 0] = Integer.parseInt(m.group(2));
         }
         return ports;
     }

@@ -59,10 +59,11 @@ final class BrokerProcess {
     }
 
     /** {@code kafka.tools.StorageTool format} with a fresh cluster id (a Kafka Uuid, as {@code random-uuid} prints). */
-    void format(Path serverProperties, Path log4j) throws IOException {
+    void format(Path serverProperties, Path log4j, List<String> more) throws IOException {
         String id = Uuid.randomUuid().toString();
-        Process p = launch(log4j, "kafka.tools.StorageTool",
-                List.of("format", "-t", id, "-c", serverProperties.toString()));
+        List<String> args = new ArrayList<>(List.of("format", "-t", id, "-c", serverProperties.toString()));
+        args.addAll(more);
+        Process p = launch(log4j, "kafka.tools.StorageTool", args);
         try {
             if (!p.waitFor(startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
@@ -116,11 +117,11 @@ final class BrokerProcess {
 
     /**
      * Waits until the log (from {@code logOffset} on) says the server started, the port accepts connections and a
-     * describeCluster answers.
+     * describeCluster answers (asked with the {@code client} properties: bootstrap and, if secure, the admin's).
      *
      * @throws IOException when the process exits first or the start timeout passes; names the log, quotes its tail
      */
-    void awaitReady(Process process, String bootstrap, int port, long logOffset) throws IOException {
+    void awaitReady(Process process, Map<String, Object> client, int port, long logOffset) throws IOException {
         long deadline = System.nanoTime() + startTimeout.toNanos();
         boolean logSaysStarted = false;
         while (System.nanoTime() < deadline) {
@@ -128,7 +129,7 @@ final class BrokerProcess {
                 throw failure("the broker exited with code " + process.exitValue() + " while starting");
             }
             logSaysStarted = logSaysStarted || BrokerFiles.logContains(logFile(), logOffset, READY_LINE);
-            if (logSaysStarted && accepts(port) && clusterAnswers(bootstrap)) {
+            if (logSaysStarted && accepts(port) && clusterAnswers(client)) {
                 return;
             }
             try {
@@ -155,10 +156,11 @@ final class BrokerProcess {
         }
     }
 
-    private static boolean clusterAnswers(String bootstrap) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
+    private static boolean clusterAnswers(Map<String, Object> client) {
+        Map<String, Object> c = new java.util.HashMap<>(client);
+        c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+        c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
+        try (Admin admin = Admin.create(c)) {
             return !admin.describeCluster(new DescribeClusterOptions().timeoutMs(5000)).nodes()
                     .get(6, TimeUnit.SECONDS).isEmpty();
         } catch (InterruptedException e) {

@@ -6,10 +6,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 
 /**
  * A real Apache Kafka broker for one machine: the {@code kafka_2.13} artifact run as a child JVM in KRaft
@@ -46,8 +52,10 @@ public final class LocalKafka implements AutoCloseable {
     private final Process process;
     private final Duration stopTimeout;
     private final Thread shutdownHook;
+    private final BrokerTls tls;
 
-    private LocalKafka(Builder b, int port, int controllerPort, String clusterId, Process process) {
+    private LocalKafka(Builder b, int port, int controllerPort, String clusterId, Process process, BrokerTls tls) {
+        this.tls = tls;
         this.dataDir = b.dataDir;
         this.logFile = b.dataDir.resolve("broker.log");
         this.port = port;
@@ -71,7 +79,82 @@ public final class LocalKafka implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    /** The client (PLAINTEXT) port. */
+    /** PLAINTEXT, or SASL_SSL for a broker built with {@link Builder#saslSsl(boolean)}. */
+    public String securityProtocol() {
+        return tls == null ? "PLAINTEXT" : "SASL_SSL";
+    }
+
+    /**
+     * The clients' truststore of a SASL_SSL broker: its self-signed certificate (for 127.0.0.1 and localhost),
+     * PEM, under {@code <data>/tls/}.
+     *
+     * @throws IllegalStateException for a PLAINTEXT broker
+     */
+    public Path truststore() {
+        return secure().truststore();
+    }
+
+    /** The SCRAM-SHA-512 super user of a SASL_SSL broker (its own, used between it and itself). */
+    public String adminUser() {
+        secure();
+        return BrokerTls.ADMIN;
+    }
+
+    /** The password of {@link #adminUser()}. */
+    public String adminPassword() {
+        return secure().adminPassword();
+    }
+
+    /**
+     * Raw Kafka client properties (bootstrap, {@code security.protocol}, SCRAM-SHA-512 JAAS, PEM truststore) for
+     * {@code user}: what a test needs without the project's own configuration keys. Only bootstrap for PLAINTEXT.
+     */
+    public Map<String, Object> clientProperties(String user, String password) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", bootstrapServers());
+        if (tls != null) {
+            c.put("security.protocol", "SASL_SSL");
+            c.put("sasl.mechanism", "SCRAM-SHA-512");
+            c.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                    + user + "\" password=\"" + password + "\";");
+            c.put("ssl.truststore.location", tls.truststore().toAbsolutePath().toString());
+            c.put("ssl.truststore.type", "PEM");
+        }
+        return c;
+    }
+
+    /** {@link #clientProperties} of the admin (the super user); only bootstrap for PLAINTEXT. */
+    public Map<String, Object> adminProperties() {
+        return tls == null ? clientProperties("", "") : clientProperties(BrokerTls.ADMIN, tls.adminPassword());
+    }
+
+    /**
+     * Creates (or changes the password of) a SCRAM-SHA-512 user through the Admin API, as the admin.
+     *
+     * @throws IllegalStateException for a PLAINTEXT broker
+     */
+    public void addScramUser(String user, String password) throws IOException {
+        secure();
+        try (Admin admin = Admin.create(adminProperties())) {
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(user,
+                    new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password)))
+                    .all().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IOException("cannot create the SCRAM user " + user + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while creating the SCRAM user " + user, e);
+        }
+    }
+
+    private BrokerTls secure() {
+        if (tls == null) {
+            throw new IllegalStateException("this broker is PLAINTEXT; build it with saslSsl(...)");
+        }
+        return tls;
+    }
+
+    /** The client port. */
     public int port() {
         return port;
     }
@@ -179,6 +262,8 @@ public final class LocalKafka implements AutoCloseable {
         private Duration startTimeout = Duration.ofSeconds(90);
         private Duration stopTimeout = Duration.ofSeconds(30);
         private boolean detached;
+        private boolean saslSsl;
+        private boolean authorizer;
 
         private Builder(Path dataDir) {
             this.dataDir = Objects.requireNonNull(dataDir, "dataDir").toAbsolutePath();
@@ -219,6 +304,20 @@ public final class LocalKafka implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A SASL_SSL client listener instead of PLAINTEXT: TLS with a certificate made for this data folder
+         * ({@link LocalKafka#truststore()}) and SCRAM-SHA-512 logins; the super user {@link LocalKafka#adminUser()}
+         * exists from the start, more users come from {@link LocalKafka#addScramUser}. With {@code authorizer},
+         * Kafka's StandardAuthorizer is on: only the super user may do anything until ACLs allow others. The
+         * controller listener (127.0.0.1) stays PLAINTEXT. Default: PLAINTEXT, no authorizer. A folder keeps the
+         * kind it was first formatted with.
+         */
+        public Builder saslSsl(boolean authorizer) {
+            this.saslSsl = true;
+            this.authorizer = authorizer;
+            return this;
+        }
+
         /** How long {@link #start()} waits for the broker to be ready; default 90 s. */
         public Builder startTimeout(Duration timeout) {
             this.startTimeout = positive("startTimeout", timeout);
@@ -256,22 +355,28 @@ public final class LocalKafka implements AutoCloseable {
             if (brokerPort == ctlPort) {
                 throw new IllegalArgumentException("port and controllerPort are both " + brokerPort);
             }
-            Files.writeString(serverProperties, BrokerFiles.serverProperties(brokerPort, ctlPort, logDir),
+            Path meta = logDir.resolve("meta.properties");
+            Path tlsDir = dataDir.resolve("tls");
+            if (Files.exists(meta) && saslSsl != Files.exists(tlsDir.resolve("admin.password"))) {
+                throw new IOException("local Kafka in " + dataDir + ": the folder was formatted "
+                        + (saslSsl ? "PLAINTEXT" : "SASL_SSL") + "; start it as it was, or use another folder");
+            }
+            BrokerTls tls = saslSsl ? BrokerTls.ensure(tlsDir, authorizer, startTimeout) : null;
+            Files.writeString(serverProperties, BrokerFiles.serverProperties(brokerPort, ctlPort, logDir, tls),
                     StandardCharsets.UTF_8);
             Path log4j = dataDir.resolve("log4j2.properties");
             Files.writeString(log4j, BrokerFiles.LOG4J2, StandardCharsets.UTF_8);
 
-            Path meta = logDir.resolve("meta.properties");
             if (!Files.exists(meta)) {
-                broker.format(serverProperties, log4j);
+                broker.format(serverProperties, log4j, tls == null ? List.of() : tls.formatArguments());
             }
             String clusterId = BrokerFiles.readProperty(meta, "cluster.id");
 
             long logOffset = Files.exists(broker.logFile()) ? Files.size(broker.logFile()) : 0;
             Process process = broker.launch(log4j, "kafka.Kafka", List.of(serverProperties.toString()));
-            LocalKafka kafka = new LocalKafka(this, brokerPort, ctlPort, clusterId, process);
+            LocalKafka kafka = new LocalKafka(this, brokerPort, ctlPort, clusterId, process, tls);
             try {
-                broker.awaitReady(process, kafka.bootstrapServers(), brokerPort, logOffset);
+                broker.awaitReady(process, kafka.adminProperties(), brokerPort, logOffset);
             } catch (IOException | RuntimeException e) {
                 kafka.close();
                 throw e;

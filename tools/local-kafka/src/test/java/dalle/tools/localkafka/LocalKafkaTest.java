@@ -107,6 +107,36 @@ class LocalKafkaTest {
         assertEquals("port 70000 is outside 1..65535", e.getMessage());
     }
 
+    @Test
+    void aSaslSslBrokerKeepsItsCertificateAndUsersAcrossARestartAndRefusesToStartPlaintext(@TempDir Path dir)
+            throws Exception {
+        String certificate;
+        try (LocalKafka kafka = LocalKafka.builder(dir).saslSsl(false).start()) {
+            assertEquals("SASL_SSL", kafka.securityProtocol());
+            assertEquals("SASL_SSL://127.0.0.1:" + kafka.port(), kafka.serverProperties().getProperty("listeners")
+                    .split(",")[0], "the only client listener");
+            kafka.addScramUser("alice", "alice-password");
+            certificate = Files.readString(kafka.truststore());
+        }
+        IOException plain = assertThrows(IOException.class, () -> LocalKafka.builder(dir).start().close());
+        assertTrue(plain.getMessage().contains("the folder was formatted SASL_SSL"), plain.getMessage());
+        try (LocalKafka again = LocalKafka.builder(dir).saslSsl(false).start()) {
+            assertEquals(certificate, Files.readString(again.truststore()), "the same certificate");
+            try (Admin admin = Admin.create(again.clientProperties("alice", "alice-password"))) {
+                assertFalse(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).isEmpty(), "alice logs in");
+            }
+            Map<String, Object> wrong = new java.util.HashMap<>(again.clientProperties("alice", "not-hers"));
+            wrong.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+            wrong.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+            try (Admin admin = Admin.create(wrong)) {
+                var e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> admin.describeCluster().nodes().get(30, TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof org.apache.kafka.common.errors.SaslAuthenticationException,
+                        e.toString());
+            }
+        }
+    }
+
     private static Admin admin(LocalKafka kafka) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
     }

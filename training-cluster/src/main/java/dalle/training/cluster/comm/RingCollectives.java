@@ -10,7 +10,9 @@ import java.util.List;
  * {@link RingLink} (queues between threads, sockets between processes) differs.
  *
  * <p>All-reduce = reduce-scatter then all-gather, each {@code w − 1} steps of one chunk per link;
- * every rank sends and receives {@code 2(w−1)/w · n} floats, the bandwidth-optimal amount.
+ * every rank sends and receives {@code 2(w−1)/w · n} floats, the bandwidth-optimal amount. The steps
+ * form one chain ({@link RingLink#chain}): each sends the chunk the step before received, so a
+ * transport can pipeline them.
  * Broadcast forwards the root's data along the ring in pieces of {@link #PIECE} floats, so the
  * hops overlap.
  */
@@ -68,8 +70,12 @@ abstract class RingCollectives implements Collectives {
 
     @Override
     public void allReduceSum(float[] data) {
-        reduceScatterInPlace(data);
-        allGatherInPlace(data);
+        if (worldSize() == 1) {
+            return;
+        }
+        List<RingStep> steps = new ArrayList<>(reduceScatterSteps(data.length));
+        steps.addAll(allGatherSteps(data.length));
+        link().chain(data, steps); // one chain: the all-gather's first send is the reduce-scatter's last result
     }
 
     @Override
@@ -96,28 +102,45 @@ abstract class RingCollectives implements Collectives {
         return out;
     }
 
-    /** Step s: send chunk (r−s−1), receive and add chunk (r−s−2); after w−1 steps rank r holds the sum of chunk r. */
     private void reduceScatterInPlace(float[] d) {
-        int w = worldSize();
-        int n = d.length;
-        for (int s = 0; s < w - 1; s++) {
-            int out = Math.floorMod(rank - s - 1, w);
-            int in = Math.floorMod(rank - s - 2, w);
-            link().exchange(d, Chunks.start(n, w, out), Chunks.size(n, w, out),
-                    d, Chunks.start(n, w, in), Chunks.size(n, w, in), true);
+        if (worldSize() > 1) {
+            link().chain(d, reduceScatterSteps(d.length));
         }
     }
 
-    /** Step s: send chunk (r−s), receive chunk (r−s−1); rank r starts out owning chunk r. */
     private void allGatherInPlace(float[] d) {
+        if (worldSize() > 1) {
+            link().chain(d, allGatherSteps(d.length));
+        }
+    }
+
+    /**
+     * Step s: send chunk (r−s−1), receive and add chunk (r−s−2); after w−1 steps rank r holds the sum of
+     * chunk r. Each step sends the chunk the step before received.
+     */
+    private List<RingStep> reduceScatterSteps(int n) {
         int w = worldSize();
-        int n = d.length;
+        List<RingStep> steps = new ArrayList<>(w - 1);
+        for (int s = 0; s < w - 1; s++) {
+            int out = Math.floorMod(rank - s - 1, w);
+            int in = Math.floorMod(rank - s - 2, w);
+            steps.add(new RingStep(Chunks.start(n, w, out), Chunks.size(n, w, out), Chunks.start(n, w, in),
+                    Chunks.size(n, w, in), true));
+        }
+        return steps;
+    }
+
+    /** Step s: send chunk (r−s), receive chunk (r−s−1); rank r starts out owning chunk r. Chained like the above. */
+    private List<RingStep> allGatherSteps(int n) {
+        int w = worldSize();
+        List<RingStep> steps = new ArrayList<>(w - 1);
         for (int s = 0; s < w - 1; s++) {
             int out = Math.floorMod(rank - s, w);
             int in = Math.floorMod(rank - s - 1, w);
-            link().exchange(d, Chunks.start(n, w, out), Chunks.size(n, w, out),
-                    d, Chunks.start(n, w, in), Chunks.size(n, w, in), false);
+            steps.add(new RingStep(Chunks.start(n, w, out), Chunks.size(n, w, out), Chunks.start(n, w, in),
+                    Chunks.size(n, w, in), false));
         }
+        return steps;
     }
 
     @Override

@@ -3,7 +3,7 @@ package dalle.training.cluster.powersgd;
 import java.util.List;
 
 /** The uncompressed reference: every gradient all-reduced as is, in one buffer. */
-public final class ExactAveraging implements GradientExchange {
+public final class ExactAveraging implements GradientAveraging {
 
     private float[] buffer = new float[0];  // reused while the total size stays the same
 

@@ -10,7 +10,7 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Moves parameter gradients between DJL and the flat fp32 arrays a {@link GradientExchange} works
+ * Moves parameter gradients between DJL and the flat fp32 arrays a {@link GradientAveraging} works
  * on, in the parameters' iteration order. Gradients of any dtype are read as fp32.
  */
 public final class GradientArrays {

@@ -46,7 +46,7 @@ public final class LocalMeanReducers implements AutoCloseable {
      * @return each worker's stats, by rank
      * @throws IllegalStateException when a worker failed (its cause attached)
      */
-    public List<ExchangeStats> exchange(List<? extends GradientExchange> exchanges, List<List<float[]>> gradients) {
+    public List<ExchangeStats> exchange(List<? extends GradientAveraging> exchanges, List<List<float[]>> gradients) {
         if (exchanges.size() != workers || gradients.size() != workers) {
             throw new IllegalArgumentException(exchanges.size() + " exchanges and " + gradients.size()
                     + " gradient lists for " + workers + " workers");

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * <p>One instance per worker; all workers must be built from the same config and tensor list.
  * Not thread-safe. Error buffers and Q are per-run state to keep in checkpoints ({@link #state()}).
  */
-public final class PowerSgd implements GradientExchange {
+public final class PowerSgd implements GradientAveraging {
 
     private static final Logger LOG = LoggerFactory.getLogger(PowerSgd.class);
 

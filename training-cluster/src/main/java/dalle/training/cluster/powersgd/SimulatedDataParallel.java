@@ -76,11 +76,11 @@ public final class SimulatedDataParallel {
     private SimulatedDataParallel() {}
 
     /**
-     * Trains a fresh prior (weights from {@code settings.seed()}) with one exchange per worker made by
-     * {@code exchangeForWorker} from the model's gradient specs.
+     * Trains a fresh prior (weights from {@code settings.seed()}) with one averaging per worker made by
+     * {@code averagingForWorker} from the model's gradient specs.
      */
     public static Run train(Settings settings, String label,
-                            Function<List<TensorSpec>, GradientExchange> exchangeForWorker) {
+                            Function<List<TensorSpec>, GradientAveraging> averagingForWorker) {
         long start = System.nanoTime();
         SyntheticStreams data = new SyntheticStreams(settings.config(), settings.seed());
         WarmupCosine schedule = new WarmupCosine(settings.peakLr(), 0.1, 0.1f);
@@ -91,9 +91,9 @@ public final class SimulatedDataParallel {
             prior.setRequiresGradient(true);
             Collection<Parameter> params = prior.parameters().values();
             List<TensorSpec> specs = TensorSpec.of(prior.parameters());
-            List<GradientExchange> exchanges = new ArrayList<>();
+            List<GradientAveraging> exchanges = new ArrayList<>();
             for (int r = 0; r < w; r++) {
-                exchanges.add(exchangeForWorker.apply(specs));
+                exchanges.add(averagingForWorker.apply(specs));
             }
             AdamW opt = new AdamW(manager, prior.parameters(), 0.9f, 0.96f, 1e-8f, 4.5e-2f);
             float[] losses = new float[settings.steps()];

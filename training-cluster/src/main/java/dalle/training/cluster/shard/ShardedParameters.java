@@ -65,6 +65,15 @@ public final class ShardedParameters {
         }
     }
 
+    /**
+     * Largest bucket of one gather or reduce-scatter, in floats over the group (256 Ki floats, 1 MiB): far
+     * fewer collectives than one per parameter (each is a round trip through every worker, which over TCP
+     * costs more than a small parameter's bytes), while the buffers stay small enough not to be the heap's
+     * "humongous" objects that whole-model buffers, allocated every step, would be. A larger parameter
+     * travels alone.
+     */
+    static final int BUCKET_FLOATS = 1 << 18;
+
     private final Collectives group;
     private final NDManager manager;
     private final Map<String, Shard> shards = new LinkedHashMap<>();
@@ -120,23 +129,49 @@ public final class ShardedParameters {
         gather(parameters());
     }
 
-    /** All-gathers these parameters into their module arrays (dtype kept) and marks them as requiring gradients. */
+    /**
+     * All-gathers these parameters into their module arrays (dtype kept) and marks them as requiring
+     * gradients. The parameters travel together, in {@link #bucketsOf buckets} of up to
+     * {@value #BUCKET_FLOATS} floats: one all-gather per bucket, not one per parameter.
+     */
     public void gather(Collection<Parameter> params) {
-        for (Parameter p : params) {
-            Shard s = shard(p);
-            float[] padded = group.allGather(s.value, s.shardLength * group.worldSize());
-            float[] full = padded.length == s.length ? padded : Arrays.copyOf(padded, s.length);
-            NDArray a = manager.create(full, s.shape);
-            if (s.dtype != DataType.FLOAT32) {
-                NDArray cast = a.toType(s.dtype, false);
-                a.close();
-                a = cast;
+        int w = group.worldSize();
+        for (List<Shard> bucket : bucketsOf(params)) {
+            int per = chunkLength(bucket);
+            float[] mine = new float[per];
+            int at = 0;
+            for (Shard s : bucket) {
+                System.arraycopy(s.value, 0, mine, at, s.shardLength);
+                at += s.shardLength;
             }
-            a.setRequiresGradient(true);
-            closeGathered(s);
-            s.gathered = a;
-            p.set(a);
+            float[] all = group.allGather(mine, Math.multiplyExact(per, w)); // chunk q: rank q's shards, in order
+            at = 0;
+            for (Shard s : bucket) {
+                float[] full = new float[s.length];
+                for (int q = 0; q < w; q++) {
+                    int from = q * s.shardLength;
+                    int n = Math.min(s.shardLength, s.length - from);
+                    if (n > 0) {
+                        System.arraycopy(all, q * per + at, full, from, n);
+                    }
+                }
+                at += s.shardLength;
+                install(s, full);
+            }
         }
+    }
+
+    private void install(Shard s, float[] full) {
+        NDArray a = manager.create(full, s.shape);
+        if (s.dtype != DataType.FLOAT32) {
+            NDArray cast = a.toType(s.dtype, false);
+            a.close();
+            a = cast;
+        }
+        a.setRequiresGradient(true);
+        closeGathered(s);
+        s.gathered = a;
+        s.parameter.set(a);
     }
 
     /** Reduce-scatters every gathered parameter's gradient, then releases it. */
@@ -147,30 +182,86 @@ public final class ShardedParameters {
     /**
      * Each worker's shard receives the mean over the group of these parameters' gradients (added to
      * what earlier calls left since the last {@link #step}); the full arrays and their gradients are released.
+     * One reduce-scatter per {@link #bucketsOf bucket}: every gradient of the bucket is laid out rank-major
+     * (chunk q holds shard q of each), so each element is summed in the same ring order, bit for bit, as a
+     * reduce-scatter of its parameter alone.
      *
-     * @throws IllegalStateException when a parameter is not gathered
+     * @throws IllegalStateException when a parameter is not gathered (before anything is sent)
      */
     public void reduceScatterGradients(Collection<Parameter> params) {
         int w = group.worldSize();
-        for (Parameter p : params) {
-            Shard s = shard(p);
-            if (s.gathered == null) {
-                throw new IllegalStateException("parameter " + s.name + " is not gathered: no gradient to reduce");
+        List<List<Shard>> buckets = bucketsOf(params);
+        for (List<Shard> bucket : buckets) {
+            for (Shard s : bucket) {
+                if (s.gathered == null) {
+                    throw new IllegalStateException("parameter " + s.name + " is not gathered: no gradient to reduce");
+                }
             }
-            float[] g = new float[s.shardLength * w];
-            try (NDManager tmp = manager.newSubManager()) {
-                NDArray grad = s.gathered.getGradient();
-                grad.attach(tmp);
-                float[] full = grad.toType(DataType.FLOAT32, false).toFloatArray();
-                System.arraycopy(full, 0, g, 0, full.length);
+        }
+        for (List<Shard> bucket : buckets) {
+            int per = chunkLength(bucket);
+            float[] g = new float[Math.multiplyExact(per, w)];
+            int at = 0;
+            for (Shard s : bucket) {
+                try (NDManager tmp = manager.newSubManager()) {
+                    NDArray grad = s.gathered.getGradient();
+                    grad.attach(tmp);
+                    float[] full = grad.toType(DataType.FLOAT32, false).toFloatArray();
+                    for (int q = 0; q < w; q++) {
+                        int from = q * s.shardLength;
+                        int n = Math.min(s.shardLength, s.length - from);
+                        if (n > 0) {
+                            System.arraycopy(full, from, g, q * per + at, n);
+                        }
+                    }
+                }
+                at += s.shardLength;
+                closeGathered(s);
+                release(s);
             }
             float[] mine = group.reduceScatter(g);
-            for (int i = 0; i < mine.length; i++) {
-                s.grad[i] += mine[i] / w;
+            at = 0;
+            for (Shard s : bucket) {
+                for (int i = 0; i < s.shardLength; i++) {
+                    s.grad[i] += mine[at + i] / w;
+                }
+                at += s.shardLength;
             }
-            closeGathered(s);
-            release(s);
         }
+    }
+
+    /**
+     * The parameters' shards in consecutive buckets of at most {@value #BUCKET_FLOATS} floats over the
+     * group (a larger parameter alone in its bucket), so that each collective is large but bounded.
+     */
+    private List<List<Shard>> bucketsOf(Collection<Parameter> params) {
+        int w = group.worldSize();
+        List<List<Shard>> buckets = new ArrayList<>();
+        List<Shard> current = new ArrayList<>();
+        long floats = 0;
+        for (Parameter p : params) {
+            Shard s = shard(p);
+            long size = (long) s.shardLength * w;
+            if (!current.isEmpty() && floats + size > BUCKET_FLOATS) {
+                buckets.add(current);
+                current = new ArrayList<>();
+                floats = 0;
+            }
+            current.add(s);
+            floats += size;
+        }
+        if (!current.isEmpty()) {
+            buckets.add(current);
+        }
+        return buckets;
+    }
+
+    private static int chunkLength(List<Shard> bucket) {
+        int per = 0;
+        for (Shard s : bucket) {
+            per = Math.addExact(per, s.shardLength);
+        }
+        return per;
     }
 
     /** One AdamW update of this worker's shards at learning rate {@code lr}; shard gradients are then zeroed. */

@@ -1,6 +1,7 @@
 package dalle.training.cluster.train;
 
 import dalle.core.io.CheckpointException;
+import dalle.training.cluster.comm.ClusterSecret;
 import dalle.core.train.NonFiniteUpdateException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -18,8 +19,12 @@ import java.util.function.Consumer;
  * except after {@link NonFiniteUpdateException#EXIT_CODE}, an fp32 update gone non-finite, which a
  * restart would only repeat: the run stops there.
  *
- * <p>Each attempt picks W free localhost ports for the TCP ring (rank i listens on the i-th). Rank 0
- * writes to this process's stderr (the progress lines); rank i > 0 to {@code DIR/logs/worker-i.log}.
+ * <p>Each attempt picks W free localhost ports for the TCP ring (rank i listens on the i-th, on the
+ * loopback interface only). The coordinator draws a random {@link ClusterSecret} and hands it to its
+ * workers in their environment ({@value ClusterSecret#ENV}; never on a command line): only they can
+ * join the ring. Rank 0 writes to this process's stderr (copied as it comes); rank i > 0 to
+ * {@code DIR/logs/worker-i.log}. A worker that fails the ring (a frozen peer: its collective times out
+ * naming the peer) exits non-zero, and that is a death like any other.
  * Before a restart the checkpoint is verified (manifest + every shard's hash): a corrupt one stops
  * the run with its path and reason rather than restarting into the same failure.
  *
@@ -34,7 +39,9 @@ public final class Coordinator {
     private final int workers;
     private final int maxRestarts;
     private final Consumer<String> log;
+    private final ClusterSecret secret = ClusterSecret.random();
     private volatile List<Process> current = List.of();
+    private OutputTail rankZeroOutput;
     private int attempts;
 
     /**
@@ -92,7 +99,7 @@ public final class Coordinator {
                 }
                 String what = "worker " + failure.rank + " " + (failure.code > 128
                         ? "was killed (signal " + (failure.code - 128) + ")" : "exited with code " + failure.code)
-                        + (failure.rank > 0 ? " (log: " + log(failure.rank) + ")" : "");
+                        + lastLine(failure.rank);
                 if (failure.code == NonFiniteUpdateException.EXIT_CODE) {
                     throw new IllegalStateException("worker " + failure.rank + " stopped at an fp32 update with a"
                             + " non-finite loss or gradient (its message above" + (failure.rank > 0 ? ", or in "
@@ -134,12 +141,18 @@ public final class Coordinator {
                     cmd.add("--resume");
                 }
                 ProcessBuilder pb = new ProcessBuilder(cmd);
-                if (r == 0) {
-                    pb.redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
-                } else {
-                    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log(r).toFile()));
+                pb.environment().remove(ClusterSecret.FILE_ENV); // this job's secret, not one from elsewhere
+                pb.environment().put(ClusterSecret.ENV, secret.text());
+                pb.redirectErrorStream(true);
+                if (r > 0) {
+                    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log(r).toFile()));
                 }
-                procs.add(pb.start());
+                Process p = pb.start();
+                procs.add(p);
+                if (r == 0) {
+                    rankZeroOutput = new OutputTail(p.getInputStream(), System.err, "dalle-coordinator-rank0");
+                    rankZeroOutput.start();
+                }
             }
         } finally {
             current = List.copyOf(procs);
@@ -166,6 +179,32 @@ public final class Coordinator {
 
     private Path log(int rank) {
         return dir.resolve("logs").resolve("worker-" + rank + ".log");
+    }
+
+    /**
+     * Where a dead worker's output is and its last line (rank 0's went to this process's stderr; the
+     * others' to their log files): the reason it gave, e.g. the peer that froze.
+     */
+    private String lastLine(int rank) {
+        String line = "";
+        if (rank == 0) {
+            try {
+                line = rankZeroOutput == null ? "" : rankZeroOutput.lastLine(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            try {
+                List<String> lines = Files.readAllLines(log(rank));
+                for (int i = lines.size() - 1; i >= 0 && line.isEmpty(); i--) {
+                    line = lines.get(i).strip();
+                }
+            } catch (IOException e) {
+                // no log to quote
+            }
+        }
+        return " (" + (rank > 0 ? "log: " + log(rank) + "; " : "") + "last line: " + (line.isEmpty() ? "none" : line)
+                + ")";
     }
 
     /** Kills every worker of the current attempt and waits for them to go. */

@@ -2,7 +2,9 @@ package dalle.training.cluster.train;
 
 import dalle.training.cluster.comm.Collectives;
 import dalle.training.cluster.comm.Groups;
+import dalle.training.cluster.comm.ClusterSecret;
 import dalle.training.cluster.comm.TcpCollectives;
+import dalle.training.cluster.comm.TcpSettings;
 import dalle.training.cluster.shard.ShardedParameters.ShardView;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
@@ -20,9 +22,12 @@ import java.util.List;
  * and {@code DIR/tokenizer.json}, joins the TCP ring ({@link TcpCollectives}) and trains to the end
  * of the budget. {@link Coordinator} launches W of these.
  * <pre>
- *   java -cp ... dalle.training.cluster.train.PriorWorker --run DIR --rank R --peers host:port,host:port,... [--resume]
+ *   java -cp ... dalle.training.cluster.train.PriorWorker --run DIR --rank R --peers host:port,host:port,...
+ *        [--bind HOST] [--peer-timeout SECONDS] [--resume]
  * </pre>
- * Exit code 0 when the run is finished, 1 on any failure (the message on stderr).
+ * The cluster secret comes from the environment ({@link ClusterSecret#fromEnvironment}). Exit code 0
+ * when the run is finished, 2 for bad arguments or a missing secret, {@link NonFiniteUpdateException#EXIT_CODE}
+ * at a non-finite fp32 update, 1 on any other failure (the message on stderr).
  */
 public final class PriorWorker {
 
@@ -36,10 +41,11 @@ public final class PriorWorker {
      * Trains as world rank {@code rank} of the run in {@code dir}.
      *
      * @param peers every rank's {@code host:port}, the same list on every worker
+     * @param transport where this rank listens, the job's secret and the timeouts
      * @param resume continue from the run's last checkpoint when there is one
      */
-    public static DistributedTrainer.Result run(Path dir, int rank, List<String> peers, boolean resume,
-                                                TrainingListener listener) throws IOException {
+    public static DistributedTrainer.Result run(Path dir, int rank, List<String> peers, TcpSettings transport,
+                                                boolean resume, TrainingListener listener) throws IOException {
         DistributedRun run = DistributedRun.load(dir.resolve(DistributedRun.FILE));
         if (peers.size() != run.workers()) {
             throw new IllegalArgumentException(peers.size() + " peers given for a run of " + run.workers() + " workers");
@@ -47,10 +53,10 @@ public final class PriorWorker {
         PrecisionPolicy precision = PrecisionPolicy.named(run.precision());
         CodeCache codes = CodeCache.load(dir.resolve(CODES));
         BpeTokenizer tokenizer = BpeTokenizer.load(dir.resolve(TOKENIZER));
-        try (Collectives world = TcpCollectives.connect(rank, peers, TcpCollectives.DEFAULT_TIMEOUT)) {
+        try (Collectives world = TcpCollectives.connect(rank, peers, transport)) {
             Groups groups = Groups.machines(world, run.groupSize());
-            try (DistributedTrainer trainer = new DistributedTrainer(run, dir, groups, codes, tokenizer,
-                    shards -> exchange(run, groups, shards), precision, resume, listener)) {
+            try (DistributedTrainer trainer = DistributedTrainer.builder().setRun(run).setOutput(dir).setGroups(groups)
+                    .setData(codes, tokenizer).optPrecision(precision).optResume(resume).optListener(listener).build()) {
                 DistributedTrainer.Result result = trainer.run();
                 if (rank == 0) {
                     listener.onNote(traffic(trainer.exchange().name(), result));
@@ -65,11 +71,11 @@ public final class PriorWorker {
      * the paper's PowerSGD ({@link ShardPowerSgd#paper}: fixed random Q, seeded by the run's seed) on
      * this worker's shards.
      */
-    public static GradientExchange exchange(DistributedRun run, Groups groups, List<ShardView> shards) {
+    public static ReplicaExchange exchange(DistributedRun run, Groups groups, List<ShardView> shards) {
         if (run.powerSgdRank() > 0) {
             return ShardPowerSgd.paper(groups.replica(), run.powerSgdRank(), run.seed(), shards);
         }
-        return GradientExchange.exactMean(groups.replica());
+        return ReplicaExchange.exactMean(groups.replica());
     }
 
     /** One line: bytes this worker sent between groups and the dense equivalent. */
@@ -87,11 +93,15 @@ public final class PriorWorker {
         int rank = -1;
         List<String> peers = List.of();
         boolean resume = false;
+        String bind = TcpSettings.LOOPBACK;
+        Duration peerTimeout = TcpSettings.DEFAULT_PEER_TIMEOUT;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--run" -> dir = Path.of(args[++i]);
                 case "--rank" -> rank = Integer.parseInt(args[++i]);
                 case "--peers" -> peers = Arrays.asList(args[++i].split(","));
+                case "--bind" -> bind = args[++i];
+                case "--peer-timeout" -> peerTimeout = Duration.ofMillis(Math.round(1000 * Double.parseDouble(args[++i])));
                 case "--resume" -> resume = true;
                 default -> {
                     System.err.println("worker: unknown argument " + args[i]);
@@ -100,12 +110,23 @@ public final class PriorWorker {
             }
         }
         if (dir == null || rank < 0 || peers.isEmpty()) {
-            System.err.println("usage: PriorWorker --run DIR --rank R --peers host:port,... [--resume]");
+            System.err.println("usage: PriorWorker --run DIR --rank R --peers host:port,... [--bind HOST]"
+                    + " [--peer-timeout SECONDS] [--resume]   (secret: $" + ClusterSecret.FILE_ENV + " or $"
+                    + ClusterSecret.ENV + ")");
             System.exit(2);
         }
         int r = rank;
+        TcpSettings transport;
         try {
-            DistributedTrainer.Result result = run(dir, rank, peers, resume, lines("worker " + r));
+            transport = TcpSettings.of(ClusterSecret.fromEnvironment(System.getenv())).withBindHost(bind)
+                    .withPeerTimeout(peerTimeout).withLog(line -> System.err.println("worker " + r + ": " + line));
+        } catch (IllegalArgumentException e) {
+            System.err.println("worker " + rank + ": " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try {
+            DistributedTrainer.Result result = run(dir, rank, peers, transport, resume, lines("worker " + r));
             if (rank == 0) {
                 System.err.printf("worker 0: finished at step %d, loss %.6f%n", result.step(), result.lastLoss());
             }

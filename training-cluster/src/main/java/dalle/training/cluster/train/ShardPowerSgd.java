@@ -16,8 +16,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * PowerSGD between groups ("machines") in the {@link DistributedTrainer}: the train package's
- * {@link GradientExchange} over {@link PowerSgd}, all-reducing means in the replica group.
+ * PowerSGD between groups ("machines") in the {@link DistributedTrainer}: a {@link ReplicaExchange} that
+ * runs the {@link PowerSgd} averaging algorithm on this worker's shards, all-reducing means in the
+ * replica group.
  *
  * <p><b>What is compressed: each worker's shard, as the paper does.</b> After the reduce-scatter
  * inside a group, worker g of every group owns the same slice {@code [offset, offset + L)} of each
@@ -45,7 +46,7 @@ import java.util.Map;
  * as 16-bit pieces (exact in a float32 checkpoint); {@link #restore} puts them back, so a resumed run
  * continues bit for bit. Not thread-safe; one instance per worker.
  */
-public final class ShardPowerSgd implements GradientExchange {
+public final class ShardPowerSgd implements ReplicaExchange {
 
     private static final String EXCHANGES = "exchanges";
     private static final String SENT = "sent_bytes";

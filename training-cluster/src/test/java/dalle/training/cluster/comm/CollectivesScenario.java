@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * Every collective once, on seeded inputs, so that two transports can be compared bit for bit.
  * Also the main class of the TCP worker processes:
- * {@code CollectivesScenario <rank> <host:port,...> <seed> <n> <out-file>}.
+ * {@code CollectivesScenario <rank> <host:port,...> <seed> <n> <out-file>}, the secret in
+ * {@value ClusterSecret#ENV}.
  */
 final class CollectivesScenario {
 
@@ -53,7 +54,9 @@ final class CollectivesScenario {
         List<String> addresses = List.of(args[1].split(","));
         long seed = Long.parseLong(args[2]);
         int n = Integer.parseInt(args[3]);
-        try (Collectives c = TcpCollectives.connect(rank, addresses, Duration.ofSeconds(30))) {
+        TcpSettings settings = TcpSettings.of(ClusterSecret.fromEnvironment(System.getenv()))
+                .withConnectTimeout(Duration.ofSeconds(30));
+        try (Collectives c = TcpCollectives.connect(rank, addresses, settings)) {
             write(Path.of(args[4]), run(c, seed, n));
         }
     }

@@ -31,8 +31,9 @@ class TcpCollectivesTest {
     @ValueSource(ints = {1, 2, 3, 4})
     void threadsWithTheirOwnSocketsMatchTheInProcessResultBitForBit(int w) throws Exception {
         List<String> addresses = freeLoopbackAddresses(w);
+        TcpSettings settings = settings(Duration.ofSeconds(20));
         List<List<float[]>> tcp = onThreads(w, rank -> {
-            try (Collectives c = TcpCollectives.connect(rank, addresses, Duration.ofSeconds(20))) {
+            try (Collectives c = TcpCollectives.connect(rank, addresses, settings)) {
                 return CollectivesScenario.run(c, 11, N);
             }
         });
@@ -46,12 +47,15 @@ class TcpCollectivesTest {
         int n = 100_003;
         List<String> addresses = freeLoopbackAddresses(w);
         List<Process> workers = new ArrayList<>();
+        ClusterSecret secret = ClusterSecret.random();
         for (int r = 0; r < w; r++) {
-            workers.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-cp", System.getProperty("java.class.path"), CollectivesScenario.class.getName(),
                     Integer.toString(r), String.join(",", addresses), "21", Integer.toString(n),
                     dir.resolve("rank" + r).toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("log" + r).toFile()).start());
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("log" + r).toFile());
+            pb.environment().put(ClusterSecret.ENV, secret.text());
+            workers.add(pb.start());
         }
         List<List<float[]>> tcp = new ArrayList<>();
         for (int r = 0; r < w; r++) {
@@ -74,8 +78,9 @@ class TcpCollectivesTest {
         List<String> addresses = freeLoopbackAddresses(3);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            Future<?> rank0 = pool.submit(() -> TcpCollectives.connect(0, addresses, Duration.ofMillis(1500)));
-            Future<?> rank1 = pool.submit(() -> TcpCollectives.connect(1, addresses, Duration.ofMillis(1500)));
+            TcpSettings settings = settings(Duration.ofMillis(1500));
+            Future<?> rank0 = pool.submit(() -> TcpCollectives.connect(0, addresses, settings));
+            Future<?> rank1 = pool.submit(() -> TcpCollectives.connect(1, addresses, settings));
             Throwable waiting = assertThrows(Exception.class, rank0::get).getCause();
             Throwable connecting = assertThrows(Exception.class, rank1::get).getCause();
             assertTrue(waiting instanceof CollectiveException);
@@ -91,8 +96,13 @@ class TcpCollectivesTest {
     @Test
     void malformedAddressesAreRejectedByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TcpCollectives.connect(0, List.of("localhost"), Duration.ofSeconds(1)));
+                () -> TcpCollectives.connect(0, List.of("localhost"), settings(Duration.ofSeconds(1))));
         assertEquals("address 'localhost' is not host:port with a port in [1, 65535]", e.getMessage());
+    }
+
+    /** Loopback, a new random secret (share the result between the ranks of one ring), the given connect timeout. */
+    static TcpSettings settings(Duration connectTimeout) {
+        return TcpSettings.of(ClusterSecret.random()).withConnectTimeout(connectTimeout);
     }
 
     static List<String> freeLoopbackAddresses(int w) throws IOException {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class ShardedParametersTest {
@@ -46,6 +48,16 @@ class ShardedParametersTest {
         NDArray forward(NDArray x) {
             return out.forward(fc.forward(x).tanh());
         }
+    }
+
+    /**
+     * The engine starts on this (JUnit's) thread, whichever test runs first: DJL switches autograd off on the
+     * thread that starts libtorch, and every other thread begins with libtorch's default (on), under which the
+     * single-worker AdamW's in-place updates of leaf weights are refused.
+     */
+    @BeforeAll
+    static void startTheEngineOnTheTestThread() {
+        Engine.getInstance();
     }
 
     /** DJL allows one GradientCollector at a time per JVM: the worker threads take turns at backward. */
@@ -128,6 +140,54 @@ class ShardedParametersTest {
             }
         });
         gathered.forEach(g -> assertArrayEquals(initial, g, 0f));
+    }
+
+    @Test
+    void oneReduceScatterForAllParametersEqualsOnePerParameterBitForBit() {
+        // Given three workers with different batches, so that every gradient element is a real three-way sum
+        float[] xs = data(6 * 5, 4);
+        float[] ys = data(6 * 3, 5);
+        List<List<float[]>> byWay = new ArrayList<>();
+        for (boolean together : new boolean[] {true, false}) {
+            // When the gradients are reduce-scattered all in one bucket, or parameter by parameter
+            List<List<float[]>> perRank = InProcessCollectives.runOnThreads(3, group -> {
+                try (NDManager manager = NDManager.newBaseManager()) {
+                    TinyMlp model = new TinyMlp(manager, 9);
+                    ShardedParameters sharded = new ShardedParameters(group, manager, model.parameters(), 0.9f, 0.96f,
+                            1e-8f, 0f);
+                    sharded.gatherAll();
+                    BACKWARD.lock();
+                    try {
+                        lossAndBackward(manager, model, xs, ys, 2 * group.rank(), 2);
+                    } finally {
+                        BACKWARD.unlock();
+                    }
+                    if (together) {
+                        sharded.reduceScatterAllGradients();
+                    } else {
+                        for (Parameter p : model.parameters().values()) {
+                            sharded.reduceScatterGradients(List.of(p));
+                        }
+                    }
+                    List<float[]> grads = new ArrayList<>();
+                    sharded.views().forEach(v -> grads.add(v.grad().clone()));
+                    return grads;
+                }
+            });
+            List<float[]> flat = new ArrayList<>();
+            perRank.forEach(flat::addAll);
+            byWay.add(flat);
+        }
+        // Then every shard's gradient has the same bits
+        for (int i = 0; i < byWay.get(0).size(); i++) {
+            float[] together = byWay.get(0).get(i);
+            float[] apart = byWay.get(1).get(i);
+            for (int j = 0; j < together.length; j++) {
+                assertEquals(Float.floatToRawIntBits(apart[j]), Float.floatToRawIntBits(together[j]),
+                        "shard " + i + " element " + j);
+            }
+        }
+        assertTrue(byWay.get(0).stream().anyMatch(g -> g.length > 0 && g[0] != 0f), "the gradients are not all zero");
     }
 
     @Test

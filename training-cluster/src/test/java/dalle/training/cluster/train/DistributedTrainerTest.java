@@ -12,7 +12,6 @@ import dalle.core.train.CodeCache;
 import dalle.core.train.PriorTask;
 import dalle.core.train.Trainer;
 import dalle.core.train.TrainerOptions;
-import dalle.core.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -71,8 +70,8 @@ class DistributedTrainerTest {
         // When they train
         RuntimeException e = assertThrows(RuntimeException.class, () -> InProcessCollectives.runOnThreads(2, world -> {
             Groups g = Groups.machines(world, run.groupSize());
-            GradientExchange exact = GradientExchange.exactMean(g.replica());
-            GradientExchange poisoning = new GradientExchange() {
+            ReplicaExchange exact = ReplicaExchange.exactMean(g.replica());
+            ReplicaExchange poisoning = new ReplicaExchange() {
                 private long calls;
 
                 @Override
@@ -88,8 +87,8 @@ class DistributedTrainerTest {
                     }
                 }
             };
-            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer, poisoning,
-                    PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+            try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
+                    .setData(codes, tokenizer).optExchange(poisoning).optPrecision(PrecisionPolicy.FP32).build()) {
                 return t.run();
             } catch (IOException io) {
                 throw new UncheckedIOException(io);
@@ -103,13 +102,28 @@ class DistributedTrainerTest {
         assertEquals(at, ShardCheckpoint.verify(out).step());
     }
 
+    @Test
+    void theBuilderNamesWhatIsMissingAndRefusesAPolicyOfAnotherPrecision() {
+        DistributedRun run = TinyPriorRun.run(tokenizer, BATCH, 2, SEED, 1, 1, 1000, 0f);
+        Groups g = Groups.machines(InProcessCollectives.world(1).get(0), 1);
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> DistributedTrainer.builder().setRun(run).setGroups(g).build());
+        assertEquals("a distributed trainer needs setRun, setOutput, setGroups and setData (missing: output, data)",
+                missing.getMessage());
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> DistributedTrainer.builder().setRun(run).setOutput(tmp.resolve("other")).setGroups(g)
+                        .setData(codes, tokenizer).optPrecision(new Bf16Emulated()).build());
+        assertEquals("precision policy bf16 for a run in fp32", other.getMessage());
+    }
+
     private void assertFollowsSingleWorker(int workers, int groups) {
         DistributedRun run = TinyPriorRun.run(tokenizer, BATCH, STEPS, SEED, workers, groups, 1000, 0f);
         Path out = tmp.resolve("w" + workers + "g" + groups);
         List<List<Float>> curves = InProcessCollectives.runOnThreads(workers, world -> {
             Groups g = Groups.machines(world, run.groupSize());
-            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer,
-                    GradientExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+            try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
+                    .setData(codes, tokenizer).optExchange(ReplicaExchange.exactMean(g.replica()))
+                    .optPrecision(PrecisionPolicy.FP32).build()) {
                 List<Float> losses = new ArrayList<>();
                 t.run().steps().forEach(r -> losses.add(r.loss()));
                 return losses;

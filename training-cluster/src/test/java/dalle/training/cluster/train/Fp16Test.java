@@ -14,7 +14,6 @@ import dalle.training.cluster.precision.MixedPrecisionPrior;
 import dalle.training.cluster.precision.ResblockGradScaler;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
-import dalle.core.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -49,8 +48,9 @@ class Fp16Test {
         return InProcessCollectives.runOnThreads(run.workers(), world -> {
             Groups g = Groups.machines(world, run.groupSize());
             Fp16 policy = new Fp16(tapOfRank.apply(world.rank()));
-            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer,
-                    TinyPriorRun.exact().apply(g), policy, resume, TrainingListener.NONE)) {
+            try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
+                    .setData(codes, tokenizer).optExchange(TinyPriorRun.exact().apply(g)).optPrecision(policy)
+                    .optResume(resume).build()) {
                 return new Outcome(t.run(until), policy.scales());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -8,7 +8,6 @@ import dalle.training.cluster.comm.Groups;
 import dalle.training.cluster.comm.InProcessCollectives;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
-import dalle.core.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,8 +40,9 @@ class KillAndResumeTest {
         // Given the uninterrupted run (threads; the ring sums equal TCP's bit for bit)
         float uninterrupted = InProcessCollectives.runOnThreads(WORKERS, world -> {
             Groups g = Groups.machines(world, run.groupSize());
-            try (DistributedTrainer t = new DistributedTrainer(run, tmp.resolve("reference"), g, codes, tokenizer,
-                    GradientExchange.exactMean(g.replica()), PrecisionPolicy.FP32, false, TrainingListener.NONE)) {
+            try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(tmp.resolve("reference"))
+                    .setGroups(g).setData(codes, tokenizer).optExchange(ReplicaExchange.exactMean(g.replica()))
+                    .optPrecision(PrecisionPolicy.FP32).build()) {
                 return t.run().lastLoss();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -9,7 +9,6 @@ import dalle.training.cluster.comm.InProcessCollectives;
 import dalle.core.io.CheckpointException;
 import dalle.core.tokenizer.BpeTokenizer;
 import dalle.core.train.CodeCache;
-import dalle.core.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,8 +37,9 @@ class ShardCheckpointTest {
     private List<Float> train(DistributedRun run, Path out, long until, boolean resume) {
         return InProcessCollectives.runOnThreads(run.workers(), world -> {
             Groups g = Groups.machines(world, run.groupSize());
-            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer,
-                    GradientExchange.exactMean(g.replica()), PrecisionPolicy.FP32, resume, TrainingListener.NONE)) {
+            try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
+                    .setData(codes, tokenizer).optExchange(ReplicaExchange.exactMean(g.replica()))
+                    .optPrecision(PrecisionPolicy.FP32).optResume(resume).build()) {
                 return t.run(until).lastLoss();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

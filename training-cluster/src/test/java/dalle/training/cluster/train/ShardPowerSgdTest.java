@@ -50,7 +50,7 @@ class ShardPowerSgdTest {
     }
 
     static List<DistributedTrainer.Result> train(DistributedRun run, Path out, long until, boolean resume,
-                                                 Function<Groups, Function<List<ShardView>, GradientExchange>> exchange) {
+                                                 Function<Groups, Function<List<ShardView>, ReplicaExchange>> exchange) {
         return TinyPriorRun.train(run, out, until, resume, codes, tokenizer, exchange);
     }
 
@@ -110,7 +110,7 @@ class ShardPowerSgdTest {
     @Test
     void aPowerSgdRunResumedFromItsCheckpointEndsWithTheUninterruptedLoss() {
         DistributedRun run = run(2);
-        Function<Groups, Function<List<ShardView>, GradientExchange>> powerSgd =
+        Function<Groups, Function<List<ShardView>, ReplicaExchange>> powerSgd =
                 g -> shards -> PriorWorker.exchange(run, g, shards);
         DistributedTrainer.Result whole = train(run, tmp.resolve("whole"), STEPS, false, powerSgd).get(0);
 

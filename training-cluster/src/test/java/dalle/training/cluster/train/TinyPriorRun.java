@@ -12,7 +12,6 @@ import dalle.core.transformer.PriorConfig;
 import dalle.training.cluster.comm.Groups;
 import dalle.training.cluster.comm.InProcessCollectives;
 import dalle.training.cluster.shard.ShardedParameters.ShardView;
-import dalle.core.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -77,11 +76,11 @@ final class TinyPriorRun {
      */
     static List<DistributedTrainer.Result> train(DistributedRun run, Path out, long until, boolean resume,
                                                  CodeCache codes, BpeTokenizer tokenizer,
-                                                 Function<Groups, Function<List<ShardView>, GradientExchange>> exchange) {
+                                                 Function<Groups, Function<List<ShardView>, ReplicaExchange>> exchange) {
         return InProcessCollectives.runOnThreads(run.workers(), world -> {
             Groups g = Groups.machines(world, run.groupSize());
-            try (DistributedTrainer t = new DistributedTrainer(run, out, g, codes, tokenizer, exchange.apply(g),
-                    PrecisionPolicy.named(run.precision()), resume, TrainingListener.NONE)) {
+            try (DistributedTrainer t = DistributedTrainer.builder().setRun(run).setOutput(out).setGroups(g)
+                    .setData(codes, tokenizer).optExchange(exchange.apply(g)).optResume(resume).build()) {
                 return t.run(until);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -90,8 +89,8 @@ final class TinyPriorRun {
     }
 
     /** The exact mean between groups, for {@link #train}. */
-    static Function<Groups, Function<List<ShardView>, GradientExchange>> exact() {
-        return g -> shards -> GradientExchange.exactMean(g.replica());
+    static Function<Groups, Function<List<ShardView>, ReplicaExchange>> exact() {
+        return g -> shards -> ReplicaExchange.exactMean(g.replica());
     }
 
     /** The loss of each update of a result. */

@@ -40,6 +40,8 @@ public final class Requests {
     /** Largest top_k when a request says 0: min(4, candidates). */
     public static final int DEFAULT_TOP_K = 4;
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    /** A request id inside the pipeline: a client's id, behind its tenant and ':' when the gateway scoped it. */
+    private static final Pattern SCOPED_REQUEST_ID = Pattern.compile("([a-z0-9][a-z0-9-]{0,31}:)?[A-Za-z0-9._-]{1,64}");
 
     private Requests() {
     }
@@ -104,8 +106,20 @@ public final class Requests {
         return topK;
     }
 
-    /** A request id: 1..64 characters of [A-Za-z0-9._-]. */
+    /**
+     * A request id as the stages and topics carry it: 1..64 characters of [A-Za-z0-9._-], optionally behind the
+     * tenant the gateway scoped it to and ':' ({@code acme:job-1}).
+     */
     public static String requestId(String field, String id) {
+        if (id == null || !SCOPED_REQUEST_ID.matcher(id).matches()) {
+            throw new FieldException(field, "'" + id + "' is not 1..64 characters of [A-Za-z0-9._-] (optionally "
+                    + "behind a tenant and ':')");
+        }
+        return id;
+    }
+
+    /** A request id as a gateway client chooses it: 1..64 characters of [A-Za-z0-9._-] (no tenant). */
+    public static String clientRequestId(String field, String id) {
         if (id == null || !REQUEST_ID.matcher(id).matches()) {
             throw new FieldException(field, "'" + id + "' is not 1..64 characters of [A-Za-z0-9._-]");
         }

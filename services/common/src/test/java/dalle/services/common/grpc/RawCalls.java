@@ -35,7 +35,7 @@ public final class RawCalls {
     };
 
     /** The status the server answers {@code payload} sent to {@code fullMethodName} with (OK when it answered). */
-    public static Status call(ManagedChannel channel, String fullMethodName, byte[] payload) {
+    public static Status call(io.grpc.Channel channel, String fullMethodName, byte[] payload) {
         MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
                 .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(fullMethodName)
                 .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();

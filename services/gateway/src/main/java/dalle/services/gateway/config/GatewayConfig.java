@@ -19,11 +19,66 @@ public interface GatewayConfig {
     /** Kafka: the jobs API and the fan-in. */
     Kafka kafka();
 
+    /** Who may call: API keys and their tenants. */
+    Auth auth();
+
+    /** {@code dalle.auth.*} */
+    interface Auth {
+        /**
+         * Whether HTTP /v1/* and gRPC calls need an API key ({@code Authorization: Bearer <key>}). On by default;
+         * turning it off is an explicit {@code false}, for a gateway nobody else can reach.
+         */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * The keys file: one line per key, {@code <sha256-hex of the key> <tenant> [label]} (a Kubernetes Secret
+         * mounted as a file, or the file {@code dalle up} writes). Required while enabled.
+         */
+        @WithName("api-keys-file")
+        Optional<String> apiKeysFile();
+
+        /** How often the keys file is checked for changes (rotated keys apply without a restart). */
+        @WithName("reload-interval")
+        @WithDefault("5s")
+        Duration reloadInterval();
+    }
+
     /** {@code dalle.kafka.*} */
     interface Kafka {
         /** Whether the gateway takes jobs (SubmitJob, POST /v1/jobs) and runs the fan-in and the status view. */
         @WithDefault("true")
         boolean enabled();
+    }
+
+    /**
+     * {@code dalle.gateway.tls.*}: TLS on the channels to the stages (certificates from files, e.g. a cert-manager
+     * Secret's {@code ca.crt}, {@code tls.crt}, {@code tls.key} mounted in the pod). Plaintext unless enabled.
+     */
+    interface StageTls {
+        /** Whether the stage channels use TLS; false = plaintext (a stage serving TLS then refuses the gateway). */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** PEM file of the CA certificates that sign the stages' server certificates; absent = the JDK's trust store. */
+        @WithName("trust-certificates")
+        Optional<String> trustCertificates();
+
+        /** PEM certificate chain the gateway presents to stages that ask for one (mutual TLS); with {@code key}. */
+        Optional<String> certificate();
+
+        /** PEM private key (PKCS#8) of {@code certificate}. */
+        Optional<String> key();
+
+        /** The name the stages' certificates are checked against, when it is not the target's host name. */
+        Optional<String> authority();
+
+        /**
+         * The name peer gateway replicas' certificates are checked against: they are reached by pod IP
+         * ({@code advertised-address}), which a certificate does not name; e.g. {@code gateway}.
+         */
+        @WithName("peer-authority")
+        Optional<String> peerAuthority();
     }
 
     /** {@code dalle.gateway.*} */
@@ -51,14 +106,29 @@ public interface GatewayConfig {
         @WithDefault("localhost:9000")
         String rerankerAddress();
 
+        /** How the gateway's channels to the stages are secured. */
+        StageTls tls();
+
         /** Deadline of a Generate call that brings none, and of every HTTP generation. */
         @WithName("default-timeout")
         @WithDefault("5m")
         Duration defaultTimeout();
 
-        /** Generations running at once; as many more may wait, then RESOURCE_EXHAUSTED. */
+        /**
+         * The most generations running at once. Fewer are admitted while generations take more than
+         * {@code latency-tolerance} times the unloaded latency (an adaptive limit); beyond the limit a request is
+         * refused at once with RESOURCE_EXHAUSTED (HTTP 429).
+         */
         @WithDefault("8")
         int concurrency();
+
+        /**
+         * How many times its unloaded latency (per candidate, the fastest of the last minutes) a generation may take
+         * before the gateway admits fewer at once; above 1.
+         */
+        @WithName("latency-tolerance")
+        @WithDefault("2.0")
+        double latencyTolerance();
 
         /**
          * A request still incomplete this long after its submission fails with DEADLINE_EXCEEDED on
@@ -109,6 +179,15 @@ public interface GatewayConfig {
          */
         @WithName("instance-id")
         Optional<String> instanceId();
+
+        /**
+         * This gateway's gRPC address as the other gateway replicas reach it ({@code host:port}; on Kubernetes the
+         * pod IP, {@code $(POD_IP):9000}); absent = {@code <host name>:<gRPC port>}. Replicas sharing the status
+         * view find which one holds a job by it and ask that one (GetJob and GET /v1/jobs/{id} answer the same on
+         * every replica).
+         */
+        @WithName("advertised-address")
+        Optional<String> advertisedAddress();
 
         /** The fan-in's Kafka Streams application id; gateways with the same id split the requests. */
         @WithName("fan-in-application-id")

@@ -84,8 +84,8 @@ public final class FanIn implements AutoCloseable {
      * @throws IOException as above
      */
     public static FanIn start(StreamsSettings settings, Duration maxAge) throws IOException {
-        int partitions = Partitions.of(settings.bootstrap(), List.of(Topics.CANDIDATE_SCORES.name()),
-                settings.startTimeout()).get(Topics.CANDIDATE_SCORES.name());
+        int partitions = Partitions.of(settings, List.of(Topics.CANDIDATE_SCORES.name()))
+                .get(Topics.CANDIDATE_SCORES.name());
         return new FanIn(StreamsRunner.start("fan-in", topology(partitions, SWEEP_INTERVAL, DONE_RETENTION, maxAge),
                 settings.properties(Topics.GENERATION_RESULTS.maxMessageBytes()), settings.startTimeout()));
     }

@@ -36,10 +36,20 @@ public final class GatewayStreams implements AutoCloseable {
      * @param maxRequestAge how long after submission a request may be pending before it fails
      * @param jobRetention how long a finished job stays readable
      * @param client more Kafka client properties (security settings)
+     * @param advertised this gateway's gRPC address as its peers reach it ({@code host:port}): the status view's
+     *     {@code application.server}, so that a replica can tell which replica holds a job; null = none (a view
+     *     that answers only for its own partitions)
      */
     public record Options(String bootstrap, Path stateDir, String instanceId, String fanInApplicationId,
                           String viewApplicationId, Duration maxRequestAge, Duration jobRetention,
-                          Map<String, String> client) {
+                          Map<String, String> client, String advertised) {
+
+        /** Without an advertised address. */
+        public Options(String bootstrap, Path stateDir, String instanceId, String fanInApplicationId,
+                String viewApplicationId, Duration maxRequestAge, Duration jobRetention, Map<String, String> client) {
+            this(bootstrap, stateDir, instanceId, fanInApplicationId, viewApplicationId, maxRequestAge, jobRetention,
+                    client, null);
+        }
     }
 
     private final Options options;
@@ -56,7 +66,9 @@ public final class GatewayStreams implements AutoCloseable {
     public GatewayStreams(Options options) {
         this.options = options;
         this.fanInSettings = settings(options, options.fanInApplicationId(), options.instanceId() + "-fan-in");
-        this.viewSettings = settings(options, options.viewApplicationId(), options.instanceId() + "-status-view");
+        StreamsSettings view = settings(options, options.viewApplicationId(), options.instanceId() + "-status-view");
+        this.viewSettings = options.advertised() == null ? view
+                : view.with(org.apache.kafka.streams.StreamsConfig.APPLICATION_SERVER_CONFIG, options.advertised());
         this.supervisor = new Thread(this::supervise, "gateway-streams-supervisor");
         supervisor.setDaemon(true);
         supervisor.start();
@@ -153,6 +165,11 @@ public final class GatewayStreams implements AutoCloseable {
     /** The fan-in now (for tests that stop it behind the supervisor's back); null before it first started. */
     FanIn fanIn() {
         return fanIn;
+    }
+
+    /** This gateway's advertised gRPC address (the view's application.server); null when none. */
+    public String advertised() {
+        return options.advertised();
     }
 
     /** The status view while it runs; null before (or while it is started again). */

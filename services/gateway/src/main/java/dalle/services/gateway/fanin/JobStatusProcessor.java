@@ -96,6 +96,9 @@ final class JobStatusProcessor implements Processor<String, Item, Void, Void> {
     }
 
     private static void onEvent(Job.Builder b, GenerationEvent e) {
+        if (e.getStatus() == StageStatus.STAGE_STATUS_QUEUED && b.hasProgress()) {
+            return; // the gateway's QUEUED event, overtaken by a stage's (another producer): nothing new
+        }
         b.setProgress(e);
         if (b.getSubmittedAtMs() == 0 && e.getTimestampMs() > 0) {
             b.setSubmittedAtMs(e.getTimestampMs()); // the first event is the nearest to submission we know

@@ -19,12 +19,21 @@ final class Partitions {
     }
 
     /**
-     * Partitions of each topic, in the given order.
+     * Partitions of each topic, in the given order, asked as the Streams application {@code settings} connects.
      *
      * @throws IOException when a topic is missing (with the command that creates them) or Kafka does not answer
      */
-    static Map<String, Integer> of(String bootstrap, Collection<String> topics, Duration timeout) throws IOException {
-        try (Admin admin = Admin.create(TopicSetup.adminConfig(bootstrap, timeout))) {
+    static Map<String, Integer> of(StreamsSettings settings, Collection<String> topics) throws IOException {
+        String bootstrap = settings.bootstrap();
+        Duration timeout = settings.startTimeout();
+        Map<String, Object> config = TopicSetup.adminConfig(bootstrap, timeout);
+        // the Streams app's security settings (kafka.security.protocol, kafka.sasl.*, kafka.ssl.*) apply here too
+        settings.overrides().forEach((k, v) -> {
+            if (k.startsWith("security.") || k.startsWith("sasl.") || k.startsWith("ssl.")) {
+                config.put(k, v);
+            }
+        });
+        try (Admin admin = Admin.create(config)) {
             Map<String, TopicDescription> d = admin.describeTopics(topics).allTopicNames()
                     .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             Map<String, Integer> counts = new LinkedHashMap<>();

@@ -15,6 +15,7 @@ import java.util.function.LongSupplier;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -76,8 +77,7 @@ public final class StatusView implements AutoCloseable {
     public static StatusView start(StreamsSettings settings, Duration retention) throws IOException {
         String events = Topics.GENERATION_EVENTS.name();
         String results = Topics.GENERATION_RESULTS.name();
-        Map<String, Integer> counts = Partitions.of(settings.bootstrap(), List.of(events, results),
-                settings.startTimeout());
+        Map<String, Integer> counts = Partitions.of(settings, List.of(events, results));
         if (!counts.get(events).equals(counts.get(results))) {
             throw new IOException("the status view needs " + events + " and " + results
                     + " to have the same partition count (a request's events and result in one task); they have "
@@ -129,6 +129,25 @@ public final class StatusView implements AutoCloseable {
             throw new IllegalStateException("the status view cannot be queried now (state " + streams.state()
                     + "): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The {@code application.server} (host:port) of the instance whose store holds {@code requestId}; empty when
+     * that is this instance or the view runs without {@code application.server} (one instance answers for all).
+     *
+     * @throws IllegalStateException while the group is rebalancing (no owner known): retry later
+     */
+    public Optional<String> remoteOwner(String requestId, String self) {
+        if (self == null) {
+            return Optional.empty();
+        }
+        KeyQueryMetadata m = streams.queryMetadataForKey(STORE, requestId, Serdes.String().serializer());
+        if (m == null || m.equals(KeyQueryMetadata.NOT_AVAILABLE)) {
+            throw new IllegalStateException("the status view does not know which gateway holds '" + requestId
+                    + "' now (state " + streams.state() + ", rebalancing)");
+        }
+        String owner = m.activeHost().host() + ":" + m.activeHost().port();
+        return owner.equals(self) ? Optional.empty() : Optional.of(owner);
     }
 
     /** The Streams state: RUNNING while it answers. */

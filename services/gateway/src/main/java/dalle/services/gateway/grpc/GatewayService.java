@@ -3,6 +3,7 @@ package dalle.services.gateway.grpc;
 import dalle.services.common.grpc.GrpcErrors;
 import dalle.services.common.grpc.Replies;
 import dalle.services.common.stage.StageException;
+import dalle.services.gateway.AdmissionLimit;
 import dalle.services.gateway.GatewayCore;
 import dalle.services.gateway.jobs.Jobs;
 import dalle.v1.ErrorCode;
@@ -42,6 +43,9 @@ public class GatewayService extends GatewayGrpc.GatewayImplBase {
 
         /** Where job submissions and lookups run, off the server's event loop (bounded: full = RESOURCE_EXHAUSTED). */
         ExecutorService jobExecutor();
+
+        /** How many generations may run at once (a latency-driven limit; beyond it RESOURCE_EXHAUSTED). */
+        AdmissionLimit admission();
     }
 
     private final Access access;
@@ -52,17 +56,20 @@ public class GatewayService extends GatewayGrpc.GatewayImplBase {
 
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> response) {
-        run(response, deadline -> {
-            response.onNext(access.core().generate(request, deadline, e -> { }));
+        run(request, response, (deadline, done) -> {
+            GenerateResponse result = access.core().generate(request, deadline, e -> { });
+            done.run(); // the slot is free before the caller hears back, so its next call finds it free
+            response.onNext(result);
             response.onCompleted();
         });
     }
 
     @Override
     public void generateStream(GenerateRequest request, StreamObserver<GenerateProgress> response) {
-        run(response, deadline -> {
+        run(request, response, (deadline, done) -> {
             GenerateResponse result = access.core().generate(request, deadline,
                     e -> response.onNext(GenerateProgress.newBuilder().setEvent(e).build()));
+            done.run();
             response.onNext(GenerateProgress.newBuilder().setResult(result).build());
             response.onCompleted();
         });
@@ -95,33 +102,48 @@ public class GatewayService extends GatewayGrpc.GatewayImplBase {
     }
 
     private interface Work {
-        void run(Deadline deadline);
+        /** Generates; calls {@code done} once the result is there, before answering. */
+        void run(Deadline deadline, Runnable done);
     }
 
-    private void run(StreamObserver<?> response, Work work) {
+    private void run(GenerateRequest request, StreamObserver<?> response, Work work) {
         Context context = Context.current();
         Deadline deadline = context.getDeadline();
+        AdmissionLimit.Permit permit = null;
         try {
             access.core();
+            permit = access.admission().tryAcquire(AdmissionLimit.candidates(request)).orElseThrow(
+                    RejectedExecutionException::new);
+            AdmissionLimit.Permit admitted = permit;
             // context.wrap: the stage calls inherit the caller's deadline and cancellation
             access.executor().execute(context.wrap(() -> {
+                boolean completed = false;
                 try {
                     if (deadline != null && deadline.isExpired()) {
                         throw StageException.deadline("before the gateway started the request");
                     }
-                    work.run(deadline);
+                    work.run(deadline, () -> admitted.release(true));
+                    completed = true;
                 } catch (RuntimeException e) {
                     try {
                         response.onError(GrpcErrors.toStatus(e));
                     } catch (RuntimeException alreadyClosed) {
                         // the caller cancelled; nobody is listening
                     }
+                } finally {
+                    admitted.release(completed);
                 }
             }));
         } catch (RejectedExecutionException e) {
+            if (permit != null) {
+                permit.release(false);
+            }
             response.onError(GrpcErrors.toStatus(new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "gateway is at its limit of concurrent generations; retry later")));
         } catch (RuntimeException e) {
+            if (permit != null) {
+                permit.release(false);
+            }
             response.onError(GrpcErrors.toStatus(e));
         }
     }

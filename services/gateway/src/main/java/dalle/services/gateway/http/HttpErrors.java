@@ -46,7 +46,12 @@ public class HttpErrors implements ExceptionMapper<RuntimeException> {
 
     /** An error response with OpenAI's body. */
     public static Response error(int status, String message, String param, String type) {
+        return error(status, message, param, type, null);
+    }
+
+    /** An error response with OpenAI's body, with its {@code code}. */
+    public static Response error(int status, String message, String param, String type, String code) {
         return Response.status(status).type(MediaType.APPLICATION_JSON)
-                .entity(new HttpApi.ErrorBody(new HttpApi.Error(message, type, param, null))).build();
+                .entity(new HttpApi.ErrorBody(new HttpApi.Error(message, type, param, code))).build();
     }
 }

@@ -3,6 +3,8 @@ package dalle.services.gateway.http;
 import dalle.services.common.stage.FieldException;
 import dalle.services.common.stage.Requests;
 import dalle.services.gateway.GatewayRuntime;
+import dalle.services.gateway.auth.HttpAuth;
+import dalle.services.gateway.auth.Tenants;
 import dalle.v1.GenerateRequest;
 import dalle.v1.GenerateResponse;
 import dalle.v1.ModelInfo;
@@ -13,6 +15,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
@@ -38,10 +41,11 @@ public class ImagesResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Generate images for a prompt (OpenAI Images API)")
-    public HttpApi.ImagesResponse generate(HttpApi.GenerationBody body, @Context HttpServerRequest http) {
+    public HttpApi.ImagesResponse generate(HttpApi.GenerationBody body, @Context HttpServerRequest http,
+            @Context ContainerRequestContext context) {
         // a client that disconnects cancels its generation (and so the stages' work for it)
-        GenerateResponse r = gateway.generate(request(body, gateway.core().model()),
-                cancel -> http.response().closeHandler(closed -> cancel.run()));
+        GenerateResponse r = Tenants.call(HttpAuth.caller(context), () -> gateway.generate(
+                request(body, gateway.core().model()), cancel -> http.response().closeHandler(closed -> cancel.run())));
         return new HttpApi.ImagesResponse(System.currentTimeMillis() / 1000, images(r.getImagesList()), r.getSeed(),
                 r.getRequestId(), r.getModel().getBundleVersion());
     }

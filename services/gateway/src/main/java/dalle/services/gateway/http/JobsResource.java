@@ -2,6 +2,8 @@ package dalle.services.gateway.http;
 
 import dalle.services.gateway.GatewayCore;
 import dalle.services.gateway.GatewayRuntime;
+import dalle.services.gateway.auth.HttpAuth;
+import dalle.services.gateway.auth.Tenants;
 import dalle.v1.Job;
 import dalle.v1.JobHandle;
 import dalle.v1.JobState;
@@ -12,6 +14,8 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.Locale;
@@ -35,10 +39,12 @@ public class JobsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Queue a generation job on the Kafka pipeline")
-    public Response submit(HttpApi.GenerationBody body) {
+    public Response submit(HttpApi.GenerationBody body, @Context ContainerRequestContext context) {
         var core = gateway.core();
-        GatewayCore.Resolved r = core.resolve(ImagesResource.request(body, core.model()));
-        JobHandle h = gateway.jobCall(() -> gateway.jobs().submit(r));
+        JobHandle h = Tenants.call(HttpAuth.caller(context), () -> {
+            GatewayCore.Resolved r = core.resolve(ImagesResource.request(body, core.model()));
+            return gateway.jobCall(() -> gateway.jobs().submit(r));
+        });
         return Response.status(202).entity(new HttpApi.JobBody(h.getJobId(), "queued", null, null, null, null, null))
                 .build();
     }
@@ -47,8 +53,9 @@ public class JobsResource {
     @Path("/{id}")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "A job's state and, once succeeded, its images")
-    public Response get(@PathParam("id") String id) {
-        Job job = gateway.jobCall(() -> gateway.jobs().get(id)).orElse(null);
+    public Response get(@PathParam("id") String id, @Context ContainerRequestContext context) {
+        Job job = Tenants.call(HttpAuth.caller(context), () -> gateway.jobCall(() -> gateway.jobs().get(id)))
+                .orElse(null);
         if (job == null) {
             return HttpErrors.error(404, "no job '" + id + "'", "id", "not_found");
         }

@@ -20,4 +20,18 @@ public interface JobStates {
      *     rebalancing)
      */
     Optional<Job> job(String jobId);
+
+    /**
+     * The address of the gateway replica whose store holds the job, when that is not this one; empty otherwise.
+     *
+     * @throws dalle.services.common.stage.StageException UNAVAILABLE while that is not known (rebalancing)
+     */
+    default Optional<String> remoteOwner(String jobId) {
+        return Optional.empty();
+    }
+
+    /** The job as this gateway accepted it (QUEUED), if it did and its store has not seen it yet. */
+    default Optional<Job> acceptedHere(String jobId) {
+        return Optional.empty();
+    }
 }

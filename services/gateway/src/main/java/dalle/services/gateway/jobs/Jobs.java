@@ -3,15 +3,20 @@ package dalle.services.gateway.jobs;
 import dalle.services.common.Topics;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.GatewayCore;
+import dalle.services.gateway.auth.Tenants;
 import dalle.v1.ErrorCode;
+import dalle.v1.GenerationEvent;
 import dalle.v1.GenerationRequest;
 import dalle.v1.Job;
 import dalle.v1.JobHandle;
+import dalle.v1.Stage;
+import dalle.v1.StageStatus;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -21,15 +26,35 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  */
 public final class Jobs {
 
+    /** Asks the gateway replica at {@code address} for the caller's job (its own id); empty when it has none. */
+    public interface Peers {
+        Optional<Job> job(String address, String jobId);
+    }
+
     private final Producer<String, GenerationRequest> producer;
     private final JobStates view;
     private final Duration deadline;
+    private final Peers peers;
+    private final Consumer<GenerationEvent> queued;
 
     /** @param deadline how long a job may take: its {@code deadline_ms} is set that far after submission */
     public Jobs(Producer<String, GenerationRequest> producer, JobStates view, Duration deadline) {
+        this(producer, view, deadline, (address, id) -> Optional.empty(), e -> { });
+    }
+
+    /**
+     * @param deadline how long a job may take: its {@code deadline_ms} is set that far after submission
+     * @param peers the other gateway replicas: a job another replica's status view holds is asked there
+     * @param queued where a submitted job's QUEUED event goes (generation-events), so that whichever replica holds
+     *     the job knows it before its first stage reports
+     */
+    public Jobs(Producer<String, GenerationRequest> producer, JobStates view, Duration deadline, Peers peers,
+            Consumer<GenerationEvent> queued) {
         this.producer = producer;
         this.view = view;
         this.deadline = deadline;
+        this.peers = peers;
+        this.queued = queued;
     }
 
     /**
@@ -39,7 +64,7 @@ public final class Jobs {
      *     timeouts make that seconds)
      */
     public JobHandle submit(GatewayCore.Resolved r) {
-        JobHandle handle = JobHandle.newBuilder().setJobId(r.requestId()).build();
+        JobHandle handle = JobHandle.newBuilder().setJobId(r.clientId()).build();
         if (view.job(r.requestId()).isPresent()) {
             return handle;
         }
@@ -60,11 +85,34 @@ public final class Jobs {
             throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "could not queue job " + r.requestId() + " on Kafka: " + e.getMessage(), e);
         }
         view.accepted(r.requestId(), now);
+        queued.accept(GenerationEvent.newBuilder().setRequestId(r.requestId()).setStage(Stage.STAGE_GATEWAY)
+                .setStatus(StageStatus.STAGE_STATUS_QUEUED).setCandidatesTotal(r.candidates()).setTimestampMs(now)
+                .build());
         return handle;
     }
 
-    /** The job's state; empty for an unknown id. */
+    /**
+     * The state of the caller's job {@code jobId} (its own id: the tenant's scope is added here and taken off the
+     * answer); empty for an id the caller's tenant has no job under.
+     */
     public Optional<Job> get(String jobId) {
-        return view.job(jobId);
+        String scoped = Tenants.scope(jobId);
+        if (!Tenants.fromPeer()) {
+            Optional<String> owner = view.remoteOwner(scoped);
+            if (owner.isPresent()) {
+                // the replica that holds the job answers, for the same caller (its key goes along)
+                Optional<Job> there = peers.job(owner.get(), jobId);
+                return there.isPresent() ? there : view.acceptedHere(scoped).map(Jobs::unscoped);
+            }
+        }
+        return view.job(scoped).map(Jobs::unscoped);
+    }
+
+    private static Job unscoped(Job job) {
+        Job.Builder b = job.toBuilder().setJobId(Tenants.unscope(job.getJobId()));
+        if (job.hasResult()) {
+            b.getResultBuilder().setRequestId(Tenants.unscope(job.getResult().getRequestId()));
+        }
+        return b.build();
     }
 }

@@ -33,9 +33,39 @@ public final class StreamsJobStates implements JobStates {
         }
     };
 
+    private final String advertised;
+
     /** @param view the running status view, or null while it is not started yet */
     public StreamsJobStates(Supplier<dalle.services.gateway.fanin.StatusView> view) {
+        this(view, null);
+    }
+
+    /**
+     * @param view the running status view, or null while it is not started yet
+     * @param advertised this gateway's address in the view's group ({@code application.server}); null = none
+     */
+    public StreamsJobStates(Supplier<dalle.services.gateway.fanin.StatusView> view, String advertised) {
         this.view = view;
+        this.advertised = advertised;
+    }
+
+    @Override
+    public Optional<String> remoteOwner(String jobId) {
+        dalle.services.gateway.fanin.StatusView v = view.get();
+        if (v == null) {
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE,
+                    "the request-status view is still starting; retry shortly");
+        }
+        try {
+            return v.remoteOwner(jobId, advertised);
+        } catch (IllegalStateException e) {
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized Optional<Job> acceptedHere(String jobId) {
+        return Optional.ofNullable(accepted.get(jobId));
     }
 
     @Override
