@@ -6,7 +6,7 @@ import picocli.CommandLine;
 /** The {@code dalle} command. */
 @Command(name = "dalle", mixinStandardHelpOptions = true, version = "dalle-jvm 0.1.0",
         description = "DALL-E style zero-shot text-to-image generation on the JVM.",
-        subcommands = {GenerateCommand.class, TrainCommand.class, EvalCommand.class, BundleCommand.class,
+        subcommands = {GenerateCommand.class, TrainCommand.class, EvalCommand.class, BundleCommand.class, DataCommand.class,
                 BenchCommand.class, PlanCommand.class, TopicsCommand.class, UpCommand.class, DownCommand.class,
                 StatusCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
 public final class DalleCommand implements Runnable {
@@ -28,7 +28,8 @@ public final class DalleCommand implements Runnable {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // Bad input and unusable files are the user's to fix: one clear line, no stack trace.
             if (e instanceof IllegalArgumentException || e instanceof dalle.core.io.CheckpointException
-                    || e instanceof java.io.IOException || e instanceof UserError) {
+                    || e instanceof java.io.IOException || e instanceof UserError
+                    || e instanceof dalle.core.data.readers.DataSourceException) {
                 commandLine.getErr().println("dalle: " + e.getMessage());
                 return 2;
             }

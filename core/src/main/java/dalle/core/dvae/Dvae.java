@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
 /**
  * The discrete VAE of PAPER.md "Stage 1": images to a grid of tokens and back.
  *
- * <p>Shape legend: B batch, S = imageSize, G = gridSize = S/8, K = codebookSize, T = G·G tokens
+ * <p>Shape legend: B batch, S = imageSize, G = gridSize = S/8 (or S/4, S/2: {@link DvaeConfig#halvings()}), K = codebookSize, T = G·G tokens
  * in raster (row-major) order.
  * <pre>
  *   images01 (B, 3, S, S) in [0, 1] --map--> encoder --> logits (B, K, G, G) --argmax--> codes (B, T)

@@ -6,8 +6,11 @@ package dalle.core.dvae;
  *
  * <p>The architecture is fixed at {@link #GROUPS} = 4 groups of {@code blocksPerGroup} bottleneck
  * resblocks, at widths {@code w, 2w, 4w, 8w} in the encoder and {@code 8w, 4w, 2w, w} in the
- * decoder, with a 2×2 max-pool (encoder) or nearest ×2 upsampling (decoder) between groups — three
- * halvings, so {@code imageSize == 8 · gridSize} must hold.
+ * decoder, with a 2×2 max-pool (encoder) or nearest ×2 upsampling (decoder) between groups. The paper
+ * halves three times ({@code imageSize == 8 · gridSize}); a finer grid halves fewer times
+ * ({@code imageSize == 4 · gridSize} or {@code 2 · gridSize}, {@link #halvings()}): the encoder then
+ * skips its last poolings and the decoder its first upsamplings, so the widest groups run at the grid's
+ * resolution, as in the paper.
  *
  * @param imageSize side of the square input image in pixels
  * @param gridSize side of the square token grid
@@ -24,7 +27,7 @@ public record DvaeConfig(int imageSize, int gridSize, int codebookSize, int widt
     /** Number of resblock groups; fixed by the architecture. */
     public static final int GROUPS = 4;
 
-    /** Spatial down-sampling from image to grid: three 2×2 poolings. */
+    /** The paper's spatial down-sampling from image to grid: three 2×2 poolings. */
     public static final int DOWNSAMPLING = 8;
 
     /** RGB input channels. */
@@ -34,10 +37,10 @@ public record DvaeConfig(int imageSize, int gridSize, int codebookSize, int widt
         if (gridSize <= 0) {
             throw new IllegalArgumentException("gridSize must be positive, got " + gridSize);
         }
-        if (imageSize != gridSize * DOWNSAMPLING) {
+        if (imageSize != gridSize * 8 && imageSize != gridSize * 4 && imageSize != gridSize * 2) {
             throw new IllegalArgumentException("imageSize " + imageSize + " must be gridSize " + gridSize
-                    + " × " + DOWNSAMPLING + " = " + gridSize * DOWNSAMPLING
-                    + " (three 2×2 poolings between the four groups)");
+                    + " × 8 = " + gridSize * 8 + " (the paper's three 2×2 poolings between the four groups), × 4 = "
+                    + gridSize * 4 + " or × 2 = " + gridSize * 2 + " (two or one)");
         }
         if (codebookSize < 2) {
             throw new IllegalArgumentException("codebookSize must be at least 2, got " + codebookSize);
@@ -74,6 +77,21 @@ public record DvaeConfig(int imageSize, int gridSize, int codebookSize, int widt
      */
     public static DvaeConfig paper() {
         return new DvaeConfig(256, 32, 8192, 256, 2, 128);
+    }
+
+    /** 2×2 poolings from image to grid: 3 ({@code imageSize == 8 · gridSize}, the paper's), 2 or 1. */
+    public int halvings() {
+        return Integer.numberOfTrailingZeros(imageSize / gridSize);
+    }
+
+    /** Whether the encoder pools after group {@code g} (0-based, {@code g < GROUPS − 1}): after the first {@link #halvings()}. */
+    public boolean poolsAfter(int g) {
+        return g < halvings();
+    }
+
+    /** Whether the decoder upsamples after group {@code g} (0-based, {@code g < GROUPS − 1}): after the last {@link #halvings()}. */
+    public boolean upsamplesAfter(int g) {
+        return g >= GROUPS - 1 - halvings();
     }
 
     /** Number of tokens per image: {@code gridSize²}. */

@@ -24,14 +24,17 @@ import java.util.SplittableRandom;
  *   group4  blocks at w                             -> (B, w, S, S)
  *   output  ReLU, 1×1 conv                          -> (B, 6, S, S): μ for R,G,B then ln b for R,G,B
  * </pre>
+ * With a finer grid (S = 4G or 2G) the first upsamplings are skipped: groups 1 and 2 (or 1 to 3) run at G.
  */
 public final class DvaeDecoder extends Module {
 
     private final Conv2d input;
     private final List<BlockGroup> groups = new ArrayList<>();
     private final Conv2d output;
+    private final DvaeConfig config;
 
     public DvaeDecoder(NDManager manager, SplittableRandom rng, DvaeConfig config) {
+        this.config = config;
         input = child("input", BottleneckBlock.conv(manager, rng, config.codebookSize(), config.decoderInitWidth(), 1));
         int in = config.decoderInitWidth();
         for (int g = 0; g < DvaeConfig.GROUPS; g++) {
@@ -56,7 +59,7 @@ public final class DvaeDecoder extends Module {
         NDArray x = input.forward(codes);
         for (int g = 0; g < groups.size(); g++) {
             x = groups.get(g).forward(x);
-            if (g < groups.size() - 1) {
+            if (g < groups.size() - 1 && config.upsamplesAfter(g)) {
                 // nearest ×2: (B, C, H, W) -> (B, C, 2H, W) -> (B, C, 2H, 2W)
                 x = x.repeat(2, 2).repeat(3, 2);
             }

@@ -25,14 +25,17 @@ import java.util.SplittableRandom;
  *   group4  blocks at 8w                        -> (B, 8w, G, G)
  *   output  ReLU, 1×1 conv                      -> (B, K, G, G), fp32
  * </pre>
+ * With a finer grid (S = 4G or 2G) the last poolings are skipped: groups 3 and 4 (or 2 to 4) run at G.
  */
 public final class DvaeEncoder extends Module {
 
     private final Conv2d input;
     private final List<BlockGroup> groups = new ArrayList<>();
     private final Conv2d output;
+    private final DvaeConfig config;
 
     public DvaeEncoder(NDManager manager, SplittableRandom rng, DvaeConfig config) {
+        this.config = config;
         input = child("input", BottleneckBlock.conv(manager, rng, DvaeConfig.CHANNELS, config.width(), 7));
         int in = config.width();
         for (int g = 0; g < DvaeConfig.GROUPS; g++) {
@@ -59,7 +62,7 @@ public final class DvaeEncoder extends Module {
         NDArray x = input.forward(mapped);
         for (int g = 0; g < groups.size(); g++) {
             x = groups.get(g).forward(x);
-            if (g < groups.size() - 1) {
+            if (g < groups.size() - 1 && config.poolsAfter(g)) {
                 // (B, C, H, W) -> (B, C, H/2, W/2)
                 x = Pool.maxPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);
             }

@@ -10,10 +10,29 @@ import org.junit.jupiter.api.Test;
 class DvaeConfigTest {
 
     @Test
-    void refusesAnImageSizeThatIsNotEightTimesTheGrid() {
+    void refusesAnImageSizeThatIsNotTwoFourOrEightTimesTheGrid() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new DvaeConfig(60, 8, 512, 32, 1, 16));
         assertTrue(e.getMessage().contains("imageSize 60"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new DvaeConfig(64, 4, 512, 32, 1, 16)); // 16 halvings
+    }
+
+    @Test
+    void aFinerGridPoolsEarlyInTheEncoderAndUpsamplesLateInTheDecoder() {
+        DvaeConfig paperGrid = new DvaeConfig(64, 8, 512, 32, 1, 16);
+        assertEquals(3, paperGrid.halvings());
+        for (int g = 0; g < 3; g++) {
+            assertTrue(paperGrid.poolsAfter(g));
+            assertTrue(paperGrid.upsamplesAfter(g));
+        }
+        DvaeConfig fine = new DvaeConfig(64, 16, 512, 32, 1, 16);
+        assertEquals(2, fine.halvings());
+        assertEquals(java.util.List.of(true, true, false),
+                java.util.stream.IntStream.range(0, 3).mapToObj(fine::poolsAfter).toList());
+        assertEquals(java.util.List.of(false, true, true),
+                java.util.stream.IntStream.range(0, 3).mapToObj(fine::upsamplesAfter).toList());
+        // the same weights either way: pooling has none
+        assertEquals(paperGrid.parameterCount(), fine.parameterCount());
     }
 
     @Test

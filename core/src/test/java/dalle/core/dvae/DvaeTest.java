@@ -56,6 +56,18 @@ class DvaeTest {
     }
 
     @Test
+    void aSixteenBySixteenGridOnSixtyFourPixelsProducesTheDocumentedShapes() {
+        try (NDManager scope = manager.newSubManager()) {
+            Dvae fine = new Dvae(scope, new DvaeConfig(64, 16, 64, 16, 1, 8), 3);
+            NDArray images = Squares.batch(scope, 2, 64, 1);
+            assertEquals(new Shape(2, 64, 16, 16), fine.logits(images).getShape());
+            NDArray codes = fine.encode(images);
+            assertEquals(new Shape(2, 256), codes.getShape());
+            assertEquals(new Shape(2, 3, 64, 64), fine.decode(codes).getShape());
+        }
+    }
+
+    @Test
     void encodingIsDeterministicInRangeAndInRasterOrder() {
         try (NDManager step = manager.newSubManager()) {
             NDArray images = Squares.batch(step, 2, 64, 2);
