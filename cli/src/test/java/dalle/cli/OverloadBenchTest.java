@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code dalle bench overload} against a stand-in gateway in this JVM: a generation takes 30 ms, 2 run at once and
+ * {@code dalle bench overload} against a stand-in gateway in this JVM: a generation takes 200 ms, 2 run at once and
  * 2 more may wait, the rest is refused with 429, as the gateway's bounded executor does. The bench must find a
  * sustainable rate, shed the excess of twice that rate, and report latencies and memory with sane values.
  */
@@ -46,7 +46,9 @@ class OverloadBenchTest {
             try {
                 running.acquireUninterruptibly();
                 try {
-                    Thread.sleep(30);
+                    // long against the HTTP round trip (the JDK server and client add tens of ms that do not queue),
+                    // so that the closed-loop probe measures the stand-in's real capacity and 2x it must be shed
+                    Thread.sleep(200);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } finally {
@@ -90,9 +92,9 @@ class OverloadBenchTest {
         OverloadBench.Report r = new OverloadBench(new PrintWriter(text), Duration.ofSeconds(1),
                 Duration.ofSeconds(2), 2, 2.0, 1).run(state(dir));
 
-        // 2 at once, 30 ms each: about 66/s, less on a busy machine
-        assertTrue(r.sustainableRate() > 10 && r.sustainableRate() < 70, "sustainable " + r.sustainableRate());
-        assertTrue(r.unloadedP50Ms() >= 30 && r.unloadedP99Ms() >= r.unloadedP50Ms(), r.toString());
+        // 2 at once, 200 ms each: at most 10/s, less with the round trip or on a busy machine
+        assertTrue(r.sustainableRate() > 3 && r.sustainableRate() <= 10.5, "sustainable " + r.sustainableRate());
+        assertTrue(r.unloadedP50Ms() >= 200 && r.unloadedP99Ms() >= r.unloadedP50Ms(), r.toString());
         assertEquals(2 * r.sustainableRate(), r.offeredRate(), 1e-9);
         double expected = r.offeredRate() * 2;
         assertTrue(Math.abs(r.sent() - expected) <= Math.max(3, 0.1 * expected), r.sent() + " sent, ~"
@@ -100,7 +102,7 @@ class OverloadBenchTest {
         assertEquals(r.sent(), r.admitted() + r.shed() + r.errors(), "every request is counted once");
         assertEquals(0, r.errors());
         assertTrue(r.shed() > 0, "twice the sustainable rate is partly shed: " + r);
-        assertTrue(r.admitted() > 0 && r.admittedP50Ms() >= 30 && r.admittedP99Ms() >= r.admittedP50Ms(),
+        assertTrue(r.admitted() > 0 && r.admittedP50Ms() >= 200 && r.admittedP99Ms() >= r.admittedP50Ms(),
                 r.toString());
         assertEquals(r.admittedP99Ms() / r.unloadedP99Ms(), r.p99Ratio(), 1e-9);
         OverloadBench.Memory m = r.memory().get("gateway");
