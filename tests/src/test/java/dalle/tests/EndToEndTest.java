@@ -230,6 +230,9 @@ class EndToEndTest {
             var server = dalle.services.common.tls.TestCertificates.selfSigned(dir, "tokenizer",
                     "SAN=DNS:localhost,IP:127.0.0.1");
             var client = dalle.services.common.tls.TestCertificates.selfSigned(dir, "gateway", null);
+            // the separate gRPC server reads client CAs from a PKCS#12/JKS trust store with a password, not PEM
+            Path clientCas = dalle.services.common.tls.TestCertificates.trustStore(dir, "gateway",
+                    client.certificate(), "changeit");
             int grpc = ServicesStack.freePort();
             int https = ServicesStack.freePort();
             int http = ServicesStack.freePort();
@@ -240,8 +243,9 @@ class EndToEndTest {
                     "-Dquarkus.grpc.server.port=" + grpc, "-Dquarkus.http.port=" + http,
                     "-Dquarkus.grpc.server.ssl.certificate=" + server.certificate(),
                     "-Dquarkus.grpc.server.ssl.key=" + server.key(),
-                    "-Dquarkus.grpc.server.ssl.trust-store=" + client.certificate(),
-                    "-Dquarkus.grpc.server.ssl.trust-store-type=PEM",
+                    "-Dquarkus.grpc.server.ssl.trust-store=" + clientCas,
+                    "-Dquarkus.grpc.server.ssl.trust-store-type=pkcs12", // lower case: Quarkus compares it as is
+                    "-Dquarkus.grpc.server.ssl.trust-store-password=changeit",
                     "-Dquarkus.grpc.server.ssl.client-auth=REQUIRED",
                     "-Dquarkus.http.ssl-port=" + https,
                     "-Dquarkus.http.ssl.certificate.files=" + server.certificate(),

@@ -59,6 +59,25 @@ public final class TestCertificates {
         }
     }
 
+    /**
+     * A PKCS#12 trust store holding {@code certificate}, as Quarkus' separate gRPC server needs one for client
+     * certificates (it reads no PEM trust store, and wants a password).
+     */
+    public static Path trustStore(Path dir, String name, Path certificate, String password)
+            throws IOException, InterruptedException {
+        Path store = dir.resolve(name + "-trust.p12");
+        Files.deleteIfExists(store);
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process p = new ProcessBuilder(keytool, "-importcert", "-noprompt", "-alias", name, "-file",
+                certificate.toString(), "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", password)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("keytool failed: " + out);
+        }
+        return store;
+    }
+
     private static String pem(String type, byte[] der) {
         return "-----BEGIN " + type + "-----\n"
                 + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
