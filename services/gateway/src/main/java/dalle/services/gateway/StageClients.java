@@ -86,9 +86,22 @@ public final class StageClients implements AutoCloseable {
         this.reranker = channel(reranker, credentials, tls.authority());
     }
 
+    /**
+     * Every stage call is retried on UNAVAILABLE, up to 3 attempts with backoff, before any response arrived (gRPC's
+     * own retry: a streamed Sample is not retried once a candidate came back). The calls are idempotent (same
+     * request, same answer), and a replica that died or restarted a moment ago leaves a broken connection that the
+     * next attempt replaces: the request does not fail for it ("UNAVAILABLE: io exception" in the e2e suite right
+     * after a stage restart).
+     */
+    static final Map<String, Object> RETRY = Map.of("methodConfig", List.of(Map.of(
+            "name", List.of(Map.of()),
+            "retryPolicy", Map.of("maxAttempts", 3.0, "initialBackoff", "0.2s", "maxBackoff", "2s",
+                    "backoffMultiplier", 2.0, "retryableStatusCodes", List.of("UNAVAILABLE")))));
+
     private static ManagedChannel channel(String target, ChannelCredentials credentials, String authority) {
         ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(target, credentials)
-                .defaultLoadBalancingPolicy("round_robin").maxInboundMessageSize(MAX_INBOUND_BYTES);
+                .defaultLoadBalancingPolicy("round_robin").defaultServiceConfig(RETRY).enableRetry()
+                .maxInboundMessageSize(MAX_INBOUND_BYTES);
         if (authority != null) {
             b.overrideAuthority(authority);
         }
