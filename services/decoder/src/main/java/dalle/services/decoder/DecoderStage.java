@@ -1,10 +1,9 @@
 package dalle.services.decoder;
 
-import dalle.services.common.kafka.KafkaSecurity;
-import dalle.services.common.kafka.KafkaStage;
+
 import dalle.services.common.stage.BundleDirs;
+import dalle.services.common.stage.ModelStage;
 import dalle.services.common.stage.StageLoader;
-import dalle.services.common.stage.StageMetrics;
 import dalle.services.common.stage.WorkQueue;
 import dalle.services.decoder.config.DecoderConfig;
 import dalle.services.decoder.grpc.DecoderHealth;
@@ -18,7 +17,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -31,31 +29,22 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class DecoderStage {
 
     private final DecoderConfig config;
-    private final String bootstrap;
-    private final KafkaSecurity security;
-    private final StageMetrics metrics;
-    private final DecoderHealth health;
-    private final WorkQueue queue;
-    private final StageLoader<DecoderModel> loader;
-    private volatile KafkaStage<?, ?> kafka;
+    private final ModelStage<DecoderModel> stage;
 
     public DecoderStage(DecoderConfig config, MeterRegistry registry, @GrpcService DecoderHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
             Config kafkaConfig) {
         this.config = config;
-        this.bootstrap = bootstrap;
+        var k = config.kafka();
         // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
-        this.security = config.kafka().enabled()
-                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
-        this.health = health;
-        this.metrics = new StageMetrics(registry);
-        metrics.register(List.of(Stage.STAGE_DECODER));
-        this.queue = new WorkQueue(Stage.STAGE_DECODER, config.queueCapacity(), metrics);
-        this.loader = new StageLoader<>("decoder", this::load, this::ready);
+        this.stage = new ModelStage<>("decoder", Stage.STAGE_DECODER, config.queueCapacity(), registry, health,
+                ModelStage.Kafka.of(k.enabled(), k.maxPollRecords(), k.instanceId(), bootstrap,
+                        key -> kafkaConfig.getOptionalValue(key, String.class)),
+                this::load, DecoderHandler::new);
     }
 
     void start(@Observes StartupEvent event) {
-        loader.start();
+        stage.start();
     }
 
     private DecoderModel load(java.util.function.Consumer<String> state) {
@@ -67,42 +56,26 @@ public class DecoderStage {
         return model;
     }
 
-    private void ready(DecoderModel model) {
-        if (config.kafka().enabled()) {
-            kafka = new KafkaStage<>(new DecoderHandler(model), metrics, KafkaStage.Settings.of(bootstrap,
-                    config.kafka().maxPollRecords(), config.kafka().instanceId())
-                    .withClient(security.with(Map.of())));
-        }
-        health.serving(true);
-    }
-
     /** The loaded model; UNAVAILABLE (saying why) until it is loaded and warm. */
     public DecoderModel model() {
-        return loader.require();
+        return stage.model();
     }
 
     /** The queue in front of the decoder thread. */
     public WorkQueue queue() {
-        return queue;
+        return stage.queue();
     }
 
     public StageLoader<DecoderModel> loader() {
-        return loader;
+        return stage.loader();
     }
 
     /** Why the Kafka stage is not alive (its thread died, or it is stuck); null while it runs (or is off). */
     public String kafkaFailure() {
-        KafkaStage<?, ?> k = kafka;
-        return k == null ? null : k.failure();
+        return stage.kafkaFailure();
     }
 
     void stop(@Observes ShutdownEvent event) throws Exception {
-        health.serving(false);
-        KafkaStage<?, ?> k = kafka;
-        if (k != null) {
-            k.close();
-        }
-        queue.close();
-        loader.close();
+        stage.close();
     }
 }

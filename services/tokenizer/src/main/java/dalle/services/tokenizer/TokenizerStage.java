@@ -1,10 +1,9 @@
 package dalle.services.tokenizer;
 
-import dalle.services.common.kafka.KafkaSecurity;
-import dalle.services.common.kafka.KafkaStage;
+
 import dalle.services.common.stage.BundleDirs;
+import dalle.services.common.stage.ModelStage;
 import dalle.services.common.stage.StageLoader;
-import dalle.services.common.stage.StageMetrics;
 import dalle.services.common.stage.WorkQueue;
 import dalle.services.tokenizer.config.TokenizerConfig;
 import dalle.services.tokenizer.grpc.TokenizerHealth;
@@ -17,8 +16,6 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -31,31 +28,22 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class TokenizerStage {
 
     private final TokenizerConfig config;
-    private final String bootstrap;
-    private final KafkaSecurity security;
-    private final StageMetrics metrics;
-    private final TokenizerHealth health;
-    private final WorkQueue queue;
-    private final StageLoader<TokenizerModel> loader;
-    private volatile KafkaStage<?, ?> kafka;
+    private final ModelStage<TokenizerModel> stage;
 
     public TokenizerStage(TokenizerConfig config, MeterRegistry registry, @GrpcService TokenizerHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
             Config kafkaConfig) {
         this.config = config;
-        this.bootstrap = bootstrap;
+        var k = config.kafka();
         // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
-        this.security = config.kafka().enabled()
-                ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
-        this.health = health;
-        this.metrics = new StageMetrics(registry);
-        metrics.register(List.of(Stage.STAGE_TOKENIZER));
-        this.queue = new WorkQueue(Stage.STAGE_TOKENIZER, config.queueCapacity(), metrics);
-        this.loader = new StageLoader<>("tokenizer", this::load, this::ready);
+        this.stage = new ModelStage<>("tokenizer", Stage.STAGE_TOKENIZER, config.queueCapacity(), registry, health,
+                ModelStage.Kafka.of(k.enabled(), k.maxPollRecords(), k.instanceId(), bootstrap,
+                        key -> kafkaConfig.getOptionalValue(key, String.class)),
+                this::load, TokenizerHandler::new);
     }
 
     void start(@Observes StartupEvent event) {
-        loader.start();
+        stage.start();
     }
 
     private TokenizerModel load(java.util.function.Consumer<String> state) {
@@ -67,42 +55,26 @@ public class TokenizerStage {
         return model;
     }
 
-    private void ready(TokenizerModel model) {
-        if (config.kafka().enabled()) {
-            kafka = new KafkaStage<>(new TokenizerHandler(model), metrics, KafkaStage.Settings.of(bootstrap,
-                    config.kafka().maxPollRecords(), config.kafka().instanceId())
-                    .withClient(security.with(Map.of())));
-        }
-        health.serving(true);
-    }
-
     /** The loaded model; UNAVAILABLE (saying why) until it is loaded and warm. */
     public TokenizerModel model() {
-        return loader.require();
+        return stage.model();
     }
 
     /** The queue in front of the tokenizer thread. */
     public WorkQueue queue() {
-        return queue;
+        return stage.queue();
     }
 
     public StageLoader<TokenizerModel> loader() {
-        return loader;
+        return stage.loader();
     }
 
     /** Why the Kafka stage is not alive (its thread died, or it is stuck); null while it runs (or is off). */
     public String kafkaFailure() {
-        KafkaStage<?, ?> k = kafka;
-        return k == null ? null : k.failure();
+        return stage.kafkaFailure();
     }
 
     void stop(@Observes ShutdownEvent event) throws Exception {
-        health.serving(false);
-        KafkaStage<?, ?> k = kafka;
-        if (k != null) {
-            k.close();
-        }
-        queue.close();
-        loader.close();
+        stage.close();
     }
 }
