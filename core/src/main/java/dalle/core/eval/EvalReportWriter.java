@@ -85,12 +85,7 @@ public final class EvalReportWriter {
         md.append("\noracle-best@N: some candidate among the first N matches (a perfect reranker). "
                 + "Raw candidate accuracy: the share of all candidates that match (the prior alone).\n\n");
         for (Reconstruction rec : r.reconstructions()) {
-            md.append(String.format(Locale.ROOT, "dVAE reconstruction of %d images (%s, %dx%d): PSNR %.2f dB mean "
-                    + "(worst %.2f, best %s)%s; codebook perplexity %.1f of K = %d, %d distinct codes used (%.1f%%) "
-                    + "over %d cells.\n\n", rec.images(), rec.source(), rec.resolution(), rec.resolution(),
-                    rec.meanPsnrDb(), rec.minPsnrDb(), db(rec.maxPsnrDb()),
-                    rec.exact() > 0 ? ", " + rec.exact() + " exact" : "", rec.perplexity(), rec.codebookSize(),
-                    rec.distinctCodes(), 100.0 * rec.distinctCodes() / rec.codebookSize(), rec.cells()));
+            md.append(reconstruction(rec));
         }
         EvalReport.Timings t = r.timings();
         md.append(String.format(Locale.ROOT, "Time: caption match %.1f s (sampling %.1f, decoding %.1f, "
@@ -142,23 +137,7 @@ public final class EvalReportWriter {
         }
         root.add("caption_match", sets);
 
-        JsonArray recs = new JsonArray();
-        for (Reconstruction rec : r.reconstructions()) {
-            JsonObject ro = new JsonObject();
-            ro.addProperty("source", rec.source());
-            ro.addProperty("images", rec.images());
-            ro.addProperty("resolution", rec.resolution());
-            ro.add("mean_psnr_db", num(rec.meanPsnrDb()));
-            ro.add("min_psnr_db", num(rec.minPsnrDb()));
-            ro.add("max_psnr_db", num(rec.maxPsnrDb()));
-            ro.addProperty("exact", rec.exact());
-            ro.add("perplexity", num(rec.perplexity()));
-            ro.addProperty("distinct_codes", rec.distinctCodes());
-            ro.addProperty("codebook_size", rec.codebookSize());
-            ro.addProperty("cells", rec.cells());
-            recs.add(ro);
-        }
-        root.add("reconstruction", recs);
+        root.add("reconstruction", reconstructions(r.reconstructions()));
 
         EvalReport.Timings t = r.timings();
         JsonObject timings = new JsonObject();
@@ -217,7 +196,39 @@ public final class EvalReportWriter {
         return a;
     }
 
-    private static JsonElement num(double v) {
+    /** The report's paragraph on one dVAE reconstruction measurement (shared by the emoji report). */
+    public static String reconstruction(Reconstruction rec) {
+        return String.format(Locale.ROOT, "dVAE reconstruction of %d images (%s, %dx%d): PSNR %.2f dB mean "
+                + "(worst %.2f, best %s)%s; codebook perplexity %.1f of K = %d, %d distinct codes used (%.1f%%) "
+                + "over %d cells.\n\n", rec.images(), rec.source(), rec.resolution(), rec.resolution(),
+                rec.meanPsnrDb(), rec.minPsnrDb(), db(rec.maxPsnrDb()),
+                rec.exact() > 0 ? ", " + rec.exact() + " exact" : "", rec.perplexity(), rec.codebookSize(),
+                rec.distinctCodes(), 100.0 * rec.distinctCodes() / rec.codebookSize(), rec.cells());
+    }
+
+    /** The JSON array of dVAE reconstruction measurements (shared by the emoji report). */
+    public static JsonArray reconstructions(List<Reconstruction> all) {
+        JsonArray recs = new JsonArray();
+        for (Reconstruction rec : all) {
+            JsonObject ro = new JsonObject();
+            ro.addProperty("source", rec.source());
+            ro.addProperty("images", rec.images());
+            ro.addProperty("resolution", rec.resolution());
+            ro.add("mean_psnr_db", num(rec.meanPsnrDb()));
+            ro.add("min_psnr_db", num(rec.minPsnrDb()));
+            ro.add("max_psnr_db", num(rec.maxPsnrDb()));
+            ro.addProperty("exact", rec.exact());
+            ro.add("perplexity", num(rec.perplexity()));
+            ro.addProperty("distinct_codes", rec.distinctCodes());
+            ro.addProperty("codebook_size", rec.codebookSize());
+            ro.addProperty("cells", rec.cells());
+            recs.add(ro);
+        }
+        return recs;
+    }
+
+    /** A JSON number, null where it is not finite. */
+    public static JsonElement num(double v) {
         return Double.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
     }
 
@@ -229,11 +240,13 @@ public final class EvalReportWriter {
         return String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
     }
 
-    private static String db(double v) {
+    /** Decibels to two places; ∞ for an exact reconstruction. */
+    public static String db(double v) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "∞";
     }
 
-    private static String sampling(SamplingParams p) {
+    /** The sampling settings in words. */
+    public static String sampling(SamplingParams p) {
         return String.format(Locale.ROOT, "temperature %s, top-k %s, top-p %s, guidance %s", p.temperature(),
                 p.topK() == 0 ? "off" : Integer.toString(p.topK()), p.topP() == 1f ? "off" : Float.toString(p.topP()),
                 p.guidanceScale() == 1f ? "off" : Float.toString(p.guidanceScale()));

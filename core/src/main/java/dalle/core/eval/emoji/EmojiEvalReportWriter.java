@@ -1,17 +1,14 @@
 package dalle.core.eval.emoji;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
 import dalle.core.eval.EvalReport.Reconstruction;
+import dalle.core.eval.EvalReportWriter;
 import dalle.core.eval.emoji.EmojiEvalReport.CaptionResult;
 import dalle.core.eval.emoji.EmojiEvalReport.Ceiling;
 import dalle.core.eval.emoji.EmojiEvalReport.SetResult;
 import dalle.core.io.Checkpoints;
 import dalle.core.plot.LineChart;
-import dalle.core.sampling.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +53,7 @@ public final class EmojiEvalReportWriter {
                         + " per caption (%s), the first N reranked. The judge ranks the caption's true rendering among"
                         + " all pictures of the caption's vendor by distance in %dx%d RGB; a cell is the share of"
                         + " captions whose kept image puts the truth first (top-1) / among the 5 nearest (top-5).%n%n",
-                o.seed(), o.captionsPerVendor(), o.maxN(), sampling(o.sampling()), o.judgeCells(), o.judgeCells()));
+                o.seed(), o.captionsPerVendor(), o.maxN(), EvalReportWriter.sampling(o.sampling()), o.judgeCells(), o.judgeCells()));
         for (Ceiling c : r.ceilings()) {
             md.append(String.format(Locale.ROOT, "Judge ceiling: the other vendor's rendering of each of %d pictures,"
                             + " judged against the %s set: top-1 %s, top-5 %s.%n", c.pictures(), c.reference(),
@@ -79,12 +76,7 @@ public final class EmojiEvalReportWriter {
                 + " candidate (a faithful drawing in another hand). Best of N: some candidate among the first N hits"
                 + " (a perfect reranker). Raw: the share of all candidates that hit (the prior alone).\n\n");
         for (Reconstruction rec : r.reconstructions()) {
-            md.append(String.format(Locale.ROOT, "dVAE reconstruction of %d images (%s, %dx%d): PSNR %.2f dB mean "
-                            + "(worst %.2f, best %s); codebook perplexity %.1f of K = %d, %d distinct codes used "
-                            + "(%.1f%%) over %d cells.%n%n", rec.images(), rec.source(), rec.resolution(),
-                    rec.resolution(), rec.meanPsnrDb(), rec.minPsnrDb(), db(rec.maxPsnrDb()), rec.perplexity(),
-                    rec.codebookSize(), rec.distinctCodes(), 100.0 * rec.distinctCodes() / rec.codebookSize(),
-                    rec.cells()));
+            md.append(EvalReportWriter.reconstruction(rec));
         }
         EmojiEvalReport.Timings t = r.timings();
         md.append(String.format(Locale.ROOT, "Time: loading %.1f s, caption match %.1f s (sampling %.1f, decoding %.1f,"
@@ -118,8 +110,8 @@ public final class EmojiEvalReportWriter {
             JsonObject co = new JsonObject();
             co.addProperty("reference", c.reference());
             co.addProperty("pictures", c.pictures());
-            co.add("top1", num(c.top1()));
-            co.add("top5", num(c.top5()));
+            co.add("top1", EvalReportWriter.num(c.top1()));
+            co.add("top5", EvalReportWriter.num(c.top5()));
             ceilings.add(co);
         }
         root.add("judge_ceiling", ceilings);
@@ -129,21 +121,21 @@ public final class EmojiEvalReportWriter {
             so.addProperty("set", s.set().name());
             so.addProperty("label", s.set().label());
             so.addProperty("captions", s.captions().size());
-            so.add("ceiling_top1", num(s.ceilingRate(1)));
-            so.add("ceiling_top5", num(s.ceilingRate(5)));
+            so.add("ceiling_top1", EvalReportWriter.num(s.ceilingRate(1)));
+            so.add("ceiling_top5", EvalReportWriter.num(s.ceilingRate(5)));
             JsonArray byN = new JsonArray();
             for (int i = 0; i < s.ns().size(); i++) {
                 JsonObject e = new JsonObject();
                 e.addProperty("n", s.ns().get(i));
-                e.add("top1", num(s.hitRate(i, 1)));
-                e.add("top5", num(s.hitRate(i, 5)));
-                e.add("best_of_top1", num(s.bestOfRate(i, 1)));
-                e.add("best_of_top5", num(s.bestOfRate(i, 5)));
+                e.add("top1", EvalReportWriter.num(s.hitRate(i, 1)));
+                e.add("top5", EvalReportWriter.num(s.hitRate(i, 5)));
+                e.add("best_of_top1", EvalReportWriter.num(s.bestOfRate(i, 1)));
+                e.add("best_of_top5", EvalReportWriter.num(s.bestOfRate(i, 5)));
                 byN.add(e);
             }
             so.add("by_n", byN);
-            so.add("raw_top1", num(s.rawRate(1)));
-            so.add("raw_top5", num(s.rawRate(5)));
+            so.add("raw_top1", EvalReportWriter.num(s.rawRate(1)));
+            so.add("raw_top5", EvalReportWriter.num(s.rawRate(5)));
             JsonArray details = new JsonArray();
             for (CaptionResult c : s.captions()) {
                 JsonObject co = new JsonObject();
@@ -165,7 +157,7 @@ public final class EmojiEvalReportWriter {
                 c.ranks().forEach(ranks::add);
                 co.add("ranks", ranks);
                 JsonArray scores = new JsonArray();
-                c.scores().forEach(v -> scores.add(num(v)));
+                c.scores().forEach(v -> scores.add(EvalReportWriter.num(v)));
                 co.add("scores", scores);
                 details.add(co);
             }
@@ -173,30 +165,15 @@ public final class EmojiEvalReportWriter {
             sets.add(so);
         }
         root.add("caption_match", sets);
-        JsonArray recs = new JsonArray();
-        for (Reconstruction rec : r.reconstructions()) {
-            JsonObject ro = new JsonObject();
-            ro.addProperty("source", rec.source());
-            ro.addProperty("images", rec.images());
-            ro.addProperty("resolution", rec.resolution());
-            ro.add("mean_psnr_db", num(rec.meanPsnrDb()));
-            ro.add("min_psnr_db", num(rec.minPsnrDb()));
-            ro.add("max_psnr_db", num(rec.maxPsnrDb()));
-            ro.add("perplexity", num(rec.perplexity()));
-            ro.addProperty("distinct_codes", rec.distinctCodes());
-            ro.addProperty("codebook_size", rec.codebookSize());
-            ro.addProperty("cells", rec.cells());
-            recs.add(ro);
-        }
-        root.add("reconstruction", recs);
+        root.add("reconstruction", EvalReportWriter.reconstructions(r.reconstructions()));
         EmojiEvalReport.Timings t = r.timings();
         JsonObject timings = new JsonObject();
-        timings.add("load", num(t.load()));
-        timings.add("caption_match", num(t.captionMatch()));
-        timings.add("sample", num(t.sample()));
-        timings.add("decode", num(t.decode()));
-        timings.add("score", num(t.score()));
-        timings.add("reconstruction", num(t.reconstruction()));
+        timings.add("load", EvalReportWriter.num(t.load()));
+        timings.add("caption_match", EvalReportWriter.num(t.captionMatch()));
+        timings.add("sample", EvalReportWriter.num(t.sample()));
+        timings.add("decode", EvalReportWriter.num(t.decode()));
+        timings.add("score", EvalReportWriter.num(t.score()));
+        timings.add("reconstruction", EvalReportWriter.num(t.reconstruction()));
         root.add("timings_s", timings);
         return root;
     }
@@ -224,19 +201,5 @@ public final class EmojiEvalReportWriter {
 
     private static String percent(double fraction) {
         return Double.isNaN(fraction) ? "—" : String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
-    }
-
-    private static JsonElement num(double v) {
-        return Double.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
-    }
-
-    private static String db(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "∞";
-    }
-
-    private static String sampling(SamplingParams p) {
-        return String.format(Locale.ROOT, "temperature %s, top-k %s, top-p %s, guidance %s", p.temperature(),
-                p.topK() == 0 ? "off" : Integer.toString(p.topK()), p.topP() == 1f ? "off" : Float.toString(p.topP()),
-                p.guidanceScale() == 1f ? "off" : Float.toString(p.guidanceScale()));
     }
 }
