@@ -16,12 +16,14 @@ import picocli.CommandLine.Spec;
  * compressed vs exact gradient averaging.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
-        description = {"Rerunnable benchmarks. Targets: sampler, stages, collectives, services, overload, train-sharded; subcommand: powersgd.",
+        description = {"Rerunnable benchmarks. Targets: sampler, stages, stage-batches, collectives, services, overload, train-sharded; subcommand: powersgd.",
                 "sampler: image tokens/s and GFLOP/s of the prior's batched sampling loop per --paths (the first is the",
                 "baseline) at each batch size and preset, on a random-weight model, and the GFLOP/s as a fraction of an",
                 "fp32 matmul (512^3, and the sampler's own MLP shape) measured interleaved in the same run.",
                 "stages: decode + rerank of --images images with the Pipeline's stages vs one image per forward",
                 "pass, interleaved, same run.",
+                "stage-batches: images/s of one dVAE decode and one reranker pass per --batch size and --preset (tiny,",
+                "small), random weights; on a GPU (CUDA libtorch, see tools/bench-gpu.sh) per wall second, with memory.",
                 "collectives: raw throughput of one loopback TCP stream and the aggregate of --workers concurrent",
                 "streams, then ring all-reduce over loopback TCP among --workers threads (each with its own sockets)",
                 "at each of --sizes: algbw, busbw = algbw*2(n-1)/n, busbw as a fraction of the one stream",
@@ -44,14 +46,14 @@ final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "TARGET",
-            description = "What to benchmark: sampler, stages, collectives, services, overload or train-sharded (or the powersgd subcommand).")
+            description = "What to benchmark: sampler, stages, stage-batches, collectives, services, overload or train-sharded (or the powersgd subcommand).")
     String target;
 
     @Option(names = "--preset", split = ",", defaultValue = "tiny",
-            description = "sampler: model presets, tiny and/or small (width 512, 8 layers) (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
+            description = "sampler, stage-batches: model presets, tiny and/or small (width 512, 8 layers) (default ${DEFAULT-VALUE}; weights are random, speed does not depend on them).")
     List<String> presets;
 
-    @Option(names = "--batch", split = ",", defaultValue = "1,8,32,64,128", description = "sampler: batch sizes (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", split = ",", defaultValue = "1,8,32,64,128", description = "sampler, stage-batches: batch sizes (default ${DEFAULT-VALUE}).")
     List<Integer> batches;
 
     @Option(names = "--paths", split = ",", defaultValue = "kv-cache,fast",
@@ -135,7 +137,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (target == null) {
-            throw new IllegalArgumentException("name a benchmark: sampler, stages, collectives, services, train-sharded or powersgd");
+            throw new IllegalArgumentException("name a benchmark: sampler, stages, stage-batches, collectives, services, overload, train-sharded or powersgd");
         }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
@@ -143,6 +145,7 @@ final class BenchCommand implements Callable<Integer> {
         return switch (target) {
             case "sampler" -> sampler();
             case "stages" -> new StagesBench(spec.commandLine().getOut(), repeat).run(model.resolve(), images);
+            case "stage-batches" -> new StageBatchBench(spec.commandLine().getOut(), repeat).run(presets, batches);
             case "collectives" -> CollectivesBenchReport.run(spec.commandLine().getOut(), workers, sizes, repeat);
             case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
                     .run(data, model, UpCommand.SERVICES_DIR, List.of("-Xmx2g", "-Dai.djl.offline=true",
@@ -150,7 +153,7 @@ final class BenchCommand implements Callable<Integer> {
             case "overload" -> overload();
             case "train-sharded" -> trainSharded();
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target
-                    + "' (known: sampler, stages, collectives, services, overload, train-sharded)");
+                    + "' (known: sampler, stages, stage-batches, collectives, services, overload, train-sharded)");
         };
     }
 

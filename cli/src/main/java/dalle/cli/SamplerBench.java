@@ -21,9 +21,11 @@ import java.util.SplittableRandom;
  *
  * <p>Interleaved: for each repetition the ceilings and every path are timed back to back (the paths'
  * order rotating), and each reports its median, so that load from other processes hits all alike.
- * Rates are per second of this thread's CPU time (with one intra-op thread libtorch computes on the
- * calling thread), which a shared machine's other processes disturb far less than wall time; the
- * wall seconds are printed beside them.
+ * On the CPU, rates are per second of this thread's CPU time (with one intra-op thread libtorch computes on
+ * the calling thread), which a shared machine's other processes disturb far less than wall time; the
+ * wall seconds are printed beside them. On a GPU (the engine's default device, CUDA libtorch), the calling
+ * thread mostly waits for kernels, so rates are per wall second. After each preset the memory it used is
+ * printed ({@link BenchMemory}).
  *
  * <p>FLOPs counted ({@link #sampleFlops}) are the multiply-adds (×2) of the forward passes the cached
  * paths run: per position and layer the QKV, output and MLP projections, 2·C²·(4 + 2r), plus the
@@ -91,8 +93,9 @@ final class SamplerBench {
                 throw new IllegalArgumentException("--batch sizes must be positive, got " + b);
             }
         }
-        out.printf("bench sampler: %d cpus, libtorch intra-op threads %s, median of %d interleaved repetitions, rates per CPU second%n",
-                Runtime.getRuntime().availableProcessors(), System.getProperty("ai.djl.pytorch.num_threads", "default"), repeat);
+        out.printf("bench sampler: device %s, %d cpus, libtorch intra-op threads %s, median of %d interleaved repetitions, rates per %s second%n",
+                BenchMemory.device(), Runtime.getRuntime().availableProcessors(),
+                System.getProperty("ai.djl.pytorch.num_threads", "default"), repeat, BenchMemory.onGpu() ? "wall" : "CPU");
         out.printf("ceilings in the same run: fp32 matmul %d^3, and gemm(B) = (batch x C)(C x 4C), the sampler's MLP shape%n",
                 MATMUL_SIDE);
         out.printf("%-6s %5s %-9s %9s %9s %12s %9s %9s %7s %9s %7s %8s%n", "preset", "batch", "path", "wall s", "cpu s", "img tok/s",
@@ -106,6 +109,7 @@ final class SamplerBench {
                     runPoint(name, config, manager, sampler, batch, paths, pathNames);
                 }
             }
+            out.printf("memory after %s: %s%n", name, BenchMemory.describe());
         }
         return 0;
     }
@@ -127,9 +131,9 @@ final class SamplerBench {
                 int i = (j + r) % paths.size();                                 // rotate the order
                 long w0 = System.nanoTime();
                 long t0 = THREADS.getCurrentThreadCpuTime();
-                sampler.sample(specs, paths.get(i));
-                seconds[i][r] = (THREADS.getCurrentThreadCpuTime() - t0) / 1e9;
+                sampler.sample(specs, paths.get(i));                              // returns codes in Java: synchronised
                 wall[i][r] = (System.nanoTime() - w0) / 1e9;
+                seconds[i][r] = BenchMemory.onGpu() ? wall[i][r] : (THREADS.getCurrentThreadCpuTime() - t0) / 1e9;
             }
         }
         double mm = median(square);
@@ -147,20 +151,28 @@ final class SamplerBench {
         out.flush();
     }
 
-    /** GFLOP/s (per CPU second of this thread) of (m × k) · (k × n) in fp32, repeated for at least 0.1 s of CPU. */
+    /**
+     * GFLOP/s of (m × k) · (k × n) in fp32, repeated for at least 0.1 s: per CPU second of this thread on the CPU, per
+     * wall second on a GPU, where every tenth product is read back (one float) so that queued kernels are counted.
+     */
     static double matmulRate(NDManager parent, int m, int k, int n) {
+        boolean gpu = BenchMemory.onGpu();
         try (NDManager scratch = parent.newSubManager()) {
             NDArray a = scratch.randomNormal(new Shape(m, k));
             NDArray b = scratch.randomNormal(new Shape(k, n));
             a.matMul(b).close();                                                // warm-up
             int iterations = 0;
-            long t0 = THREADS.getCurrentThreadCpuTime();
+            long t0 = gpu ? System.nanoTime() : THREADS.getCurrentThreadCpuTime();
             long elapsed;
             do {
-                a.matMul(b).close();
+                NDArray c = a.matMul(b);
                 iterations++;
-                elapsed = THREADS.getCurrentThreadCpuTime() - t0;
-            } while (elapsed < 100_000_000L);
+                if (gpu && iterations % 10 == 0) {
+                    c.get(0, 0).getFloat();                                     // wait for the queue
+                }
+                c.close();
+                elapsed = (gpu ? System.nanoTime() : THREADS.getCurrentThreadCpuTime()) - t0;
+            } while (elapsed < 100_000_000L || (gpu && iterations % 10 != 0));
             return 2.0 * m * k * n * iterations / elapsed;
         }
     }
