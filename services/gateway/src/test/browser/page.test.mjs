@@ -1,6 +1,6 @@
 // The gateway's web page in a real browser (Debian's Chromium, driven by playwright-core), as a user uses it:
 // type a caption, generate, watch the progress, see the N best ranked, get the contact sheet, see an API error as
-// the API gives it, queue a job and open it once done. Run by BrowserTest:
+// the API gives it, queue a job and open it once done, see the caller's other jobs listed. Run by BrowserTest:
 //   node page.test.mjs <gateway base URL> <chromium binary> <folder for screenshots> <API key>
 // Prints one JSON line of what it saw; exits non-zero with the reason when something is not as expected.
 import { chromium } from 'playwright-core';
@@ -76,7 +76,8 @@ try {
   // a job: queued, listed, done, opened
   await page.fill('#topK', '2');
   await page.click('#queue');
-  const row = page.locator('#jobs tbody tr').first();
+  // the row of this browser's job: the one with its caption (the list also holds the caller's other jobs)
+  const row = page.locator('#jobs tbody tr', { hasText: 'a small red circle above a blue square' });
   await row.locator('td.state', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
   seen.jobId = await row.getAttribute('data-job');
   await row.locator('button').click();
@@ -84,6 +85,15 @@ try {
   assert.match(await page.textContent('#job .state'), /state: succeeded/);
   assert.equal(await page.$$eval('#job figure.ranked', (fs) => fs.length), 2);
   await page.screenshot({ path: out + '/page-job.png', fullPage: true });
+  // the list is the caller's jobs from GET /v1/jobs: the one BrowserTest queued over HTTP with the same key is
+  // there (without a caption: only this browser knows its captions), another tenant's is not
+  const [mine, theirs] = [process.env.OTHER_CLIENTS_JOB, process.env.OTHER_TENANTS_JOB];
+  if (mine) {
+    await page.locator(`#jobs tbody tr[data-job="${mine}"] td.state`).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator(`#jobs tbody tr[data-job="${theirs}"]`).count(), 0);
+  }
+  seen.jobsListed = await page.$$eval('#jobs tbody tr', (rows) => rows.map((r) => r.dataset.job));
+  assert.equal(seen.jobsListed[0], seen.jobId, 'newest first');
   seen.ms = Date.now() - t0;
   console.log(JSON.stringify(seen));
 } catch (e) {

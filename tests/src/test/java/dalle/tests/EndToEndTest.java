@@ -80,7 +80,8 @@ class EndToEndTest {
 
     /**
      * A second tenant cannot see the first's job, even by its id, and has ids of its own: its job with the same id
-     * is another job, queued and answered on its own (the pipeline carries both as tenant:id).
+     * is another job, queued and answered on its own (the pipeline carries both as tenant:id); its job list holds
+     * its own job only.
      */
     @org.junit.jupiter.api.Nested
     class Tenants {
@@ -137,13 +138,24 @@ class EndToEndTest {
             Map<String, List<ConsumerRecord<String, byte[]>>> results = awaitResults(
                     Set.of("local:e2e-tenant-job", "other:e2e-tenant-job"), 1);
             assertEquals(2, results.size(), "two jobs, one per tenant: " + results.keySet());
+            // GET /v1/jobs: the other tenant lists exactly its own job, under its own id
+            java.net.http.HttpResponse<String> listed = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(base + "/v1/jobs?limit=100")).header("Authorization", "Bearer " + other)
+                    .timeout(java.time.Duration.ofSeconds(30)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, listed.statusCode(), listed.body());
+            assertTrue(listed.body().startsWith("{\"object\":\"list\",\"data\":[{\"id\":\"e2e-tenant-job\""),
+                    listed.body());
+            assertEquals(1, listed.body().split("\"id\":", -1).length - 1, "one job only: " + listed.body());
+            assertFalse(listed.body().contains("local:"), listed.body());
         }
     }
 
     /**
      * Two gateway replicas sharing the status view (as the base Deployment's two): each holds the jobs of its own
      * partitions, and each answers GetJob and GET /v1/jobs/{id} for every job, asking the other for the ones it does
-     * not hold. Before, a replica answered 404 or a stale state for the other's jobs.
+     * not hold, and ListJobs with the jobs of both. Before, a replica answered 404 or a stale state for the other's
+     * jobs.
      */
     @Nested
     class GatewayReplicas {
@@ -198,6 +210,36 @@ class EndToEndTest {
                         assertEquals(dalle.v1.JobState.JOB_STATE_SUCCEEDED, job.getState(), id + " on " + c.authority());
                         assertEquals(id, job.getJobId());
                         assertEquals(1, job.getResult().getImagesCount(), id + " on " + c.authority());
+                    }
+                }
+                // ListJobs on either replica: the caller's jobs from both stores, each once, newest first, in pages
+                for (ManagedChannel c : List.of(gateway, second)) {
+                    List<dalle.v1.Job> listed = new java.util.ArrayList<>();
+                    String token = "";
+                    int pages = 0;
+                    do {
+                        var page = GatewayGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS).listJobs(
+                                dalle.v1.ListJobsRequest.newBuilder().setPageSize(4).setPageToken(token).build());
+                        assertTrue(page.getJobsCount() <= 4, page.toString());
+                        listed.addAll(page.getJobsList());
+                        token = page.getNextPageToken();
+                        pages++;
+                    } while (!token.isEmpty() && pages < 100);
+                    List<String> listedIds = listed.stream().map(dalle.v1.Job::getJobId).toList();
+                    assertEquals(listedIds.size(), Set.copyOf(listedIds).size(), "each job once: " + listedIds);
+                    assertTrue(listedIds.containsAll(ids), c.authority() + " lists every job of both replicas: "
+                            + listedIds);
+                    for (int i = 1; i < listed.size(); i++) {
+                        assertTrue(listed.get(i - 1).getSubmittedAtMs() >= listed.get(i).getSubmittedAtMs(),
+                                "newest first: " + listedIds);
+                    }
+                    for (dalle.v1.Job j : listed) {
+                        if (ids.contains(j.getJobId())) {
+                            assertEquals(dalle.v1.JobState.JOB_STATE_SUCCEEDED, j.getState(), j.getJobId());
+                            assertEquals(1, j.getResult().getImagesCount(), j.getJobId());
+                            assertTrue(j.getResult().getImages(0).getImage().getPng().isEmpty(),
+                                    "listed without image bytes");
+                        }
                     }
                 }
                 var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)

@@ -1,6 +1,7 @@
 // dalle-jvm's page: generate with live progress (POST /v1/images/generations/stream, server-sent events read with
-// fetch so that the Authorization header can be sent), the ranked grid and its contact sheet, and this browser's
-// jobs (POST /v1/jobs, GET /v1/jobs/{id}). No framework, no build step. Errors are shown as the API gives them.
+// fetch so that the Authorization header can be sent), the ranked grid and its contact sheet, and the caller's
+// jobs (POST /v1/jobs, GET /v1/jobs, GET /v1/jobs/{id}). No framework, no build step. Errors are shown as the API
+// gives them.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -10,7 +11,10 @@ const KEY_KEY = 'dalle.apiKey';
 
 // ---- the API key: kept in localStorage, sent as a bearer token when set ----
 $('apiKey').value = localStorage.getItem(KEY_KEY) || '';
-$('apiKey').addEventListener('change', () => localStorage.setItem(KEY_KEY, $('apiKey').value.trim()));
+$('apiKey').addEventListener('change', () => {
+  localStorage.setItem(KEY_KEY, $('apiKey').value.trim());
+  refreshJobs();
+});
 
 function headers(json) {
   const h = {};
@@ -164,8 +168,9 @@ async function generate(event) {
   }
 }
 
-// ---- jobs: the ids this browser queued, kept in localStorage, their state from GET /v1/jobs/{id} ----
-function jobs() {
+// ---- jobs: the caller's jobs from GET /v1/jobs (queued here or by any client with the same key), newest first;
+// captions of the jobs queued in this browser are kept in localStorage (the API does not return them) ----
+function captions() {
   return JSON.parse(localStorage.getItem(JOBS_KEY) || '[]');
 }
 
@@ -178,11 +183,14 @@ async function queue() {
     return;
   }
   const job = await response.json();
-  localStorage.setItem(JOBS_KEY, JSON.stringify([{ id: job.id, caption: b.prompt }, ...jobs()].slice(0, 50)));
+  localStorage.setItem(JOBS_KEY, JSON.stringify([{ id: job.id, caption: b.prompt }, ...captions()].slice(0, 50)));
+  jobsPending = true;
   refreshJobs();
 }
 
-const states = {};
+let jobsPending = false;
+let jobsBusy = false;    // one listing at a time: a slow, older answer must not overwrite a newer one
+let jobsAgain = false;   // asked for while one was in flight: list again once it is done
 
 async function fetchJob(id) {
   const response = await fetch('/v1/jobs/' + encodeURIComponent(id), { headers: headers(false) });
@@ -191,30 +199,62 @@ async function fetchJob(id) {
 }
 
 async function refreshJobs() {
+  if (jobsBusy) {
+    jobsAgain = true;
+    return;
+  }
+  jobsBusy = true;
+  try {
+    await listJobs();
+  } finally {
+    jobsBusy = false;
+  }
+  if (jobsAgain) {
+    jobsAgain = false;
+    refreshJobs();
+  }
+}
+
+async function listJobs() {
   const tbody = document.querySelector('#jobs tbody');
-  const list = jobs();
-  const fetched = await Promise.all(list.map((j) => ['succeeded', 'failed'].includes(states[j.id]?.state)
-    ? states[j.id] : fetchJob(j.id)));
+  const note = $('jobsNote');
+  let page;
+  try {
+    const response = await fetch('/v1/jobs?limit=50', { headers: headers(false) });
+    if (!response.ok) {
+      const e = await errorOf(response);
+      note.textContent = `jobs: HTTP ${response.status}: ${e.message}`;
+      note.hidden = false;
+      jobsPending = false;
+      return;
+    }
+    page = await response.json();
+  } catch (e) {
+    note.textContent = `jobs: ${e}`;
+    note.hidden = false;
+    return;
+  }
+  note.hidden = true;
+  const known = Object.fromEntries(captions().map((j) => [j.id, j.caption]));
   tbody.innerHTML = '';
-  list.forEach((j, i) => {
-    const s = fetched[i];
-    states[j.id] = s;
+  page.data.forEach((s) => {
     const stage = (s.stage || '').replace(/^STAGE_/, '').toLowerCase();
     const p = s.candidates_total ? `${stage} ${s.candidates_done}/${s.candidates_total}` : '';
     const row = document.createElement('tr');
-    row.dataset.job = j.id;
-    row.innerHTML = `<td><code></code></td><td></td><td class="state">${s.state}</td><td>${p}</td>`
+    row.dataset.job = s.id;
+    row.innerHTML = `<td><code></code></td><td></td><td class="state"></td><td>${p}</td>`
       + '<td><button type="button">open</button></td>';
-    row.children[0].firstChild.textContent = j.id;
-    row.children[1].textContent = j.caption;
-    row.querySelector('button').addEventListener('click', () => openJob(j.id));
+    row.children[0].firstChild.textContent = s.id;
+    row.children[1].textContent = known[s.id] || '';
+    row.children[2].textContent = s.state;
+    row.querySelector('button').addEventListener('click', () => openJob(s.id));
     tbody.appendChild(row);
   });
+  jobsPending = page.data.some((s) => !['succeeded', 'failed'].includes(s.state));
 }
 
 async function openJob(id) {
   const s = await fetchJob(id);
-  states[id] = s;
   const box = $('job');
   box.innerHTML = `<h3>job <code></code></h3><p class="state">state: ${s.state}</p><div class="grid"></div>`;
   box.querySelector('code').textContent = id;
@@ -228,5 +268,5 @@ $('form').addEventListener('submit', generate);
 $('queue').addEventListener('click', queue);
 refreshJobs();
 setInterval(() => {
-  if (jobs().some((j) => !['succeeded', 'failed'].includes(states[j.id]?.state))) refreshJobs();
+  if (jobsPending) refreshJobs();
 }, 1000);

@@ -9,11 +9,11 @@ import dalle.services.common.kafka.CloudEvents;
 import dalle.services.common.kafka.CloudEventsTest;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -58,8 +58,15 @@ class BrowserTest {
 
     /** Runs a command in the script folder; its output goes to {@code log}; fails the test on a non-zero exit. */
     private static String run(Path log, long timeoutSeconds, String... command) throws Exception {
-        Process p = new ProcessBuilder(command).directory(SCRIPT_DIR.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        return run(log, timeoutSeconds, Map.of(), command);
+    }
+
+    private static String run(Path log, long timeoutSeconds, Map<String, String> env, String... command)
+            throws Exception {
+        ProcessBuilder b = new ProcessBuilder(command).directory(SCRIPT_DIR.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        b.environment().putAll(env);
+        Process p = b.start();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             fail(String.join(" ", command) + " ran over " + timeoutSeconds + " s:\n" + Files.readString(log));
@@ -93,11 +100,24 @@ class BrowserTest {
         long t1 = System.nanoTime();
         String seen;
         try (FakePipeline pipeline = new FakePipeline(TestBroker.bootstrap())) {
-            seen = run(OUT.resolve("page.log").toAbsolutePath(), 240, "node", "page.test.mjs",
+            // jobs queued by other clients: one with the page's key (the page lists it), one of another tenant (new
+            // ids each run: the status view's state outlives a run)
+            String mine = "another-client-" + System.currentTimeMillis();
+            String theirs = "another-tenant-" + System.currentTimeMillis();
+            assertEquals(202, GatewayTest.post("/v1/jobs", "{\"prompt\":\"a red circle\",\"n\":1,\"candidates\":2,"
+                    + "\"request_id\":\"" + mine + "\"}").statusCode());
+            assertEquals(202, GatewayTest.post("/v1/jobs", "{\"prompt\":\"a red circle\",\"n\":1,\"candidates\":2,"
+                    + "\"request_id\":\"" + theirs + "\"}", "Bearer " + GatewayFakes.GLOBEX_KEY).statusCode());
+            seen = run(OUT.resolve("page.log").toAbsolutePath(), 240, Map.of("OTHER_CLIENTS_JOB", mine,
+                    "OTHER_TENANTS_JOB", theirs), "node", "page.test.mjs",
                     "http://localhost:18470", browser.toString(), OUT.toAbsolutePath().toString(),
                     GatewayFakes.ACME_KEY);
             // the job's record on generation-requests carries the CloudEvents headers, from the gateway
-            assertEquals(1, pipeline.requestHeaders.size());
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (pipeline.requestHeaders.size() < 3 && System.nanoTime() < until) {
+                Thread.sleep(100);
+            }
+            assertEquals(3, pipeline.requestHeaders.size(), "each job's record read once");
             CloudEventsTest.assertCloudEvent(pipeline.requestHeaders.get(0), "dalle.v1.GenerationRequest");
             assertEquals("/dalle/gateway", CloudEvents.header(pipeline.requestHeaders.get(0), "ce_source"));
         }

@@ -7,11 +7,17 @@ import dalle.v1.GenerationResult;
 import dalle.v1.Job;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -148,6 +154,56 @@ public final class StatusView implements AutoCloseable {
         }
         String owner = m.activeHost().host() + ":" + m.activeHost().port();
         return owner.equals(self) ? Optional.empty() : Optional.of(owner);
+    }
+
+    /**
+     * The jobs this instance holds whose id starts with {@code prefix} (every job for an empty prefix) and that come
+     * after {@code after} in {@code order}, the first {@code limit} of them in that order.
+     *
+     * @throws IllegalStateException while the view is not RUNNING: retry later
+     */
+    public List<Job> list(String prefix, Predicate<Job> after, Comparator<Job> order,
+            int limit) {
+        PriorityQueue<Job> kept = new PriorityQueue<>(order.reversed());
+        try {
+            ReadOnlyKeyValueStore<String, Job> store = streams.store(
+                    StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.keyValueStore()));
+            try (var it = prefix.isEmpty() ? store.all() : store.prefixScan(prefix, Serdes.String().serializer())) {
+                while (it.hasNext()) {
+                    Job job = it.next().value;
+                    if (job != null && after.test(job)) {
+                        kept.add(job);
+                        if (kept.size() > limit) {
+                            kept.poll();                                      // the last in order goes
+                        }
+                    }
+                }
+            }
+        } catch (InvalidStateStoreException e) {
+            throw new IllegalStateException("the status view cannot be queried now (state " + streams.state()
+                    + "): " + e.getMessage(), e);
+        }
+        List<Job> page = new ArrayList<>(kept);
+        page.sort(order);
+        return page;
+    }
+
+    /**
+     * The {@code application.server} addresses of the view's other instances (those that hold part of the store);
+     * empty when {@code self} is null (one instance answers for all).
+     */
+    public Set<String> otherInstances(String self) {
+        if (self == null) {
+            return Set.of();
+        }
+        Set<String> others = new TreeSet<>();
+        for (var client : streams.metadataForAllStreamsClients()) {
+            String address = client.hostInfo().host() + ":" + client.hostInfo().port();
+            if (client.stateStoreNames().contains(STORE) && !address.equals(self)) {
+                others.add(address);
+            }
+        }
+        return others;
     }
 
     /** The Streams state: RUNNING while it answers. */

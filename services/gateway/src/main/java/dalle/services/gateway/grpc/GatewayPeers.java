@@ -8,6 +8,8 @@ import dalle.v1.ErrorCode;
 import dalle.v1.GatewayGrpc;
 import dalle.v1.GetJobRequest;
 import dalle.v1.Job;
+import dalle.v1.ListJobsRequest;
+import dalle.v1.ListJobsResponse;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -20,11 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * GetJob at the gateway replica whose status view holds the job: several replicas share the view's partitions, so
- * a replica asked for a job on another's partition asks that one over gRPC (its advertised address), on behalf of
- * the same caller: the caller's {@code authorization} goes along, so the peer checks the same key and the same
- * tenant sees the same jobs, and {@code dalle-from-peer} makes the peer answer from its own state. One channel per
- * peer, with the stage channels' TLS settings.
+ * GetJob at the gateway replica whose status view holds the job, and ListJobs at every other replica: several replicas
+ * share the view's partitions, so a replica asked for a job on another's partition asks that one over gRPC (its
+ * advertised address), on behalf of the same caller: the caller's {@code authorization} goes along, so the peer
+ * checks the same key and the same tenant sees the same jobs, and {@code dalle-from-peer} makes the peer answer from
+ * its own state. One channel per peer, with the stage channels' TLS settings.
  */
 public final class GatewayPeers implements dalle.services.gateway.jobs.Jobs.Peers, AutoCloseable {
 
@@ -37,6 +39,29 @@ public final class GatewayPeers implements dalle.services.gateway.jobs.Jobs.Peer
 
     @Override
     public Optional<Job> job(String address, String jobId) {
+        try {
+            return Optional.of(stub(address).getJob(GetJobRequest.newBuilder().setJobId(jobId).build()));
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                return Optional.empty();
+            }
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "the gateway replica at " + address
+                    + " that holds job '" + jobId + "' did not answer: " + e.getStatus(), e);
+        }
+    }
+
+    @Override
+    public ListJobsResponse list(String address, ListJobsRequest request) {
+        try {
+            return stub(address).listJobs(request);
+        } catch (StatusRuntimeException e) {
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "the gateway replica at " + address
+                    + " that holds some of the jobs did not answer: " + e.getStatus(), e);
+        }
+    }
+
+    /** A stub to the peer at {@code address} for the running call's caller, from-peer, 20 s deadline. */
+    private GatewayGrpc.GatewayBlockingStub stub(String address) {
         Metadata h = new Metadata();
         h.put(GrpcAuth.FROM_PEER, "1");
         String authorization = Tenants.authorization();
@@ -50,17 +75,8 @@ public final class GatewayPeers implements dalle.services.gateway.jobs.Jobs.Peer
             }
             return b.build();
         });
-        try {
-            return Optional.of(GatewayGrpc.newBlockingStub(ch).withInterceptors(
-                    MetadataUtils.newAttachHeadersInterceptor(h)).withDeadlineAfter(20, TimeUnit.SECONDS)
-                    .getJob(GetJobRequest.newBuilder().setJobId(jobId).build()));
-        } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-                return Optional.empty();
-            }
-            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "the gateway replica at " + address
-                    + " that holds job '" + jobId + "' did not answer: " + e.getStatus(), e);
-        }
+        return GatewayGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h))
+                .withDeadlineAfter(20, TimeUnit.SECONDS);
     }
 
     @Override

@@ -15,6 +15,8 @@ import dalle.v1.GetJobRequest;
 import dalle.v1.GetModelInfoRequest;
 import dalle.v1.Job;
 import dalle.v1.JobHandle;
+import dalle.v1.ListJobsRequest;
+import dalle.v1.ListJobsResponse;
 import dalle.v1.ModelInfo;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -26,7 +28,7 @@ import java.util.function.Supplier;
 
 /**
  * gRPC {@code dalle.v1.Gateway}. Generate and GenerateStream run {@link GatewayCore} on the gateway's bounded
- * executor (full: RESOURCE_EXHAUSTED), with the caller's deadline; SubmitJob and GetJob go through {@link Jobs}.
+ * executor (full: RESOURCE_EXHAUSTED), with the caller's deadline; SubmitJob, GetJob and ListJobs go through {@link Jobs}.
  */
 public class GatewayService extends GatewayGrpc.GatewayImplBase {
 
@@ -89,6 +91,11 @@ public class GatewayService extends GatewayGrpc.GatewayImplBase {
     public void getJob(GetJobRequest request, StreamObserver<Job> response) {
         offload(response, () -> access.jobs().get(request.getJobId()).orElseThrow(() -> Status.NOT_FOUND
                 .withDescription("job_id: no job '" + request.getJobId() + "'").asRuntimeException()));
+    }
+
+    @Override
+    public void listJobs(ListJobsRequest request, StreamObserver<ListJobsResponse> response) {
+        offload(response, () -> access.jobs().list(request));
     }
 
     /** Runs a call that may block (Kafka, the status store) on the jobs executor, never on the server's event loop. */

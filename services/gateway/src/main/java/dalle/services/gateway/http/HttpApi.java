@@ -70,10 +70,23 @@ public final class HttpApi {
                                  @JsonProperty("bundle_version") String bundleVersion) {
     }
 
-    /** A job: its state and, when done, its images or error. */
+    /**
+     * A job: its state, when it was submitted ({@code created}, Unix seconds; absent for a job known only by its id)
+     * and, when done, its images or error.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record JobBody(String id, String state, String stage, @JsonProperty("candidates_done") Integer done,
-                          @JsonProperty("candidates_total") Integer total, List<ImageData> data, Error error) {
+                          @JsonProperty("candidates_total") Integer total, List<ImageData> data, Error error,
+                          Long created) {
+    }
+
+    /**
+     * A page of the caller's jobs, newest first, without image bytes ({@code data} of a succeeded job: rank,
+     * candidate_index and score); {@code next_page_token} (absent on the last page) asks for the next page.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record JobList(String object, List<JobBody> data, @JsonProperty("has_more") boolean hasMore,
+                          @JsonProperty("next_page_token") String nextPageToken) {
     }
 
     /** OpenAI's error body: {@code {"error": {"message", "type", "param", "code"}}}. */

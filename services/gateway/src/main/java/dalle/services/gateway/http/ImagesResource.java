@@ -138,8 +138,9 @@ public class ImagesResource {
     static List<HttpApi.ImageData> images(List<RankedImage> ranked) {
         List<HttpApi.ImageData> out = new ArrayList<>(ranked.size());
         for (RankedImage i : ranked) {
-            out.add(new HttpApi.ImageData(Base64.getEncoder().encodeToString(i.getImage().getPng().toByteArray()),
-                    null, i.getRank(), i.getCandidateIndex(), i.getScore()));
+            String png = i.getImage().getPng().isEmpty() ? null                 // listed jobs carry no bytes
+                    : Base64.getEncoder().encodeToString(i.getImage().getPng().toByteArray());
+            out.add(new HttpApi.ImageData(png, null, i.getRank(), i.getCandidateIndex(), i.getScore()));
         }
         return out;
     }

@@ -2,7 +2,10 @@ package dalle.services.gateway.jobs;
 
 import dalle.services.common.stage.StageException;
 import dalle.v1.Job;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Where GetJob reads a job's state: the swap point between the gateway and the store behind it. Today
@@ -33,5 +36,21 @@ public interface JobStates {
     /** The job as this gateway accepted it (QUEUED), if it did and its store has not seen it yet. */
     default Optional<Job> acceptedHere(String jobId) {
         return Optional.empty();
+    }
+
+    /**
+     * The first {@code limit} jobs in {@link JobListing#ORDER} that this replica holds (its store, and the jobs it
+     * accepted that the store has not seen yet) whose pipeline id starts with {@code prefix} and that {@code after}
+     * lets through.
+     *
+     * @throws dalle.services.common.stage.StageException UNAVAILABLE while the store cannot be queried
+     */
+    default List<Job> list(String prefix, Predicate<Job> after, int limit) {
+        return List.of();
+    }
+
+    /** The addresses of the other gateway replicas whose stores hold jobs; empty with one replica. */
+    default Set<String> otherReplicas() {
+        return Set.of();
     }
 }

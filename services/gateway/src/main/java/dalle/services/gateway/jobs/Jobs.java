@@ -10,14 +10,21 @@ import dalle.v1.GenerationEvent;
 import dalle.v1.GenerationRequest;
 import dalle.v1.Job;
 import dalle.v1.JobHandle;
+import dalle.v1.ListJobsRequest;
+import dalle.v1.ListJobsResponse;
 import dalle.v1.Stage;
 import dalle.v1.StageStatus;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -31,6 +38,11 @@ public final class Jobs {
     /** Asks the gateway replica at {@code address} for the caller's job (its own id); empty when it has none. */
     public interface Peers {
         Optional<Job> job(String address, String jobId);
+
+        /** The caller's jobs the replica at {@code address} holds, a page as ListJobs gives it. */
+        default ListJobsResponse list(String address, ListJobsRequest request) {
+            return ListJobsResponse.getDefaultInstance();
+        }
     }
 
     private final Producer<String, GenerationRequest> producer;
@@ -110,6 +122,48 @@ public final class Jobs {
             }
         }
         return view.job(scoped).map(Jobs::unscoped);
+    }
+
+    /**
+     * A page of the caller's jobs (its tenant's: ids under its scope; every job with authentication off), newest
+     * first, from this replica and, unless the call came from a peer, from every other replica.
+     *
+     * @throws dalle.services.common.stage.FieldException for a bad page size or token
+     */
+    public ListJobsResponse list(ListJobsRequest request) {
+        int size = JobListing.pageSize(request);
+        Predicate<Job> after = job -> true;
+        if (!request.getPageToken().isEmpty()) {
+            JobListing.Cursor c = JobListing.cursor(request.getPageToken());
+            after = new JobListing.Cursor(c.submittedAtMs(), Tenants.scope(c.jobId()))::precedes;
+        }
+        String tenant = Tenants.current();
+        List<Job> found = new ArrayList<>();
+        view.list(tenant == null ? "" : tenant + ":", after, size + 1).forEach(j -> found.add(unscoped(j)));
+        boolean more = false;
+        if (!Tenants.fromPeer()) {
+            ListJobsRequest forPeer = request.toBuilder().setPageSize(size).build();
+            for (String peer : view.otherReplicas()) {
+                ListJobsResponse there = peers.list(peer, forPeer);
+                found.addAll(there.getJobsList());
+                more |= !there.getNextPageToken().isEmpty();
+            }
+        }
+        // a job this replica accepted (QUEUED) may also be in another replica's store, further on: keep that one
+        Map<String, Job> byId = new LinkedHashMap<>();
+        for (Job j : found) {
+            byId.merge(j.getJobId(), j, (a, b) -> b.getStateValue() > a.getStateValue() ? b : a);
+        }
+        List<Job> jobs = new ArrayList<>(byId.values());
+        jobs.sort(JobListing.ORDER);
+        more |= jobs.size() > size;
+        List<Job> page = jobs.size() > size ? jobs.subList(0, size) : jobs;
+        ListJobsResponse.Builder b = ListJobsResponse.newBuilder();
+        page.forEach(j -> b.addJobs(JobListing.withoutImages(j)));
+        if (more && !page.isEmpty()) {
+            b.setNextPageToken(JobListing.Cursor.of(page.get(page.size() - 1)).token());
+        }
+        return b.build();
     }
 
     private static Job unscoped(Job job) {

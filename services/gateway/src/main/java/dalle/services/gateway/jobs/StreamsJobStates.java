@@ -4,9 +4,13 @@ import dalle.services.common.stage.StageException;
 import dalle.v1.ErrorCode;
 import dalle.v1.Job;
 import dalle.v1.JobState;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -75,12 +79,45 @@ public final class StreamsJobStates implements JobStates {
     }
 
     @Override
-    public Optional<Job> job(String jobId) {
+    public List<Job> list(String prefix, Predicate<Job> after, int limit) {
+        dalle.services.gateway.fanin.StatusView v = running();
+        List<Job> jobs;
+        List<Job> queued;
+        try {
+            jobs = new ArrayList<>(v.list(prefix, after, JobListing.ORDER, limit));
+            synchronized (this) {
+                queued = accepted.values().stream().filter(j -> j.getJobId().startsWith(prefix) && after.test(j))
+                        .toList();
+            }
+            for (Job j : queued) {
+                if (v.get(j.getJobId()).isEmpty()) {                          // accepted, not in the store yet
+                    jobs.add(j);
+                }
+            }
+        } catch (IllegalStateException e) {
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, e.getMessage(), e);
+        }
+        jobs.sort(JobListing.ORDER);
+        return jobs.size() > limit ? List.copyOf(jobs.subList(0, limit)) : jobs;
+    }
+
+    @Override
+    public Set<String> otherReplicas() {
+        return running().otherInstances(advertised);
+    }
+
+    private dalle.services.gateway.fanin.StatusView running() {
         dalle.services.gateway.fanin.StatusView v = view.get();
         if (v == null) {
             throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE,
                     "the request-status view is still starting; retry shortly");
         }
+        return v;
+    }
+
+    @Override
+    public Optional<Job> job(String jobId) {
+        dalle.services.gateway.fanin.StatusView v = running();
         Optional<Job> stored;
         try {
             stored = v.get(jobId);
