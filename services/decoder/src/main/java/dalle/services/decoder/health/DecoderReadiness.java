@@ -1,5 +1,6 @@
 package dalle.services.decoder.health;
 
+import dalle.services.common.grpc.GrpcListening;
 import dalle.services.decoder.DecoderStage;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -19,7 +20,7 @@ public class DecoderReadiness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("dalle-decoder").status(stage.loader().ready())
+        return GrpcListening.and(HealthCheckResponse.named("dalle-decoder"), stage.loader().ready())
                 .withData("model", stage.loader().state()).build();
     }
 }

@@ -1,5 +1,6 @@
 package dalle.services.gateway.health;
 
+import dalle.services.common.grpc.GrpcListening;
 import dalle.services.gateway.GatewayRuntime;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -22,7 +23,7 @@ public class GatewayReadiness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("dalle-gateway").status(runtime.ready()).withData("stages", runtime.state())
-                .build();
+        return GrpcListening.and(HealthCheckResponse.named("dalle-gateway"), runtime.ready())
+                .withData("stages", runtime.state()).build();
     }
 }

@@ -1,5 +1,6 @@
 package dalle.services.reranker.health;
 
+import dalle.services.common.grpc.GrpcListening;
 import dalle.services.reranker.RerankerStage;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -19,7 +20,7 @@ public class RerankerReadiness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("dalle-reranker").status(stage.loader().ready())
+        return GrpcListening.and(HealthCheckResponse.named("dalle-reranker"), stage.loader().ready())
                 .withData("model", stage.loader().state()).build();
     }
 }

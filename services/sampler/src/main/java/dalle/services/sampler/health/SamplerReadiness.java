@@ -1,5 +1,6 @@
 package dalle.services.sampler.health;
 
+import dalle.services.common.grpc.GrpcListening;
 import dalle.services.sampler.SamplerStage;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -19,7 +20,7 @@ public class SamplerReadiness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("dalle-sampler").status(stage.loader().ready())
+        return GrpcListening.and(HealthCheckResponse.named("dalle-sampler"), stage.loader().ready())
                 .withData("model", stage.loader().state()).build();
     }
 }

@@ -1,5 +1,6 @@
 package dalle.services.tokenizer.health;
 
+import dalle.services.common.grpc.GrpcListening;
 import dalle.services.tokenizer.TokenizerStage;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -19,7 +20,7 @@ public class TokenizerReadiness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("dalle-tokenizer").status(stage.loader().ready())
+        return GrpcListening.and(HealthCheckResponse.named("dalle-tokenizer"), stage.loader().ready())
                 .withData("model", stage.loader().state()).build();
     }
 }
