@@ -67,15 +67,115 @@ class EndToEndTest {
     static ServicesStack stack;
     static ManagedChannel gateway;
     static KafkaProducer<String, byte[]> producer;
+    /** Where every service of this stack exports its spans ({@link TraceContext}). */
+    static OtlpReceiver traces;
 
     @BeforeAll
     static void startStack() throws Exception {
         Path dir = Stack.freshDir();
         bundle = dir.resolve("bundle");
         E2eBundle.write(bundle);
-        stack = Stack.start(dir.resolve("run"), bundle);
+        traces = OtlpReceiver.start();
+        stack = Stack.start(dir.resolve("run"), bundle, Stack.SERVICE_OPTIONS, traces.jvmOptions());
         gateway = channel("gateway");
         producer = Topic.producer(stack.bootstrap());
+    }
+
+    /**
+     * W3C trace context across processes: the services export to {@link OtlpReceiver}; one HTTP call is one trace,
+     * rooted at the gateway's HTTP server span, holding spans of every service with every parent in the trace —
+     * through the gateway's gRPC calls to the stages (synchronous) and through every Kafka hop (a job), where every
+     * record of the job, on every topic, carries the trace's {@code traceparent}.
+     */
+    @Nested
+    class TraceContext {
+
+        private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+
+        private java.net.http.HttpResponse<String> post(String path, String json) throws Exception {
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:"
+                            + stack.httpPort("gateway") + path)).header("Authorization", "Bearer " + apiKey())
+                    .header("Content-Type", "application/json").timeout(RESULTS_TIMEOUT)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+        }
+
+        @Test
+        void aJobPostedOverHttpIsOneTraceThroughEveryKafkaHopAndEveryRecordCarriesIt() throws Exception {
+            var posted = post("/v1/jobs", "{\"prompt\":\"a red square\",\"n\":1,\"candidates\":1,"
+                    + "\"request_id\":\"e2e-trace-job\"}");
+            assertEquals(202, posted.statusCode(), posted.body());
+            String key = "local:e2e-trace-job";
+            awaitResults(Set.of(key), 1);
+            // the request record names the trace; every record of the job, on every topic, carries it
+            String traceId = null;
+            for (var topic : List.of(Topics.GENERATION_REQUESTS, Topics.TOKENIZED_REQUESTS, Topics.IMAGE_CODES,
+                    Topics.CANDIDATE_IMAGES, Topics.CANDIDATE_SCORES, Topics.GENERATION_RESULTS,
+                    Topics.GENERATION_EVENTS)) {
+                List<ConsumerRecord<String, byte[]>> records = Topic.read(stack.bootstrap(), topic.name(),
+                        Set.of(key), RESULTS_TIMEOUT, Duration.ZERO).get(key);
+                assertTrue(records != null && !records.isEmpty(), "no record of " + key + " on " + topic.name());
+                for (ConsumerRecord<String, byte[]> r : records) {
+                    String parent = OtlpReceiver.traceparent(r.headers());
+                    assertTrue(parent != null && parent.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01"),
+                            topic.name() + " record " + r.offset() + " has traceparent " + parent);
+                    traceId = traceId == null ? parent.substring(3, 35) : traceId;
+                    assertEquals(traceId, parent.substring(3, 35), topic.name() + ": one trace for the whole job");
+                }
+            }
+            List<OtlpReceiver.Received> trace = traces.awaitTree(traceId, "POST /v1/jobs", ServicesStack.SERVICES,
+                    Duration.ofSeconds(30));
+            // each stage consumed its input in a span that is a child of the previous hop's publish span
+            for (var hop : List.of(List.of("tokenizer", Topics.GENERATION_REQUESTS.name()),
+                    List.of("sampler", Topics.TOKENIZED_REQUESTS.name()),
+                    List.of("decoder", Topics.IMAGE_CODES.name()),
+                    List.of("reranker", Topics.CANDIDATE_IMAGES.name()))) {
+                OtlpReceiver.Received consume = trace.stream().filter(s -> s.service().endsWith(hop.get(0))
+                        && s.kind() == io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_CONSUMER
+                        && s.name().equals(hop.get(1) + " process")).findFirst().orElseThrow(() -> new AssertionError(
+                        "no '" + hop.get(1) + " process' span of the " + hop.get(0) + " in " + trace));
+                OtlpReceiver.Received parent = trace.stream().filter(s -> s.spanId().equals(consume.parentId()))
+                        .findFirst().orElseThrow();
+                assertEquals(hop.get(1) + " publish", parent.name(), consume + "'s parent is " + parent);
+                assertEquals(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_PRODUCER, parent.kind());
+            }
+            assertEquals(List.of(), traces.errors(), "every export was taken");
+        }
+
+        @Test
+        void aGenerationPostedOverHttpIsOneTraceThroughTheGatewaysGrpcCallsToEveryStage() throws Exception {
+            var posted = post("/v1/images/generations", "{\"prompt\":\"a blue circle\",\"n\":1,\"candidates\":1,"
+                    + "\"request_id\":\"e2e-trace-sync\"}");
+            assertEquals(200, posted.statusCode(), posted.body());
+            String traceId = traces.awaitRoot("gateway", "POST /v1/images/generations", Duration.ofSeconds(30));
+            List<OtlpReceiver.Received> trace = traces.awaitTree(traceId, "POST /v1/images/generations",
+                    ServicesStack.SERVICES, Duration.ofSeconds(30));
+            for (String stage : List.of("tokenizer", "sampler", "decoder", "reranker")) {
+                OtlpReceiver.Received server = trace.stream().filter(s -> s.service().endsWith(stage)
+                        && s.kind() == io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER)
+                        .findFirst().orElseThrow(() -> new AssertionError("no gRPC server span of the " + stage
+                                + " in " + trace));
+                OtlpReceiver.Received client = trace.stream().filter(s -> s.spanId().equals(server.parentId()))
+                        .findFirst().orElseThrow();
+                assertTrue(client.service().endsWith("gateway")
+                        && client.kind() == io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_CLIENT,
+                        server + "'s parent is the gateway's client call, not " + client);
+            }
+        }
+
+        @Test
+        void aJobSubmittedOverGrpcIsOneTraceFromTheGatewaysGrpcSpanThroughKafka() throws Exception {
+            GatewayGrpc.newBlockingStub(gateway).withDeadlineAfter(60, TimeUnit.SECONDS).submitJob(GenerateRequest
+                    .newBuilder().setCaption("a green circle").setCandidates(1).setTopK(1)
+                    .setRequestId("e2e-trace-grpc-job").build());
+            String key = "local:e2e-trace-grpc-job";
+            ConsumerRecord<String, byte[]> result = awaitResults(Set.of(key), 1).get(key).get(0);
+            String parent = OtlpReceiver.traceparent(result.headers());
+            assertTrue(parent != null, "the result carries the job's trace");
+            traces.awaitTree(parent.substring(3, 35), "dalle.v1.Gateway/SubmitJob", ServicesStack.SERVICES,
+                    Duration.ofSeconds(30));
+        }
     }
 
     /**
@@ -373,6 +473,9 @@ class EndToEndTest {
         }
         if (stack != null) {
             stack.close();
+        }
+        if (traces != null) {
+            traces.close();
         }
     }
 

@@ -39,6 +39,15 @@ final class Stack {
 
     /** As {@link #start(Path, Path)} with these services' own JVM options instead of {@link #SERVICE_OPTIONS}. */
     static ServicesStack start(Path dir, Path bundle, Map<String, List<String>> serviceOptions) throws IOException {
+        return start(dir, bundle, serviceOptions, List.of());
+    }
+
+    /**
+     * As {@link #start(Path, Path, Map)}, every service JVM also given {@code jvmOptions} (after
+     * {@link #JVM_OPTIONS}), e.g. an OTLP endpoint.
+     */
+    static ServicesStack start(Path dir, Path bundle, Map<String, List<String>> serviceOptions,
+            List<String> jvmOptions) throws IOException {
         Path services = Path.of(System.getProperty("dalle.services.dir", "../services"));
         for (String s : ServicesStack.SERVICES) {
             Path jar = services.resolve(s).resolve("target/quarkus-app/quarkus-run.jar");
@@ -48,7 +57,8 @@ final class Stack {
             }
         }
         return ServicesStack.start(dir, bundle, services, ServicesStack.freePort(), freeBasePort(),
-                JVM_OPTIONS, serviceOptions, Duration.ofMinutes(4));
+                java.util.stream.Stream.concat(JVM_OPTIONS.stream(), jvmOptions.stream()).toList(), serviceOptions,
+                Duration.ofMinutes(4));
     }
 
     /**

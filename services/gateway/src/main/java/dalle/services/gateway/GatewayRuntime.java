@@ -1,7 +1,9 @@
 package dalle.services.gateway;
 
 import dalle.services.common.Topics;
+import dalle.services.common.kafka.CloudEvents;
 import dalle.services.common.kafka.KafkaSecurity;
+import dalle.services.common.kafka.KafkaTracing;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.config.GatewayConfig;
 import dalle.services.gateway.fanin.GatewayStreams;
@@ -15,6 +17,9 @@ import dalle.v1.GenerateRequest;
 import dalle.v1.GenerateResponse;
 import dalle.v1.GenerationEvent;
 import dalle.v1.GenerationRequest;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -38,6 +43,8 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -60,11 +67,16 @@ public class GatewayRuntime implements GatewayService.Access {
     private final KafkaSecurity kafkaSecurity;
     private final int grpcPort;
     private final GatewayHealth health;
+    private final OpenTelemetry telemetry;
+    private final KafkaTracing tracing;
     private StageClients clients;
     private StageModels models;
     private GatewayCore core;
     private ThreadPoolExecutor executor;
     private ThreadPoolExecutor jobExecutor;
+    /** The two executors, each task run in its submitter's trace context (its stage calls and records are children). */
+    private ExecutorService tracedExecutor;
+    private ExecutorService tracedJobExecutor;
     private AdmissionLimit admission;
     private ScheduledExecutorService checker;
     private KafkaProducer<String, GenerationRequest> producer;
@@ -76,8 +88,10 @@ public class GatewayRuntime implements GatewayService.Access {
     public GatewayRuntime(GatewayConfig config, @GrpcService GatewayHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
             @ConfigProperty(name = "quarkus.grpc.server.port", defaultValue = "9000") int grpcPort,
-            Config kafkaConfig) {
+            Config kafkaConfig, OpenTelemetry telemetry) {
         this.config = config;
+        this.telemetry = telemetry;
+        this.tracing = new KafkaTracing(telemetry);
         // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
         this.kafkaSecurity = config.kafka().enabled()
                 ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
@@ -93,7 +107,7 @@ public class GatewayRuntime implements GatewayService.Access {
                 tc.certificate().map(Path::of).orElse(null), tc.key().map(Path::of).orElse(null),
                 tc.authority().orElse(null));
         clients = new StageClients(g.tokenizerAddress(), g.samplerAddress(), g.decoderAddress(), g.rerankerAddress(),
-                tls);
+                tls, telemetry);
         models = new StageModels(clients);
         core = new GatewayCore(clients, models::info, g.defaultTimeout());
         admission = new AdmissionLimit(g.concurrency(), g.latencyTolerance());
@@ -126,13 +140,22 @@ public class GatewayRuntime implements GatewayService.Access {
             peers = new GatewayPeers(new StageClients.Tls(tls.enabled(), tls.trustCertificates(), tls.certificate(),
                     tls.key(), tc.peerAuthority().orElse(null)));
             jobs = new Jobs(producer, new StreamsJobStates(streams::view, advertised), g.jobDeadline(), peers,
-                    e -> events.send(new ProducerRecord<>(Topics.GENERATION_EVENTS.name(), e.getRequestId(), e),
-                            (meta, error) -> {
-                                if (error != null) {
-                                    LOG.warn("gateway: job " + e.getRequestId() + "'s QUEUED event was not written ("
-                                            + error.getMessage() + "); other replicas see it at its first stage");
-                                }
-                            }));
+                    e -> {
+                        // CloudEvents headers and the submission's trace, as on every record the services write
+                        Headers headers = CloudEvents.add(new RecordHeaders(), e, CloudEvents.source(
+                                dalle.v1.Stage.STAGE_GATEWAY));
+                        Span span = tracing.publish(Context.current(), Topics.GENERATION_EVENTS.name(),
+                                e.getRequestId(), headers);
+                        events.send(new ProducerRecord<>(Topics.GENERATION_EVENTS.name(), null, e.getRequestId(), e,
+                                headers), (meta, error) -> {
+                                    KafkaTracing.end(span, error);
+                                    if (error != null) {
+                                        LOG.warn("gateway: job " + e.getRequestId() + "'s QUEUED event was not "
+                                                + "written (" + error.getMessage() + "); other replicas see it at its"
+                                                + " first stage");
+                                    }
+                                });
+                    }, tracing);
         }
         jobExecutor = new ThreadPoolExecutor(g.jobConcurrency(), g.jobConcurrency(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(g.jobConcurrency()), r -> {
@@ -140,6 +163,8 @@ public class GatewayRuntime implements GatewayService.Access {
                     t.setDaemon(true);
                     return t;
                 });
+        tracedExecutor = Context.taskWrapping(executor);
+        tracedJobExecutor = Context.taskWrapping(jobExecutor);
         checker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gateway-model-check");
             t.setDaemon(true);
@@ -212,12 +237,12 @@ public class GatewayRuntime implements GatewayService.Access {
 
     @Override
     public ExecutorService executor() {
-        return executor;
+        return tracedExecutor;
     }
 
     @Override
     public ExecutorService jobExecutor() {
-        return jobExecutor;
+        return tracedJobExecutor;
     }
 
     @Override
@@ -266,7 +291,7 @@ public class GatewayRuntime implements GatewayService.Access {
         Future<GenerateResponse> f;
         try {
             // the caller's context (its tenant) goes with the generation
-            f = executor.submit(io.grpc.Context.current().wrap(() -> c.generate(request, null, progress)));
+            f = tracedExecutor.submit(io.grpc.Context.current().wrap(() -> c.generate(request, null, progress)));
         } catch (RejectedExecutionException e) {
             permit.release(false);
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
@@ -303,7 +328,7 @@ public class GatewayRuntime implements GatewayService.Access {
     public <T> T jobCall(Supplier<T> call) {
         Future<T> f;
         try {
-            f = jobExecutor.submit(io.grpc.Context.current().wrap(call::get));
+            f = tracedJobExecutor.submit(io.grpc.Context.current().wrap(call::get));
         } catch (RejectedExecutionException e) {
             throw new StageException(ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED,
                     "the gateway is at its limit of job calls; retry later");

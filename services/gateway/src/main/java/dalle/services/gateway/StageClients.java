@@ -5,11 +5,14 @@ import dalle.v1.RerankerGrpc;
 import dalle.v1.SamplerGrpc;
 import dalle.v1.TokenizerGrpc;
 import io.grpc.ChannelCredentials;
+import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.TlsChannelCredentials;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -79,11 +82,22 @@ public final class StageClients implements AutoCloseable {
     }
 
     public StageClients(String tokenizer, String sampler, String decoder, String reranker, Tls tls) {
+        this(tokenizer, sampler, decoder, reranker, tls, OpenTelemetry.noop());
+    }
+
+    /**
+     * As above, every call a client span of {@code telemetry} whose trace goes to the stage in the call's
+     * {@code traceparent} metadata (these channels are built here, so Quarkus' own gRPC client tracing does not
+     * reach them); with tracing off, no span and no header.
+     */
+    public StageClients(String tokenizer, String sampler, String decoder, String reranker, Tls tls,
+            OpenTelemetry telemetry) {
         ChannelCredentials credentials = tls.credentials();
-        this.tokenizer = channel(tokenizer, credentials, tls.authority());
-        this.sampler = channel(sampler, credentials, tls.authority());
-        this.decoder = channel(decoder, credentials, tls.authority());
-        this.reranker = channel(reranker, credentials, tls.authority());
+        ClientInterceptor tracing = GrpcTelemetry.create(telemetry).newClientInterceptor();
+        this.tokenizer = channel(tokenizer, credentials, tls.authority(), tracing);
+        this.sampler = channel(sampler, credentials, tls.authority(), tracing);
+        this.decoder = channel(decoder, credentials, tls.authority(), tracing);
+        this.reranker = channel(reranker, credentials, tls.authority(), tracing);
     }
 
     /**
@@ -98,10 +112,11 @@ public final class StageClients implements AutoCloseable {
             "retryPolicy", Map.of("maxAttempts", 3.0, "initialBackoff", "0.2s", "maxBackoff", "2s",
                     "backoffMultiplier", 2.0, "retryableStatusCodes", List.of("UNAVAILABLE")))));
 
-    private static ManagedChannel channel(String target, ChannelCredentials credentials, String authority) {
+    private static ManagedChannel channel(String target, ChannelCredentials credentials, String authority,
+            ClientInterceptor tracing) {
         ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(target, credentials)
                 .defaultLoadBalancingPolicy("round_robin").defaultServiceConfig(RETRY).enableRetry()
-                .maxInboundMessageSize(MAX_INBOUND_BYTES);
+                .maxInboundMessageSize(MAX_INBOUND_BYTES).intercept(tracing);
         if (authority != null) {
             b.overrideAuthority(authority);
         }

@@ -10,6 +10,7 @@ import dalle.services.reranker.grpc.RerankerHealth;
 import dalle.services.reranker.messaging.RerankerHandler;
 import dalle.v1.Stage;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -33,13 +34,13 @@ public class RerankerStage {
 
     public RerankerStage(RerankerConfig config, MeterRegistry registry, @GrpcService RerankerHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
-            Config kafkaConfig) {
+            Config kafkaConfig, OpenTelemetry telemetry) {
         this.config = config;
         var k = config.kafka();
         // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
         this.stage = new ModelStage<>("reranker", Stage.STAGE_RERANKER, config.queueCapacity(), registry, health,
                 ModelStage.Kafka.of(k.enabled(), k.maxPollRecords(), k.instanceId(), bootstrap,
-                        key -> kafkaConfig.getOptionalValue(key, String.class)),
+                        key -> kafkaConfig.getOptionalValue(key, String.class)).traced(telemetry),
                 this::load, RerankerHandler::new);
     }
 

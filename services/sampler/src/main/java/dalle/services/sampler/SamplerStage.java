@@ -4,6 +4,7 @@ import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.core.sampling.SamplingParams;
 import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.kafka.KafkaStage;
+import dalle.services.common.kafka.KafkaTracing;
 import dalle.services.common.stage.BundleDirs;
 import dalle.services.common.stage.StageLoader;
 import dalle.services.common.stage.StageMetrics;
@@ -12,6 +13,7 @@ import dalle.services.sampler.grpc.SamplerHealth;
 import dalle.services.sampler.messaging.SamplerHandler;
 import dalle.v1.Stage;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -35,6 +37,7 @@ public class SamplerStage {
     private final SamplerConfig config;
     private final String bootstrap;
     private final KafkaSecurity security;
+    private final KafkaTracing tracing;
     private final StageMetrics metrics;
     private final SamplerHealth health;
     private final StageLoader<SamplerModel> loader;
@@ -43,9 +46,10 @@ public class SamplerStage {
 
     public SamplerStage(SamplerConfig config, MeterRegistry registry, @GrpcService SamplerHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
-            Config kafkaConfig) {
+            Config kafkaConfig, OpenTelemetry telemetry) {
         this.config = config;
         this.bootstrap = bootstrap;
+        this.tracing = new KafkaTracing(telemetry);
         // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
         this.security = config.kafka().enabled()
                 ? KafkaSecurity.from(key -> kafkaConfig.getOptionalValue(key, String.class)) : KafkaSecurity.PLAINTEXT;
@@ -76,7 +80,7 @@ public class SamplerStage {
         if (config.kafka().enabled()) {
             kafka = new KafkaStage<>(new SamplerHandler(model, batcher), metrics, KafkaStage.Settings.of(bootstrap,
                     config.kafka().maxPollRecords(), config.kafka().instanceId())
-                    .withClient(security.with(Map.of())));
+                    .withClient(security.with(Map.of())).withTracing(tracing));
         }
         health.serving(true);
     }

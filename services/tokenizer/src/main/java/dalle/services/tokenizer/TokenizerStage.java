@@ -10,6 +10,7 @@ import dalle.services.tokenizer.grpc.TokenizerHealth;
 import dalle.services.tokenizer.messaging.TokenizerHandler;
 import dalle.v1.Stage;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -32,13 +33,13 @@ public class TokenizerStage {
 
     public TokenizerStage(TokenizerConfig config, MeterRegistry registry, @GrpcService TokenizerHealth health,
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
-            Config kafkaConfig) {
+            Config kafkaConfig, OpenTelemetry telemetry) {
         this.config = config;
         var k = config.kafka();
         // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
         this.stage = new ModelStage<>("tokenizer", Stage.STAGE_TOKENIZER, config.queueCapacity(), registry, health,
                 ModelStage.Kafka.of(k.enabled(), k.maxPollRecords(), k.instanceId(), bootstrap,
-                        key -> kafkaConfig.getOptionalValue(key, String.class)),
+                        key -> kafkaConfig.getOptionalValue(key, String.class)).traced(telemetry),
                 this::load, TokenizerHandler::new);
     }
 

@@ -14,6 +14,8 @@ import dalle.v1.ErrorCode;
 import dalle.v1.Failure;
 import dalle.v1.GenerationEvent;
 import dalle.v1.StageStatus;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +28,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -97,9 +100,13 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
      * @param client more Kafka client properties for the consumer and the producer (security settings, or to
      *     override a default such as {@code max.poll.interval.ms}); the group, the bootstrap servers, manual commits
      *     and the producer's acks and idempotence stay the stage's
+     * @param tracing the trace context on the records: each record's processing is a span, a child of the trace its
+     *     {@code traceparent} header carries, and the records it causes (outputs, events, dead letters) carry that
+     *     span's trace on; {@link KafkaTracing#OFF} = none
      */
     public record Settings(String bootstrapServers, int maxPollRecords, Optional<String> instanceId,
-                           Duration maxBackoff, Duration stuckAfter, Map<String, Object> client) {
+                           Duration maxBackoff, Duration stuckAfter, Map<String, Object> client,
+                           KafkaTracing tracing) {
         public Settings {
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
             if (maxPollRecords < 1) {
@@ -110,20 +117,26 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
                         + " must be positive");
             }
             client = Map.copyOf(client);
+            Objects.requireNonNull(tracing, "tracing (KafkaTracing.OFF for none)");
         }
 
-        /** Defaults: a 30 s longest backoff, stuck after 5 min, no extra client properties. */
+        /** Defaults: a 30 s longest backoff, stuck after 5 min, no extra client properties, no tracing. */
         public static Settings of(String bootstrapServers, int maxPollRecords, Optional<String> instanceId) {
             return new Settings(bootstrapServers, maxPollRecords, instanceId, Duration.ofSeconds(30),
-                    Duration.ofMinutes(5), Map.of());
+                    Duration.ofMinutes(5), Map.of(), KafkaTracing.OFF);
         }
 
         public Settings withBackoff(Duration maxBackoff, Duration stuckAfter) {
-            return new Settings(bootstrapServers, maxPollRecords, instanceId, maxBackoff, stuckAfter, client);
+            return new Settings(bootstrapServers, maxPollRecords, instanceId, maxBackoff, stuckAfter, client, tracing);
         }
 
         public Settings withClient(Map<String, Object> properties) {
-            return new Settings(bootstrapServers, maxPollRecords, instanceId, maxBackoff, stuckAfter, properties);
+            return new Settings(bootstrapServers, maxPollRecords, instanceId, maxBackoff, stuckAfter, properties,
+                    tracing);
+        }
+
+        public Settings withTracing(KafkaTracing tracing) {
+            return new Settings(bootstrapServers, maxPollRecords, instanceId, maxBackoff, stuckAfter, client, tracing);
         }
     }
 
@@ -210,23 +223,43 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
         }
     }
 
-    /** One poll: prepare, process, send, commit. @return false when the poll must run again (outputs not sent) */
+    /**
+     * One poll: prepare, process, send, commit, each record's work in its own span (ended when the poll's outputs
+     * are sent or given up). @return false when the poll must run again (outputs not sent)
+     */
     private boolean handle(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
+        List<Span> spans = new ArrayList<>();
+        try {
+            return handle(records, spans);
+        } finally {
+            spans.forEach(Span::end);
+        }
+    }
+
+    private boolean handle(ConsumerRecords<byte[], byte[]> records, List<Span> spans) throws InterruptedException {
         Sender out = new Sender();
         List<P> valid = new ArrayList<>();
         List<ConsumerRecord<byte[], byte[]>> validRecords = new ArrayList<>();
+        Map<ConsumerRecord<byte[], byte[]>, Context> traces = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
+            Span span = settings.tracing().process(r, "dalle-" + stageName());
+            spans.add(span);
+            Context trace = Context.root().with(span);
+            traces.put(r, trace);
             Parsed<I> parsed = handler.input().parse(r.value());
             if (parsed instanceof Parsed.Failed<I> f) {
-                deadLetter(out, r, null, DeadLetters.reason(f.cause()), null);
+                deadLetter(out, r, null, DeadLetters.reason(f.cause()), null, trace);
                 continue;
             }
             String requestId = requestIdOf(parsed.value());
+            if (requestId != null) {
+                out.traces.put(requestId, trace); // its outputs and events, from whichever thread, carry its trace
+            }
             try {
                 valid.add(handler.prepare(parsed.value(), r.timestamp()));
                 validRecords.add(r);
             } catch (FieldException e) {
-                deadLetter(out, r, requestId, e.getMessage(), e.field());
+                deadLetter(out, r, requestId, e.getMessage(), e.field(), trace);
             } catch (StageException e) {
                 if (requestId != null) {
                     out.fail(requestId, e);
@@ -235,10 +268,10 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
                 rethrowIfFatal(e);
                 problem("unexpected-record", e);
                 deadLetter(out, r, requestId, "the " + stageName() + " failed on this record: "
-                        + DeadLetters.reason(e), null);
+                        + DeadLetters.reason(e), null, trace);
             }
         }
-        process(valid, validRecords, out);
+        process(valid, validRecords, out, traces);
         Outcome sent = out.awaitAcks();
         if (sent == Outcome.RETRY) {
             seekBack(records);
@@ -247,11 +280,12 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
         if (sent == Outcome.REFUSED) {
             // outputs the broker will never take: their requests' records are dead-lettered instead, then committed
             Sender again = new Sender();
+            again.traces.putAll(out.traces);
             for (int i = 0; i < validRecords.size(); i++) {
                 String id = handler.requestId(valid.get(i));
                 if (out.refusedRequests.contains(id)) {
                     deadLetter(again, validRecords.get(i), id, "an output of this request was refused by Kafka: "
-                            + out.refusedReasons.get(id), null);
+                            + out.refusedReasons.get(id), null, traces.get(validRecords.get(i)));
                 }
             }
             if (again.awaitAcks() != Outcome.SENT) {
@@ -264,8 +298,8 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
     }
 
     /** The batch; when it fails, each record alone, so only a record that fails alone is dead-lettered. */
-    private void process(List<P> valid, List<ConsumerRecord<byte[], byte[]>> validRecords, Sender out)
-            throws InterruptedException {
+    private void process(List<P> valid, List<ConsumerRecord<byte[], byte[]>> validRecords, Sender out,
+            Map<ConsumerRecord<byte[], byte[]>, Context> traces) throws InterruptedException {
         if (valid.isEmpty()) {
             return;
         }
@@ -277,14 +311,14 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
             if (valid.size() == 1) {
                 problem("unexpected-record", e);
                 deadLetter(out, validRecords.get(0), handler.requestId(valid.get(0)), "the " + stageName()
-                        + " failed on this record: " + DeadLetters.reason(e), null);
+                        + " failed on this record: " + DeadLetters.reason(e), null, traces.get(validRecords.get(0)));
                 return;
             }
             problem("batch", e);
             LOG.warn("{} failed on a batch of {} records; computing them one by one", handler.stage(), valid.size(), e);
         }
         for (int i = 0; i < valid.size(); i++) {
-            process(List.of(valid.get(i)), List.of(validRecords.get(i)), out);
+            process(List.of(valid.get(i)), List.of(validRecords.get(i)), out, traces);
         }
     }
 
@@ -342,9 +376,10 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
         }
     }
 
+    /** Dead-letters {@code r} (its trace goes on: the dead letter is a child of {@code trace}), FAILED event. */
     private void deadLetter(Sender out, ConsumerRecord<byte[], byte[]> r, String requestId, String reason,
-            String field) {
-        out.raw(DeadLetters.record(r, handler.stage(), reason));
+            String field, Context trace) {
+        out.raw(DeadLetters.record(r, handler.stage(), reason), trace);
         metrics.deadLettered(r.topic());
         if (requestId != null) {
             Failure.Builder f = Failure.newBuilder().setCode(field != null ? ErrorCode.ERROR_CODE_INVALID_ARGUMENT
@@ -369,20 +404,27 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
     private final class Sender implements Emitter {
 
         private final List<Future<RecordMetadata>> sent = new ArrayList<>();
+        /** The trace of each request of the poll: the span of processing its record. */
+        final Map<String, Context> traces = new ConcurrentHashMap<>();
         private final List<String> sentFor = new ArrayList<>(); // the request id of each send (null: a dead letter)
         final Set<String> refusedRequests = new LinkedHashSet<>();
         final Map<String, String> refusedReasons = new LinkedHashMap<>();
 
-        synchronized void raw(ProducerRecord<byte[], byte[]> record) {
-            send(record, null);
+        void raw(ProducerRecord<byte[], byte[]> record, Context trace) {
+            send(record, null, trace);
         }
 
-        private synchronized void send(ProducerRecord<byte[], byte[]> record, String requestId) {
+        /** Sends {@code record} in a publish span, a child of {@code trace}, whose traceparent the record carries. */
+        private synchronized void send(ProducerRecord<byte[], byte[]> record, String requestId, Context trace) {
+            String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+            Span span = settings.tracing().publish(trace == null ? Context.root() : trace, record.topic(), key,
+                    record.headers());
             Future<RecordMetadata> f;
             try {
-                f = producer.send(record);
+                f = producer.send(record, (meta, error) -> KafkaTracing.end(span, error));
             } catch (KafkaException e) {
                 // refused before it left (too large for the producer, say): the same as a refused send
+                KafkaTracing.end(span, e);
                 f = java.util.concurrent.CompletableFuture.failedFuture(e);
             }
             sent.add(f);
@@ -392,13 +434,14 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
         @Override
         public <V extends Message> void send(TopicSpec<V> topic, String requestId, V value) {
             send(CloudEvents.record(topic.name(), requestId.getBytes(StandardCharsets.UTF_8), value,
-                    CloudEvents.source(handler.stage())), requestId);
+                    CloudEvents.source(handler.stage())), requestId, traces.get(requestId));
         }
 
         @Override
         public void event(GenerationEvent event) {
             raw(CloudEvents.record(Topics.GENERATION_EVENTS.name(),
-                    event.getRequestId().getBytes(StandardCharsets.UTF_8), event, CloudEvents.source(handler.stage())));
+                    event.getRequestId().getBytes(StandardCharsets.UTF_8), event, CloudEvents.source(handler.stage())),
+                    traces.get(event.getRequestId()));
         }
 
         @Override

@@ -4,9 +4,11 @@ import com.google.protobuf.Message;
 import dalle.services.common.grpc.HealthService;
 import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.kafka.KafkaStage;
+import dalle.services.common.kafka.KafkaTracing;
 import dalle.services.common.kafka.StageHandler;
 import dalle.v1.Stage;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,9 +29,10 @@ public final class ModelStage<M extends AutoCloseable> implements AutoCloseable 
      * The stage's Kafka path, from its {@code dalle.kafka.*} keys.
      *
      * @param security from {@code kafka.security.protocol}, {@code kafka.sasl.*}, {@code kafka.ssl.*}
+     * @param tracing the trace context on its records ({@link KafkaTracing#OFF} = none)
      */
     public record Kafka(boolean enabled, int maxPollRecords, Optional<String> instanceId, String bootstrap,
-                        KafkaSecurity security) {
+                        KafkaSecurity security, KafkaTracing tracing) {
 
         /**
          * The settings, the security keys read through {@code lookup} only when Kafka is on (so a wrong key fails
@@ -38,7 +41,12 @@ public final class ModelStage<M extends AutoCloseable> implements AutoCloseable 
         public static Kafka of(boolean enabled, int maxPollRecords, Optional<String> instanceId, String bootstrap,
                 Function<String, Optional<String>> lookup) {
             return new Kafka(enabled, maxPollRecords, instanceId, bootstrap,
-                    enabled ? KafkaSecurity.from(lookup) : KafkaSecurity.PLAINTEXT);
+                    enabled ? KafkaSecurity.from(lookup) : KafkaSecurity.PLAINTEXT, KafkaTracing.OFF);
+        }
+
+        /** The same, its records traced with {@code telemetry} (the service's OpenTelemetry). */
+        public Kafka traced(OpenTelemetry telemetry) {
+            return new Kafka(enabled, maxPollRecords, instanceId, bootstrap, security, new KafkaTracing(telemetry));
         }
     }
 
@@ -81,7 +89,7 @@ public final class ModelStage<M extends AutoCloseable> implements AutoCloseable 
     private <I extends Message, P> KafkaStage<I, P> kafkaStage(StageHandler<I, P> h) {
         return new KafkaStage<>(h, metrics, KafkaStage.Settings.of(kafkaSettings.bootstrap(),
                 kafkaSettings.maxPollRecords(), kafkaSettings.instanceId())
-                .withClient(kafkaSettings.security().with(Map.of())));
+                .withClient(kafkaSettings.security().with(Map.of())).withTracing(kafkaSettings.tracing()));
     }
 
     /** The loaded model; UNAVAILABLE (saying why) until it is loaded and warm. */

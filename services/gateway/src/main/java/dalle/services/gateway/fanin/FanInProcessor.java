@@ -2,6 +2,7 @@ package dalle.services.gateway.fanin;
 
 import dalle.services.common.DeadLetters;
 import dalle.services.common.kafka.CloudEvents;
+import dalle.services.common.kafka.KafkaTracing;
 import dalle.v1.CandidateScore;
 import dalle.v1.ErrorCode;
 import dalle.v1.Failure;
@@ -54,6 +55,8 @@ final class FanInProcessor implements Processor<String, Item, String, Item> {
     private final LongSupplier clock;
     private ProcessorContext<String, Item> context;
     private KeyValueStore<String, FanInState> store;
+    /** The headers of the record being processed (its trace goes on to what it causes); null in a sweep. */
+    private Headers processing;
 
     /**
      * @param maxAge how long after its submission a request may still be pending
@@ -78,13 +81,18 @@ final class FanInProcessor implements Processor<String, Item, String, Item> {
 
     @Override
     public void process(Record<String, Item> record) {
-        if (record.value() instanceof Item.Score s) {
-            onScore(record.key(), s);
-        } else if (record.value() instanceof Item.Event e) {
-            onFailure(record.key(), e.event());
-        } else {
-            throw new IllegalArgumentException("the fan-in got a " + record.value().getClass().getSimpleName()
-                    + " for " + record.key());
+        processing = record.headers();
+        try {
+            if (record.value() instanceof Item.Score s) {
+                onScore(record.key(), s);
+            } else if (record.value() instanceof Item.Event e) {
+                onFailure(record.key(), e.event());
+            } else {
+                throw new IllegalArgumentException("the fan-in got a " + record.value().getClass().getSimpleName()
+                        + " for " + record.key());
+            }
+        } finally {
+            processing = null;
         }
     }
 
@@ -205,9 +213,20 @@ final class FanInProcessor implements Processor<String, Item, String, Item> {
         }
     }
 
-    /** Forwards a result or an event with its CloudEvents headers (the same for every record it produces). */
+    /**
+     * Forwards a result or an event with its CloudEvents headers (the same for every record it produces) and the
+     * trace of the record that caused it (the last candidate's score, or the failure; none from a sweep).
+     */
     private void forward(String id, Item item, long timestamp) {
         Headers headers = new RecordHeaders();
+        if (processing != null) {
+            for (String trace : List.of(KafkaTracing.TRACEPARENT, KafkaTracing.TRACESTATE)) {
+                var h = processing.lastHeader(trace);
+                if (h != null) {
+                    headers.add(trace, h.value());
+                }
+            }
+        }
         if (item instanceof Item.Result r) {
             CloudEvents.add(headers, r.result(), CloudEvents.source(Stage.STAGE_FAN_IN));
         } else if (item instanceof Item.Event e) {

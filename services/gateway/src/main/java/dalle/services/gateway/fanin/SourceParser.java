@@ -93,11 +93,12 @@ final class SourceParser<M> implements Processor<byte[], byte[], String, Item> {
                         .setStage(Stage.STAGE_FAN_IN).setStatus(StageStatus.STAGE_STATUS_FAILED).setMessage(reason)
                         .setError(Failure.newBuilder().setCode(ErrorCode.ERROR_CODE_INVALID_ARGUMENT)
                                 .setStage(Stage.STAGE_FAN_IN).setMessage("a candidate was dropped: " + reason))
-                        .setTimestampMs(System.currentTimeMillis()).build()), record.timestamp()));
+                        .setTimestampMs(System.currentTimeMillis()).build()), record.timestamp(), record.headers()));
             }
             return;
         }
-        context.forward(new Record<>(id, wrap.apply(message, source), record.timestamp()));
+        // the headers go on (Streams drops those of a new Record): the fan-in carries the record's trace forward
+        context.forward(new Record<>(id, wrap.apply(message, source), record.timestamp(), record.headers()));
     }
 
     private void reject(ConsumerRecord<byte[], byte[]> source, String key, String reason) {

@@ -2,6 +2,7 @@ package dalle.services.gateway.jobs;
 
 import dalle.services.common.Topics;
 import dalle.services.common.kafka.CloudEvents;
+import dalle.services.common.kafka.KafkaTracing;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.GatewayCore;
 import dalle.services.gateway.auth.Tenants;
@@ -14,6 +15,8 @@ import dalle.v1.ListJobsRequest;
 import dalle.v1.ListJobsResponse;
 import dalle.v1.Stage;
 import dalle.v1.StageStatus;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +30,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
@@ -50,6 +54,7 @@ public final class Jobs {
     private final Duration deadline;
     private final Peers peers;
     private final Consumer<GenerationEvent> queued;
+    private final KafkaTracing tracing;
 
     /** @param deadline how long a job may take: its {@code deadline_ms} is set that far after submission */
     public Jobs(Producer<String, GenerationRequest> producer, JobStates view, Duration deadline) {
@@ -64,6 +69,16 @@ public final class Jobs {
      */
     public Jobs(Producer<String, GenerationRequest> producer, JobStates view, Duration deadline, Peers peers,
             Consumer<GenerationEvent> queued) {
+        this(producer, view, deadline, peers, queued, KafkaTracing.OFF);
+    }
+
+    /**
+     * As above, the request record a child of the caller's trace (the HTTP or gRPC server span current on the
+     * submitting thread), so the job's whole path through the stages is one trace.
+     */
+    public Jobs(Producer<String, GenerationRequest> producer, JobStates view, Duration deadline, Peers peers,
+            Consumer<GenerationEvent> queued, KafkaTracing tracing) {
+        this.tracing = tracing;
         this.producer = producer;
         this.view = view;
         this.deadline = deadline;
@@ -89,16 +104,22 @@ public final class Jobs {
         if (r.params() != null) {
             g.setParams(r.params());
         }
+        GenerationRequest value = g.build();
+        Headers headers = CloudEvents.add(new RecordHeaders(), value, CloudEvents.source(Stage.STAGE_GATEWAY));
+        Span span = tracing.publish(Context.current(), Topics.GENERATION_REQUESTS.name(), r.requestId(), headers);
+        Throwable failure = null;
         try {
-            GenerationRequest value = g.build();
             producer.send(new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(), null, r.requestId(), value,
-                    CloudEvents.add(new RecordHeaders(), value, CloudEvents.source(Stage.STAGE_GATEWAY))))
-                    .get(30, TimeUnit.SECONDS);
+                    headers)).get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
+            failure = e;
             Thread.currentThread().interrupt();
             throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "interrupted while queueing job " + r.requestId(), e);
         } catch (ExecutionException | TimeoutException e) {
+            failure = e;
             throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "could not queue job " + r.requestId() + " on Kafka: " + e.getMessage(), e);
+        } finally {
+            KafkaTracing.end(span, failure);
         }
         view.accepted(r.requestId(), now);
         queued.accept(GenerationEvent.newBuilder().setRequestId(r.requestId()).setStage(Stage.STAGE_GATEWAY)

@@ -204,6 +204,53 @@ class FanInTest {
         assertEquals(1, results(Set.of(req.id()), 0).size());
     }
 
+    /** A record carrying W3C trace context. */
+    private static ProducerRecord<byte[], byte[]> traced(ProducerRecord<byte[], byte[]> r, String traceparent) {
+        r.headers().add("traceparent", traceparent.getBytes(StandardCharsets.UTF_8));
+        return r;
+    }
+
+    /** The traceparent of the first record of {@code id} on {@code topic} (of that status, for events). */
+    private static String traceparent(String topic, String id, StageStatus status) {
+        java.util.function.Predicate<ConsumerRecord<byte[], byte[]>> wanted = r -> status == null
+                || Topics.GENERATION_EVENTS.parse(r.value()).value().getStatus() == status;
+        for (ConsumerRecord<byte[], byte[]> r : TestBroker.read(topic, Set.of(id),
+                got -> got.stream().anyMatch(wanted), TestBroker.TIMEOUT)) {
+            if (wanted.test(r)) {
+                return DeadLetters.header(r.headers(), "traceparent");
+            }
+        }
+        throw new AssertionError("no " + (status == null ? "" : status + " ") + "record of " + id + " on " + topic);
+    }
+
+    @Test
+    void theResultAndItsEventCarryTheTraceOfTheRecordThatCompletedOrFailedTheRequest(@TempDir Path state)
+            throws Exception {
+        String first = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        String last = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203332-01";
+        String failure = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        Requests done = new Requests("trace-done", 2, 1);
+        Requests failed = new Requests("trace-failed", 3, 1);
+        byte[] failedEvent = GenerationEvent.newBuilder().setRequestId(failed.id()).setStage(Stage.STAGE_DECODER)
+                .setStatus(StageStatus.STAGE_STATUS_FAILED).setMessage("decoder lost its GPU").setTimestampMs(5)
+                .build().toByteArray();
+        String app = "fan-in-trace";
+        try (FanIn fanIn = FanIn.start(TestStreams.settings(app, state))) {
+            assertEquals(KafkaStreams.State.RUNNING, fanIn.state());
+            TestBroker.sendAll(List.of(traced(done.record(0, 1f), first), failed.record(0, 1f)));
+            TestBroker.awaitDrained(app, INPUTS);
+            TestBroker.sendAll(List.of(traced(done.record(1, 2f), last), traced(new ProducerRecord<>(
+                    Topics.GENERATION_EVENTS.name(), failed.id().getBytes(StandardCharsets.UTF_8), failedEvent),
+                    failure)));
+            assertEquals(last, traceparent(Topics.GENERATION_RESULTS.name(), done.id(), null),
+                    "the result goes on from the score that completed it");
+            assertEquals(last, traceparent(Topics.GENERATION_EVENTS.name(), done.id(), StageStatus.STAGE_STATUS_SUCCEEDED),
+                    "so does the SUCCEEDED event");
+            assertEquals(failure, traceparent(Topics.GENERATION_RESULTS.name(), failed.id(), null),
+                    "a failure's trace survives the repartition topic into the failed result");
+        }
+    }
+
     @Test
     void aPassedDeadlineFailsThePendingRequest(@TempDir Path state) throws Exception {
         Requests req = new Requests("deadline-1", 2, 1);
