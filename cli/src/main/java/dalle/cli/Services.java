@@ -35,6 +35,8 @@ final class Services {
     static final String GATEWAY_STATE_PROPERTY = "dalle.gateway.state-dir";
     /** The gateway's stable identity in the Streams groups (static membership: quick restarts). */
     static final String GATEWAY_INSTANCE_PROPERTY = "dalle.gateway.instance-id";
+    /** The decoder's reranker (DecodeAndScore, the gateway's synchronous path). */
+    static final String DECODER_RERANKER_PROPERTY = "dalle.reranker.address";
     /** The readiness endpoint (SmallRye Health). */
     static final String READY_PATH = "/q/health/ready";
     /** Per stage, the gateway's property holding that stage's gRPC target. */
@@ -125,6 +127,9 @@ final class Services {
             } else {
                 cmd.add(property(MODEL_PROPERTY, model.toAbsolutePath().toString()));
                 cmd.add(property(KAFKA_INSTANCE_PROPERTY, "dalle-up-" + service + "-" + grpc));
+                if (service.equals("decoder")) {
+                    cmd.add(property(DECODER_RERANKER_PROPERTY, "127.0.0.1:" + grpcPort(basePort, "reranker")));
+                }
             }
             cmd.add("-jar");
             cmd.add(jar(servicesDir, service).toAbsolutePath().toString());

@@ -7,7 +7,9 @@ import dalle.services.common.Parsed;
 import dalle.services.common.Topics;
 import dalle.v1.GatewayGrpc;
 import dalle.v1.GenerateRequest;
+import dalle.v1.GenerateResponse;
 import dalle.v1.GenerationResult;
+import dalle.v1.Hop;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
@@ -17,7 +19,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -36,13 +40,21 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * {@code dalle bench services}: the same requests through the Kafka path of the five services on this machine
  * and through the in-process {@link Pipeline}, in one run (images/s and their ratio), then the latency of gRPC
- * {@code Generate} (p50/p99 of sequential calls). Uses the {@code dalle up} stack of {@code --data} when it runs,
+ * {@code Generate} on the gateway's two synchronous paths (thin: the decoder scores through the reranker; relay:
+ * the gateway calls Decode then Score) against the in-process Pipeline, interleaved (p50/p99 and ratios), with the
+ * median of every hop the responses report (round trip, the callee's own time, and what the hop added). Uses the {@code dalle up} stack of {@code --data} when it runs,
  * else starts one of its own on free ports and stops it afterwards.
  *
  * <p>Images/s counts candidate images (each sampled, decoded and scored): requests × candidates / seconds, from
  * the first request written to the last result read (Kafka), or around the sequential generations (in-process).
  */
 final class ServicesBench {
+
+    /** The gateway's synchronous paths, by their {@code dalle-sync-path} header value. */
+    static final List<String> SYNC_PATHS = List.of("thin", "relay");
+    private static final String IN_PROCESS = "in-process";
+    private static final io.grpc.Metadata.Key<String> SYNC_PATH_HEADER = io.grpc.Metadata.Key.of("dalle-sync-path",
+            io.grpc.Metadata.ASCII_STRING_MARSHALLER);
 
     private final PrintWriter out;
     private final int requests;
@@ -135,14 +147,43 @@ final class ServicesBench {
             }
             double localSeconds = (System.nanoTime() - t0) / 1e9;
 
-            double[] latency = new double[requests];
-            for (int i = 0; i < requests; i++) {
-                long s = System.nanoTime();
-                stub.withDeadlineAfter(5, TimeUnit.MINUTES).generate(GenerateRequest.newBuilder().setCaption(caption)
-                        .setCandidates(8).setTopK(Math.min(topK, 8)).setSeed(i).build());
-                latency[i] = (System.nanoTime() - s) / 1e6;
+            // gRPC Generate of N=8 on the thin path (the gateway's default) and on the relay path (header
+            // dalle-sync-path: relay), and the in-process Pipeline on the same requests, interleaved
+            int n = 8;
+            int k = Math.min(topK, n);
+            Map<String, double[]> latency = new LinkedHashMap<>();
+            Map<String, Map<String, List<long[]>>> hops = new LinkedHashMap<>();
+            for (String path : SYNC_PATHS) {
+                latency.put(path, new double[requests]);
+                hops.put(path, new LinkedHashMap<>());
             }
-            Arrays.sort(latency);
+            latency.put(IN_PROCESS, new double[requests]);
+            List<long[]> stages = new ArrayList<>(); // in-process tokenize, sample, decode, rerank (µs)
+            List<String> order = new ArrayList<>(latency.keySet());
+            for (int i = 0; i < requests; i++) {
+                for (int j = 0; j < order.size(); j++) {
+                    String path = order.get((i + j) % order.size());
+                    long s = System.nanoTime();
+                    if (path.equals(IN_PROCESS)) {
+                        var t = pipeline.generate(GenerationRequest.of(caption, n, k, i)).timings();
+                        stages.add(new long[] {(long) (t.tokenizeMs() * 1e3), (long) (t.sampleMs() * 1e3),
+                                (long) (t.decodeMs() * 1e3), (long) (t.rerankMs() * 1e3)});
+                    } else {
+                        io.grpc.Metadata h = new io.grpc.Metadata();
+                        h.put(SYNC_PATH_HEADER, path);
+                        GenerateResponse r = stub.withInterceptors(io.grpc.stub.MetadataUtils
+                                .newAttachHeadersInterceptor(h)).withDeadlineAfter(5, TimeUnit.MINUTES)
+                                .generate(GenerateRequest.newBuilder().setCaption(caption).setCandidates(n).setTopK(k)
+                                        .setSeed(i).build());
+                        for (Hop hop : r.getTimings().getHopsList()) {
+                            hops.get(path).computeIfAbsent(hop.getName(), x -> new ArrayList<>())
+                                    .add(new long[] {hop.getRoundTripUs(), hop.getServerUs()});
+                        }
+                    }
+                    latency.get(path)[i] = (System.nanoTime() - s) / 1e6;
+                }
+            }
+            latency.values().forEach(Arrays::sort);
 
             int images = requests * candidates;
             out.printf("bundle %s; %d requests x %d candidates (top %d); %d cpus; services and client on this "
@@ -153,14 +194,48 @@ final class ServicesBench {
             out.printf("%-34s %8d %8d %9.2f %9.1f%n", "Kafka, 5 services (all at once)", requests, images,
                     kafkaSeconds, images / kafkaSeconds);
             out.printf("Kafka / in-process: %.2fx%n", localSeconds / kafkaSeconds);
-            out.printf("gRPC Generate, N=8, %d sequential calls: p50 %.0f ms, p99 %.0f ms (min %.0f, max %.0f)%n",
-                    requests, percentile(latency, 0.50), percentile(latency, 0.99), latency[0],
-                    latency[latency.length - 1]);
+            double local = percentile(latency.get(IN_PROCESS), 0.50);
+            out.printf("Generate, N=%d, %d sequential requests per path, interleaved: p50 (p99)%n", n, requests);
+            out.printf("  %-28s %6.0f ms (%4.0f)%n", "in-process Pipeline", local,
+                    percentile(latency.get(IN_PROCESS), 0.99));
+            for (String path : SYNC_PATHS) {
+                double[] l = latency.get(path);
+                out.printf("  %-28s %6.0f ms (%4.0f)  %.2fx in-process%n", "gRPC Generate, " + path + " path",
+                        percentile(l, 0.50), percentile(l, 0.99), percentile(l, 0.50) / local);
+            }
+            out.printf("gRPC Generate thin / relay (p50): %.2fx%n", percentile(latency.get("thin"), 0.50)
+                    / percentile(latency.get("relay"), 0.50));
+            out.printf("in-process stages (medians, ms): tokenize %.1f, sample %.1f, decode %.1f, rerank %.1f%n",
+                    median(stages, 0) / 1e3, median(stages, 1) / 1e3, median(stages, 2) / 1e3,
+                    median(stages, 3) / 1e3);
+            out.printf("hops (medians over the calls, ms): round trip = callee's own time + what the hop added%n");
+            out.printf("  %-6s %-38s %9s %9s %9s%n", "path", "hop", "round", "callee", "added");
+            for (String path : SYNC_PATHS) {
+                double added = 0;
+                for (Map.Entry<String, List<long[]>> e : hops.get(path).entrySet()) {
+                    double rt = median(e.getValue(), 0);
+                    double server = median(e.getValue(), 1);
+                    boolean reported = e.getValue().stream().anyMatch(v -> v[1] > 0);
+                    out.printf("  %-6s %-38s %9.1f %9s %9s%n", path, e.getKey(), rt / 1e3,
+                            reported ? String.format("%.1f", server / 1e3) : "-",
+                            reported ? String.format("%.1f", (rt - server) / 1e3) : "-");
+                    if (reported) {
+                        added += rt - server;
+                    }
+                }
+                out.printf("  %-6s %-38s %9s %9s %9.1f%n", path, "sum added by the reported hops", "", "", added / 1e3);
+            }
             out.flush();
             return 0;
         } finally {
             channel.shutdownNow();
         }
+    }
+
+    /** The median of column {@code c} of the rows. */
+    static double median(List<long[]> rows, int c) {
+        double[] v = rows.stream().mapToDouble(r -> r[c]).sorted().toArray();
+        return percentile(v, 0.50);
     }
 
     /** Nearest-rank percentile of sorted values. */

@@ -16,14 +16,18 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * {@code dalle bench stages}: decode + rerank of N images, the {@link Pipeline}'s stages (up to
- * {@link Pipeline#DECODE_BATCH} images a forward pass) against the one-image-per-forward-pass baseline (the dVAE on a
- * batch of one, the reranker's {@code logits(encodeImage, encodeText)} on a batch of one), interleaved, medians of
- * CPU and wall seconds; for measuring a batching rule for the stages against one image at a time.
+ * {@code dalle bench stages}: decode + rerank of N images. The dVAE decodes one image per forward pass (as the
+ * {@link Pipeline} does); the reranker is measured three ways on the same decoded images, interleaved, medians of
+ * CPU and wall seconds: one image per forward pass (the reranker's {@code logits(encodeImage, encodeText)} on a
+ * batch of one: the path before batching), every image beside a copy of itself (the batching rule's reference
+ * arithmetic, unbatched), and the Pipeline's {@link Pipeline#score} (up to {@link Pipeline#SCORE_BATCH} images a
+ * pass); ratios against the first.
  */
 final class StagesBench {
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final String[] PATHS = {"rerank, one image per pass", "rerank, image beside a copy",
+            "rerank, pipeline (2.." + Pipeline.SCORE_BATCH + "/pass)", "decode, one image per pass"};
 
     private final PrintWriter out;
     private final int repeat;
@@ -43,53 +47,58 @@ final class StagesBench {
                 codes.add(rng.ints(cells, 0, bundle.dvae().config().codebookSize()).toArray());
             }
             int[] text = pipeline.tokenize("a small red circle above a blue square");
-            oneAtATime(bundle, pipeline, codes, text); // warm-up (and the batched stages' one-off checks)
-            batched(pipeline, codes, text);
-            double[][] cpu = new double[2][repeat];
-            double[][] wall = new double[2][repeat];
+            List<RgbImage> decoded = pipeline.decode(codes, Pipeline.Progress.NONE);
+            List<Runnable> paths = List.of(
+                    () -> scoreEach(bundle, text, decoded, false),
+                    () -> scoreEach(bundle, text, decoded, true),
+                    () -> pipeline.score(text, decoded, Pipeline.Progress.NONE),
+                    () -> pipeline.decode(codes, Pipeline.Progress.NONE));
+            paths.forEach(Runnable::run); // warm-up (and the batched stage's one-off check)
+            int n = paths.size();
+            double[][] cpu = new double[n][repeat];
+            double[][] wall = new double[n][repeat];
             for (int r = 0; r < repeat; r++) {
-                for (int j = 0; j < 2; j++) {
-                    int which = (j + r) % 2;
+                for (int j = 0; j < n; j++) {
+                    int which = (j + r) % n;
                     long w0 = System.nanoTime();
                     long c0 = THREADS.getCurrentThreadCpuTime();
-                    if (which == 0) {
-                        oneAtATime(bundle, pipeline, codes, text);
-                    } else {
-                        batched(pipeline, codes, text);
-                    }
+                    paths.get(which).run();
                     cpu[which][r] = (THREADS.getCurrentThreadCpuTime() - c0) / 1e9;
                     wall[which][r] = (System.nanoTime() - w0) / 1e9;
                 }
             }
-            out.printf("bench stages: decode + rerank of %d images, bundle %s, median of %d interleaved repetitions%n",
-                    images, bundleDir, repeat);
-            out.printf("%-26s %9s %9s %9s%n", "path", "cpu s", "wall s", "speedup");
+            out.printf("bench stages: decode and rerank of %d images, bundle %s, median of %d interleaved "
+                    + "repetitions%n", images, bundleDir, repeat);
+            out.printf("%-34s %9s %9s %9s%n", "path", "cpu s", "wall s", "speedup");
             double base = median(cpu[0]);
-            out.printf("%-26s %9.3f %9.3f %8.2fx%n", "one image per pass", base, median(wall[0]), 1.0);
-            out.printf("%-26s %9.3f %9.3f %8.2fx%n", "pipeline (" + Pipeline.DECODE_BATCH + " per pass)", median(cpu[1]),
-                    median(wall[1]), base / median(cpu[1]));
+            for (int j = 0; j < n; j++) {
+                out.printf("%-34s %9.3f %9.3f %8s%n", PATHS[j], median(cpu[j]), median(wall[j]),
+                        j < 3 ? String.format("%.2fx", base / median(cpu[j])) : "");
+            }
+            out.printf("rerank batched / one image per pass (cpu): %.2fx faster; decode + rerank of %d images: "
+                    + "%.3f s -> %.3f s cpu%n", base / median(cpu[2]), images, median(cpu[3]) + base,
+                    median(cpu[3]) + median(cpu[2]));
         }
         return 0;
     }
 
-    private static void batched(Pipeline pipeline, List<int[]> codes, int[] text) {
-        pipeline.score(text, pipeline.decode(codes, Pipeline.Progress.NONE), Pipeline.Progress.NONE);
-    }
-
-    /** The stages as they ran before batching: one image per forward pass. */
-    private static void oneAtATime(ModelBundle bundle, Pipeline pipeline, List<int[]> codes, int[] text) {
-        int cells = codes.get(0).length;
+    /**
+     * Scores one image per forward pass through the reranker's own methods, as before batching ({@code pair}
+     * false), or each image beside a copy of itself ({@code pair} true: the batching rule's reference).
+     */
+    private static void scoreEach(ModelBundle bundle, int[] text, List<RgbImage> images, boolean pair) {
         int[] clipText = Arrays.copyOf(text, bundle.clip().config().textLength());
-        for (int[] c : codes) {
+        for (RgbImage image : images) {
             try (NDManager step = bundle.manager().newSubManager()) {
-                long[] flat = new long[cells];
-                for (int j = 0; j < cells; j++) {
-                    flat[j] = c[j];
+                RgbImage q = image.quantized8();
+                NDArray pixels = RgbImage.stack(step, pair ? List.of(q, q) : List.of(q));
+                if (pair) {
+                    bundle.clip().score(clipText, pixels);
+                } else {
+                    NDArray ids = step.create(clipText, new Shape(1, clipText.length));
+                    bundle.clip().logits(bundle.clip().encodeImage(pixels), bundle.clip().encodeText(ids))
+                            .toFloatArray();
                 }
-                RgbImage image = RgbImage.unstack(bundle.dvae().decode(step.create(flat, new Shape(1, cells)))).get(0);
-                NDArray ids = step.create(clipText, new Shape(1, clipText.length));
-                NDArray pixels = RgbImage.stack(step, List.of(image.quantized8()));
-                bundle.clip().logits(bundle.clip().encodeImage(pixels), bundle.clip().encodeText(ids)).toFloatArray();
             }
         }
     }

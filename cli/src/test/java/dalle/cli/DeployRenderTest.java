@@ -146,6 +146,23 @@ class DeployRenderTest {
             assertTrue(dnsNames.get(secret).contains(host), d + "'s certificate names " + dnsNames.get(secret)
                     + ", not " + host + ", the name the gateway reaches it by");
         }
+        // the decoder calls the reranker (DecodeAndScore): TLS, by a name the reranker's certificate holds, presenting
+        // the decoder's own certificate, which is issued for client auth too
+        Workload decoder = tls.deployment("decoder");
+        assertEquals("true", decoder.container().envValue("DALLE_RERANKER_TLS_ENABLED"));
+        assertEquals("/etc/dalle/tls/ca.crt", decoder.container().envValue("DALLE_RERANKER_TLS_TRUST_CERTIFICATES"));
+        assertEquals("/etc/dalle/tls/tls.crt", decoder.container().envValue("DALLE_RERANKER_TLS_CERTIFICATE"));
+        assertEquals("/etc/dalle/tls/tls.key", decoder.container().envValue("DALLE_RERANKER_TLS_KEY"));
+        String rerankerHost = decoder.container().envValue("DALLE_RERANKER_ADDRESS").replaceFirst("^dns:///", "")
+                .replaceFirst(":\\d+$", "");
+        assertTrue(dnsNames.get("dalle-reranker-tls").contains(rerankerHost), "the reranker's certificate names "
+                + rerankerHost + ", the name the decoder reaches it by");
+        for (Obj c : tls.all("Certificate")) {
+            if (DeployTree.str(c.map(), "spec", "secretName").equals("dalle-decoder-tls")) {
+                assertTrue(((List<String>) DeployTree.at(c.map(), "spec", "usages")).contains("client auth"),
+                        "the decoder's certificate is also a client certificate");
+            }
+        }
     }
 
     @Test

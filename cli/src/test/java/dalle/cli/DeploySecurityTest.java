@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * KafkaUser's ACLs are exactly what its service's code reads and writes, each service logs in as its own user with
  * the Secrets Strimzi writes (and the keys it gets pass {@link KafkaSecurity}'s checks), KEDA uses the same
  * Secrets, and the NetworkPolicies select the pods they mean: only the gateway is open, the stages only to the
- * gateway, Kafka only to the services (and KEDA).
+ * gateway (the reranker also to the decoder, whose DecodeAndScore scores there), Kafka only to the services (and
+ * KEDA).
  */
 class DeploySecurityTest {
 
@@ -290,7 +291,9 @@ class DeploySecurityTest {
                     assertTrue(open, r + ": the gateway is reachable from outside");
                 } else {
                     assertFalse(open, r + ": " + d + " is open to anyone");
-                    assertEquals(Set.of("gateway"), grpcFrom, r + ": who reaches " + d + "'s gRPC port");
+                    // the decoder's DecodeAndScore (the gateway's synchronous path) scores through the reranker
+                    assertEquals(d.name().equals("reranker") ? Set.of("decoder", "gateway") : Set.of("gateway"),
+                            grpcFrom, r + ": who reaches " + d + "'s gRPC port");
                 }
             }
             // Kafka: Strimzi writes the listener's policy from networkPolicyPeers

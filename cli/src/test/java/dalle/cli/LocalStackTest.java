@@ -246,6 +246,8 @@ class LocalStackTest {
                 "-Ddalle.model=/m/tiny", "-Ddalle.kafka.instance-id=dalle-up-sampler-8092", "-jar",
                 "/s/sampler/target/quarkus-app/quarkus-run.jar"), sampler.command());
         assertEquals(URI.create("http://localhost:8082/q/health/ready"), sampler.readyUrl());
+        assertTrue(specs.get(2).command().contains("-Ddalle.reranker.address=127.0.0.1:8094"),
+                "the decoder scores through the stack's reranker (DecodeAndScore): " + specs.get(2).command());
         ServiceSpec gateway = specs.get(4);
         assertTrue(gateway.command().containsAll(List.of("-Dquarkus.http.port=8080", "-Dquarkus.grpc.server.port=8090",
                 "-Ddalle.gateway.tokenizer-address=127.0.0.1:8091", "-Ddalle.gateway.reranker-address=127.0.0.1:8094",

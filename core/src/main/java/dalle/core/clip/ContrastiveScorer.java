@@ -1,6 +1,5 @@
 package dalle.core.clip;
 
-import dalle.core.nn.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -9,6 +8,7 @@ import dalle.core.io.Checkpoints;
 import dalle.core.io.SafeTensors;
 import dalle.core.nn.Module;
 import dalle.core.nn.Parameter;
+import dalle.core.nn.Scalars;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -131,7 +131,8 @@ public final class ContrastiveScorer extends Module {
      * @param captionIds the caption's token ids, 1 to textLength of them, pad-filled or not; at least
      *                   one must differ from the pad id
      * @param images01   (N, 3, S, S) RGB in [0, 1]
-     * @return N scores {@code scale · cos(caption, image)}, in [−100, 100]
+     * @return N scores {@code scale · cos(caption, image)}, in [−100, 100]; each image's score is the same, to
+     *     the bit, whatever other images share the call (all products are computed one image at a time)
      * @throws IllegalArgumentException on an empty or too long caption, an id outside the vocabulary,
      *     or images of the wrong shape
      */
@@ -151,8 +152,18 @@ public final class ContrastiveScorer extends Module {
             NDArray ids = scope.create(captionIds, new Shape(1, captionIds.length));              // (1, L)
             NDArray images = images01.duplicate();                                               // (N, 3, S, S)
             images.attach(scope);
-            NDArray logits = logits(encodeImage(images), encodeText(ids));                       // (N, 1)
-            return logits.toFloatArray();
+            // one image per matrix product throughout, so that an image's score does not depend on its batch
+            NDArray imageEmb = image.forwardRowwise(images);                                      // (N, E)
+            NDArray textEmb = encodeText(ids);                                                   // (1, E)
+            long n = imageEmb.getShape().get(0);
+            long e = imageEmb.getShape().get(1);
+            NDArray scale = imageEmb.getManager().zeros(new Shape(1), imageEmb.getDataType())
+                    .add(logScale.array())
+                    .clip(Float.NEGATIVE_INFINITY, MAX_LOG_SCALE)
+                    .exp();                                                                    // (1)
+            NDArray cos = imageEmb.expandDims(1)                                                 // (N, 1, E)
+                    .matMul(textEmb.reshape(1, e, 1).broadcast(new Shape(n, e, 1)));           // · (N, E, 1) -> (N, 1, 1)
+            return cos.reshape(n).mul(scale).toFloatArray();
         }
     }
 }

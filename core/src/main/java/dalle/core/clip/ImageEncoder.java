@@ -52,6 +52,29 @@ public final class ImageEncoder extends Module {
      * @throws IllegalArgumentException when the shape is not (B, 3, imageSize, imageSize)
      */
     public NDArray forward(NDArray images01) {
+        return Embeddings.l2Normalise(projection.forward(features(images01)));     // (B, E)
+    }
+
+    /**
+     * {@link #forward} with the projection computed one image per matrix product (a batched product of
+     * B (1 × F) · (F × E) products): libtorch's matrix product gives a row other bits depending on how
+     * many rows share it and where, this one does not. For scoring, where an image's score must not
+     * depend on the batch it came in; training uses {@link #forward}.
+     */
+    public NDArray forwardRowwise(NDArray images01) {
+        NDArray pooled = features(images01);                                         // (B, F)
+        long b = pooled.getShape().get(0);
+        NDArray w = projection.weight().array();                                     // (E, F)
+        NDArray t = w.transpose();                                                   // (F, E) view, on the caller's manager:
+        t.attach(pooled.getManager());                                               // a result lands on its operand's manager
+        NDArray wT = t.expandDims(0)
+                .broadcast(new Shape(b, w.getShape().get(1), w.getShape().get(0)));   // (F, E) -> (B, F, E), no copy
+        NDArray projected = pooled.expandDims(1).matMul(wT).squeeze(1);              // (B, 1, F)·(B, F, E) -> (B, E)
+        return Embeddings.l2Normalise(projected);
+    }
+
+    /** (B, 3, S, S) -> (B, F) or (B, F·G²): the convolution stages and the pooling. */
+    private NDArray features(NDArray images01) {
         Shape s = images01.getShape();
         int size = config.imageSize();
         if (s.dimension() != 4 || s.get(1) != 3 || s.get(2) != size || s.get(3) != size) {
@@ -64,9 +87,8 @@ public final class ImageEncoder extends Module {
                     new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);
         }
         Shape g = x.getShape();
-        NDArray pooled = config.gridPooling()
+        return config.gridPooling()
                 ? x.reshape(g.get(0), -1)                                           // (B, F, G, G) -> (B, F·G²)
                 : x.reshape(g.get(0), g.get(1), -1).mean(new int[] {2});            // (B, F, G, G) -> (B, F)
-        return Embeddings.l2Normalise(projection.forward(pooled));                 // (B, E)
     }
 }

@@ -6,11 +6,13 @@ import ai.djl.ndarray.types.Shape;
 import dalle.core.bundle.BundlePart;
 import dalle.core.bundle.ModelBundle;
 import dalle.core.image.RgbImage;
-import dalle.core.sampling.SamplingParams;
 import dalle.core.sampling.ImageSampler;
+import dalle.core.sampling.SamplingParams;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.SplittableRandom;
 
 /**
  * In-process generation: caption → BPE tokens → N image-token grids from the transformer prior
@@ -19,11 +21,14 @@ import java.util.Objects;
  * <p>Each stage is a public method so that the services call exactly the same code: a stage
  * is written once here and reached in-process, over gRPC and over Kafka with the same result.
  * Work is chunked ({@link #SAMPLE_BATCH} candidates per sampling batch) to bound memory; since
- * every candidate has its own RNG stream, chunking does not change any result. Decoding and
- * scoring run one image per forward pass ({@link #DECODE_BATCH}): a batched matrix product can
- * differ in the last bit with the batch's size and the image's position in it, and the services
- * batch whatever a Kafka poll brings, so only a batch of one gives every path the same bytes and
- * the same scores.
+ * every candidate has its own RNG stream, chunking does not change any result. Decoding runs one
+ * image per forward pass ({@link #DECODE_BATCH}): a batched convolution can differ in the last bit
+ * with the batch's size and the image's position in it, and the services batch whatever a Kafka poll
+ * brings, so only a batch of one gives every path the same bytes. Scoring runs up to
+ * {@link #SCORE_BATCH} images per pass under {@link StageBatches}' rule (2 to 15 images a pass, a lone
+ * image beside a copy of itself), within which an image's score does not depend on the batch; the rule
+ * is checked on the loaded reranker before the first batch, and where it does not hold every image is
+ * scored beside a copy of itself.
  */
 public final class Pipeline {
 
@@ -34,6 +39,11 @@ public final class Pipeline {
      * which other images shared its batch (measured: a score moved by one ulp between batch sizes 5 and 1).
      */
     public static final int DECODE_BATCH = 1;
+    /**
+     * Most images scored per forward pass ({@link StageBatches}): a pass holds 2 to 15 images, so that a
+     * candidate's score does not depend on which other images shared its batch.
+     */
+    public static final int SCORE_BATCH = StageBatches.MAX;
 
     /** Progress of a running generation: {@code done} of {@code total} units of {@code stage}. */
     @FunctionalInterface
@@ -45,6 +55,7 @@ public final class Pipeline {
 
     private final ModelBundle bundle;
     private final ImageSampler sampler; // null when the bundle was loaded without the prior
+    private volatile Boolean scoreBatched;  // StageBatches.invariant for the reranker, checked on first use
 
     /** Over a whole bundle, or over a stage's parts: each stage method needs only its own part. */
     public Pipeline(ModelBundle bundle) {
@@ -134,27 +145,70 @@ public final class Pipeline {
     }
 
     /**
-     * Stage 4: the reranker's score of each image against the caption's text slots. Images are scored as their
-     * 8-bit encoding ({@link RgbImage#quantized8()}), which is what a service receives as PNG: in-process,
-     * gRPC and Kafka generations therefore give the same scores and the same order, not only the same PNGs.
+     * Stage 4: the reranker's score of each image against the caption's text slots, in batches under
+     * {@link StageBatches}' rule. Images are scored as their 8-bit encoding ({@link RgbImage#quantized8()}),
+     * which is what a service receives as PNG: in-process, gRPC and Kafka generations therefore give the same
+     * scores and the same order, not only the same PNGs.
      */
     public float[] score(int[] text, List<RgbImage> images, Progress progress) {
-        int clipLength = bundle.clip().config().textLength();
-        int[] clipText = text.length == clipLength ? text : java.util.Arrays.copyOf(text, clipLength);
-        if (text.length < clipLength) {
-            java.util.Arrays.fill(clipText, text.length, clipLength, bundle.clip().config().padTokenId());
-        }
+        int[] clipText = clipText(text);
+        List<float[]> each = StageBatches.run(images, scoreBatched(clipText), chunk -> scoreForward(clipText, chunk),
+                done -> progress.update("rerank", done, images.size()));
         float[] scores = new float[images.size()];
-        for (int from = 0; from < images.size(); from += DECODE_BATCH) {
-            int to = Math.min(images.size(), from + DECODE_BATCH);
-            try (NDManager step = bundle.manager().newSubManager()) {
-                List<RgbImage> chunk = images.subList(from, to).stream().map(RgbImage::quantized8).toList();
-                float[] s = bundle.clip().score(clipText, RgbImage.stack(step, chunk));
-                System.arraycopy(s, 0, scores, from, s.length);
-            }
-            progress.update("rerank", to, images.size());
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = each.get(i)[0];
         }
         return scores;
+    }
+
+    /** One forward pass of the reranker: the score of each image's 8-bit encoding, one float[1] per image. */
+    private List<float[]> scoreForward(int[] clipText, List<RgbImage> chunk) {
+        try (NDManager step = bundle.manager().newSubManager()) {
+            float[] s = bundle.clip().score(clipText,
+                    RgbImage.stack(step, chunk.stream().map(RgbImage::quantized8).toList()));
+            List<float[]> out = new ArrayList<>(s.length);
+            for (float v : s) {
+                out.add(new float[] {v});
+            }
+            return out;
+        }
+    }
+
+    /** The caption's text slots at the reranker's length (cut, or filled with its pad id). */
+    int[] clipText(int[] text) {
+        int clipLength = bundle.clip().config().textLength();
+        int[] clipText = text.length == clipLength ? text : Arrays.copyOf(text, clipLength);
+        if (text.length < clipLength) {
+            Arrays.fill(clipText, text.length, clipLength, bundle.clip().config().padTokenId());
+        }
+        return clipText;
+    }
+
+    /**
+     * Whether the reranker may score batches here: {@link StageBatches#invariant} on fixed random 8-bit images,
+     * once per Pipeline.
+     */
+    boolean scoreBatched(int[] clipText) {
+        Boolean ok = scoreBatched;
+        if (ok == null) {
+            synchronized (this) {
+                if (scoreBatched == null) {
+                    int size = bundle.clip().config().imageSize();
+                    SplittableRandom rng = new SplittableRandom(0x5eed);
+                    List<RgbImage> probe = new ArrayList<>();
+                    for (int i = 0; i < StageBatches.MAX; i++) {
+                        float[] chw = new float[3 * size * size];
+                        for (int j = 0; j < chw.length; j++) {
+                            chw[j] = rng.nextInt(256) / 255f;
+                        }
+                        probe.add(new RgbImage(size, size, chw));
+                    }
+                    scoreBatched = StageBatches.invariant(probe, chunk -> scoreForward(clipText, chunk));
+                }
+                ok = scoreBatched;
+            }
+        }
+        return ok;
     }
 
     /** Orders candidates best first ({@link Ranking}: score descending, ties by lower index). */

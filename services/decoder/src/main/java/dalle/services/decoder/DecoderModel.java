@@ -42,10 +42,15 @@ public final class DecoderModel implements AutoCloseable {
     /** Decodes grids to PNG images, in order; call on the stage thread. */
     public List<Image> decode(List<int[]> grids) {
         List<Image> out = new ArrayList<>(grids.size());
-        for (RgbImage img : pipeline.decode(grids, Pipeline.Progress.NONE)) {
+        for (RgbImage img : decodePixels(grids)) {
             out.add(Pngs.image(img));
         }
         return out;
+    }
+
+    /** Decodes grids to images, in order, before any PNG is written ({@link Pngs#image} of each is {@link #decode}'s). */
+    public List<RgbImage> decodePixels(List<int[]> grids) {
+        return pipeline.decode(grids, Pipeline.Progress.NONE);
     }
 
     @Override

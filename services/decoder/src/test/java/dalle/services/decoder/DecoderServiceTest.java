@@ -16,12 +16,15 @@ import dalle.services.common.TestBundleParts;
 import dalle.services.common.Topics;
 import dalle.v1.CandidateImage;
 import dalle.v1.CodeGrid;
+import dalle.v1.DecodeAndScoreRequest;
+import dalle.v1.DecodeAndScoreResponse;
 import dalle.v1.DecodeRequest;
 import dalle.v1.DecodeResponse;
 import dalle.v1.DecoderGrpc;
 import dalle.v1.GenerationContext;
 import dalle.v1.GetModelInfoRequest;
 import dalle.v1.ImageCodes;
+import dalle.v1.RankedImage;
 import grpc.health.v1.HealthGrpc;
 import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
@@ -107,6 +110,47 @@ class DecoderServiceTest {
         for (int i = 0; i < 3; i++) {
             assertArrayEquals(images.get(i).toPng(), r.getImages(i).getPng().toByteArray(), "image " + i);
         }
+    }
+
+    @Test
+    void decodeAndScoreGivesDecodesPngBytesAndTheInProcessScoresKeepingTheBestTopK() {
+        var stub = DecoderGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        int[] text = whole.tokenize("a red circle");
+        float[] expected = whole.score(text, images, Pipeline.Progress.NONE);
+        int[] order = dalle.core.pipeline.Ranking.order(expected);
+        DecodeAndScoreRequest.Builder req = DecodeAndScoreRequest.newBuilder().setCaption("a red circle").setTopK(2)
+                .setBundleVersion(whole.bundle().version());
+        codes.forEach(c -> req.addGrids(grid(c)));
+        for (int t : text) {
+            req.addTextTokens(t);
+        }
+        int calls = DecoderBundle.SCORE_CALLS.get();
+        DecodeAndScoreResponse r = stub.decodeAndScore(req.build());
+        assertEquals(calls + 1, DecoderBundle.SCORE_CALLS.get(), "one Score call from the decoder to the reranker");
+        assertEquals(3, r.getScoresCount());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(r.getScores(i)), "score " + i);
+        }
+        assertEquals(2, r.getImagesCount(), "only the best top_k images come back");
+        for (int k = 0; k < 2; k++) {
+            RankedImage kept = r.getImages(k);
+            assertEquals(k + 1, kept.getRank());
+            assertEquals(order[k], kept.getCandidateIndex());
+            assertArrayEquals(images.get(order[k]).toPng(), kept.getImage().getPng().toByteArray(), "rank " + (k + 1));
+        }
+        assertEquals(7, r.getTimings().getRerankServerUs(), "the reranker's own time, as it reported it");
+        assertTrue(r.getTimings().getServerUs() >= r.getTimings().getDecodeUs() + r.getTimings().getScoreCallUs(),
+                r.getTimings().toString());
+
+        // the reranker's status reaches the caller unchanged; a bad top_k is the decoder's own INVALID_ARGUMENT
+        StatusRuntimeException blank = assertThrows(StatusRuntimeException.class,
+                () -> stub.decodeAndScore(req.clone().setCaption("  ").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, blank.getStatus().getCode());
+        assertTrue(blank.getStatus().getDescription().startsWith("caption"), blank.getStatus().getDescription());
+        StatusRuntimeException topK = assertThrows(StatusRuntimeException.class,
+                () -> stub.decodeAndScore(req.clone().setTopK(4).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, topK.getStatus().getCode());
+        assertTrue(topK.getStatus().getDescription().startsWith("top_k"), topK.getStatus().getDescription());
     }
 
     @Test

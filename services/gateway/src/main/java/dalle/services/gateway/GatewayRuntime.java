@@ -109,7 +109,7 @@ public class GatewayRuntime implements GatewayService.Access {
         clients = new StageClients(g.tokenizerAddress(), g.samplerAddress(), g.decoderAddress(), g.rerankerAddress(),
                 tls, telemetry);
         models = new StageModels(clients);
-        core = new GatewayCore(clients, models::info, g.defaultTimeout());
+        core = new GatewayCore(clients, models::info, g.defaultTimeout(), g.syncPath());
         admission = new AdmissionLimit(g.concurrency(), g.latencyTolerance());
         executor = new ThreadPoolExecutor(g.concurrency(), g.concurrency(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(g.concurrency()), r -> {

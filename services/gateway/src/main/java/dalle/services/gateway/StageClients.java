@@ -1,5 +1,6 @@
 package dalle.services.gateway;
 
+import dalle.services.common.grpc.ChannelTls;
 import dalle.v1.DecoderGrpc;
 import dalle.v1.RerankerGrpc;
 import dalle.v1.SamplerGrpc;
@@ -7,13 +8,10 @@ import dalle.v1.TokenizerGrpc;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.TlsChannelCredentials;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,33 +45,9 @@ public final class StageClients implements AutoCloseable {
         /** Plaintext channels. */
         public static final Tls PLAINTEXT = new Tls(false, null, null, null, null);
 
-        /** The credentials of a channel; fails naming the file and key that do not load. */
+        /** The credentials of a channel; fails naming the file and key that do not load ({@link ChannelTls}). */
         public ChannelCredentials credentials() {
-            if (!enabled) {
-                return InsecureChannelCredentials.create();
-            }
-            TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
-            if (trustCertificates != null) {
-                try {
-                    b.trustManager(trustCertificates.toFile());
-                } catch (IOException | RuntimeException e) {
-                    throw new IllegalArgumentException("dalle.gateway.tls.trust-certificates " + trustCertificates
-                            + " does not load as PEM certificates: " + e.getMessage(), e);
-                }
-            }
-            if ((certificate == null) != (key == null)) {
-                throw new IllegalArgumentException("dalle.gateway.tls.certificate and dalle.gateway.tls.key go "
-                        + "together (mutual TLS); only one is set");
-            }
-            if (certificate != null) {
-                try {
-                    b.keyManager(certificate.toFile(), key.toFile());
-                } catch (IOException | RuntimeException e) {
-                    throw new IllegalArgumentException("dalle.gateway.tls.certificate " + certificate + " / key " + key
-                            + " do not load as a PEM chain and PKCS#8 key: " + e.getMessage(), e);
-                }
-            }
-            return b.build();
+            return new ChannelTls("dalle.gateway.tls", enabled, trustCertificates, certificate, key).credentials();
         }
     }
 

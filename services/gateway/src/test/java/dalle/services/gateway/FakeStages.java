@@ -2,12 +2,16 @@ package dalle.services.gateway;
 
 import com.google.protobuf.ByteString;
 import dalle.v1.CodeGrid;
+import dalle.v1.DecodeAndScoreRequest;
+import dalle.v1.DecodeAndScoreResponse;
+import dalle.v1.DecodeAndScoreTimings;
 import dalle.v1.DecodeRequest;
 import dalle.v1.DecodeResponse;
 import dalle.v1.DecoderGrpc;
 import dalle.v1.GetModelInfoRequest;
 import dalle.v1.Image;
 import dalle.v1.ModelInfo;
+import dalle.v1.RankedImage;
 import dalle.v1.RerankerGrpc;
 import dalle.v1.SampleRequest;
 import dalle.v1.SampledCandidate;
@@ -24,6 +28,8 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
 
@@ -50,6 +56,12 @@ public final class FakeStages implements AutoCloseable {
     public volatile boolean holdSamples;
     /** Held Sample calls that their caller cancelled. */
     public final AtomicInteger cancelledSamples = new AtomicInteger();
+    /** Decode calls served. */
+    public final AtomicInteger decodeCalls = new AtomicInteger();
+    /** DecodeAndScore calls served (the decoder scoring through the reranker itself). */
+    public final AtomicInteger decodeAndScoreCalls = new AtomicInteger();
+    /** Score calls the gateway made (DecodeAndScore's own scoring is not one). */
+    public final AtomicInteger scoreCalls = new AtomicInteger();
     private final Server server;
 
     /** All four stages on one free port. */
@@ -117,9 +129,37 @@ public final class FakeStages implements AutoCloseable {
     private final class Decoder extends DecoderGrpc.DecoderImplBase {
         @Override
         public void decode(DecodeRequest request, StreamObserver<DecodeResponse> r) {
+            decodeCalls.incrementAndGet();
             DecodeResponse.Builder b = DecodeResponse.newBuilder().setBundleVersion(version[2]);
             for (CodeGrid g : request.getGridsList()) {
                 b.addImages(grey(g.getCodes(0) * 20));
+            }
+            r.onNext(b.build());
+            r.onCompleted();
+        }
+
+        /** Decode, then the fake reranker's scores; the best top_k images, best first (ties: lower index). */
+        @Override
+        public void decodeAndScore(DecodeAndScoreRequest request, StreamObserver<DecodeAndScoreResponse> r) {
+            decodeAndScoreCalls.incrementAndGet();
+            int n = request.getGridsCount();
+            List<Image> images = new ArrayList<>();
+            float[] scores = new float[n];
+            for (int i = 0; i < n; i++) {
+                images.add(grey(request.getGrids(i).getCodes(0) * 20));
+                scores[i] = level(images.get(i));
+            }
+            DecodeAndScoreResponse.Builder b = DecodeAndScoreResponse.newBuilder().setBundleVersion(version[2])
+                    .setTimings(DecodeAndScoreTimings.newBuilder().setServerUs(3).setDecodeUs(1).setScoreCallUs(2)
+                            .setRerankServerUs(1));
+            int[] order = dalle.core.pipeline.Ranking.order(scores);
+            int topK = request.getTopK() == 0 ? n : request.getTopK();
+            for (int i = 0; i < n; i++) {
+                b.addScores(scores[i]);
+            }
+            for (int k = 0; k < topK; k++) {
+                b.addImages(RankedImage.newBuilder().setRank(k + 1).setCandidateIndex(order[k])
+                        .setScore(scores[order[k]]).setImage(images.get(order[k])));
             }
             r.onNext(b.build());
             r.onCompleted();
@@ -134,14 +174,10 @@ public final class FakeStages implements AutoCloseable {
     private final class Reranker extends RerankerGrpc.RerankerImplBase {
         @Override
         public void score(ScoreRequest request, StreamObserver<ScoreResponse> r) {
+            scoreCalls.incrementAndGet();
             ScoreResponse.Builder b = ScoreResponse.newBuilder().setBundleVersion(version[3]);
             for (Image img : request.getImagesList()) {
-                try {
-                    BufferedImage bi = ImageIO.read(img.getPng().newInput());
-                    b.addScores(bi.getRGB(0, 0) & 0xff);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                b.addScores(level(img));
             }
             r.onNext(b.build());
             r.onCompleted();
@@ -150,6 +186,16 @@ public final class FakeStages implements AutoCloseable {
         @Override
         public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> r) {
             reply(r, info(3));
+        }
+    }
+
+    /** The grey level of an image's first pixel: the fake reranker's score. */
+    static int level(Image img) {
+        try {
+            BufferedImage bi = ImageIO.read(img.getPng().newInput());
+            return bi.getRGB(0, 0) & 0xff;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -12,6 +12,8 @@ import dalle.v1.GenerateProgress;
 import dalle.v1.GenerateRequest;
 import dalle.v1.GenerateResponse;
 import dalle.v1.GetModelInfoRequest;
+import dalle.v1.Hop;
+import dalle.v1.RankedImage;
 import grpc.health.v1.HealthGrpc;
 import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
@@ -227,6 +229,48 @@ class GatewayTest {
         }
         assertEquals(FakeStages.VERSION, r.getModel().getBundleVersion());
         assertEquals(11, r.getSeed());
+    }
+
+    @Test
+    void theThinPathScoresThroughTheDecoderAndGivesTheRelaysResultWithEachHopTimed() {
+        FakeStages f = GatewayFakes.first;
+        GenerateRequest req = GenerateRequest.newBuilder().setCaption("a red circle").setCandidates(70).setTopK(3)
+                .setSeed(11).build();
+        int[] before = {f.decodeCalls.get(), f.decodeAndScoreCalls.get(), f.scoreCalls.get()};
+        GenerateResponse thin = gateway().generate(req);
+        // 70 candidates: two DecodeAndScore calls (64 + 6), no image through the gateway to the reranker
+        assertEquals(before[0], f.decodeCalls.get(), "no Decode call on the thin path");
+        assertEquals(before[1] + 2, f.decodeAndScoreCalls.get());
+        assertEquals(before[2], f.scoreCalls.get(), "no Score call from the gateway on the thin path");
+        assertEquals(List.of("gateway -> tokenizer Tokenize", "gateway -> sampler Sample (stream)",
+                "gateway -> decoder DecodeAndScore", "decoder -> reranker Score", "gateway -> decoder DecodeAndScore",
+                "decoder -> reranker Score"), thin.getTimings().getHopsList().stream().map(Hop::getName).toList());
+        assertEquals(3, thin.getTimings().getHops(2).getServerUs(), "the decoder's own time, as it reported it");
+
+        GenerateResponse relay = GatewayGrpc.newBlockingStub(ClientInterceptors.intercept(channel,
+                MetadataUtils.newAttachHeadersInterceptor(header("dalle-sync-path", "relay"))))
+                .withDeadlineAfter(30, TimeUnit.SECONDS).generate(req);
+        assertEquals(before[0] + 2, f.decodeCalls.get(), "the header chose the relay path: Decode");
+        assertEquals(before[1] + 2, f.decodeAndScoreCalls.get());
+        assertEquals(before[2] + 2, f.scoreCalls.get(), "... then Score from the gateway");
+        assertEquals(List.of("gateway -> tokenizer Tokenize", "gateway -> sampler Sample (stream)",
+                "gateway -> decoder Decode", "gateway -> decoder Decode", "gateway -> reranker Score",
+                "gateway -> reranker Score"), relay.getTimings().getHopsList().stream().map(Hop::getName).toList());
+        assertEquals(relay.getImagesList(), thin.getImagesList(), "the same ranked images and scores on both paths");
+        // the fakes' grey level i*20 wraps at 256: 51*20 mod 256 = 252 is the best, then 38 (248), 25 (244)
+        assertEquals(List.of(51, 38, 25), thin.getImagesList().stream().map(RankedImage::getCandidateIndex).toList());
+
+        StatusRuntimeException bad = assertThrows(StatusRuntimeException.class, () -> GatewayGrpc.newBlockingStub(
+                ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(
+                        header("dalle-sync-path", "fast")))).withDeadlineAfter(30, TimeUnit.SECONDS).generate(req));
+        assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
+        assertTrue(bad.getStatus().getDescription().contains("dalle-sync-path"), bad.getStatus().getDescription());
+    }
+
+    private static Metadata header(String name, String value) {
+        Metadata h = new Metadata();
+        h.put(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER), value);
+        return h;
     }
 
     @Test

@@ -21,6 +21,7 @@ import dalle.v1.CandidateScore;
 import dalle.v1.GenerationContext;
 import dalle.v1.GetModelInfoRequest;
 import dalle.v1.Image;
+import dalle.v1.RawImage;
 import dalle.v1.RerankerGrpc;
 import dalle.v1.ScoreRequest;
 import dalle.v1.ScoreResponse;
@@ -127,6 +128,29 @@ class RerankerServiceTest {
             assertEquals(scores[i], a.getScores(i), 0f, "image " + i + " with tokens");
             assertEquals(scores[i], b.getScores(i), 0f, "image " + i + " tokenized by the reranker");
         }
+    }
+
+    @Test
+    void rawImagesScoreAsTheirPngsToTheBitAndBadOnesAreInvalidArgumentNamingThem() {
+        var stub = RerankerGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        ScoreRequest.Builder raw = ScoreRequest.newBuilder().setCaption("a blue square").addAllTextTokens(tokens());
+        for (RgbImage img : images) {
+            raw.addRawImages(Pngs.raw(img));
+        }
+        ScoreResponse r = stub.score(raw.build());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Float.floatToRawIntBits(scores[i]), Float.floatToRawIntBits(r.getScores(i)), "raw image " + i);
+        }
+        assertTrue(r.getServerUs() > 0, "the reranker reports its own time");
+        RawImage short1 = Pngs.raw(images.get(0)).toBuilder().setRgb(ByteString.copyFrom(new byte[5])).build();
+        StatusRuntimeException bytes = assertThrows(StatusRuntimeException.class, () -> stub.score(ScoreRequest
+                .newBuilder().setCaption("a circle").addRawImages(short1).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, bytes.getStatus().getCode());
+        assertTrue(bytes.getStatus().getDescription().startsWith("raw_images[0].rgb: 5 bytes"),
+                bytes.getStatus().getDescription());
+        StatusRuntimeException both = assertThrows(StatusRuntimeException.class, () -> stub.score(raw.clone()
+                .addImages(Pngs.image(images.get(0))).build()));
+        assertTrue(both.getStatus().getDescription().startsWith("raw_images:"), both.getStatus().getDescription());
     }
 
     @Test

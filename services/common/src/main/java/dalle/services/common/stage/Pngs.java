@@ -2,6 +2,7 @@ package dalle.services.common.stage;
 
 import dalle.core.image.RgbImage;
 import dalle.v1.Image;
+import dalle.v1.RawImage;
 import java.awt.geom.AffineTransform;
 import java.awt.image.AffineTransformOp;
 import java.awt.image.BufferedImage;
@@ -67,6 +68,52 @@ public final class Pngs {
                 throw f;
             }
             throw new FieldException(field + ".png", "is not a readable image: " + e.getMessage());
+        }
+        return RgbImage.from(resize(img, size));
+    }
+
+    /** The 8-bit samples of an image, as its PNG ({@link RgbImage#toPng()}) stores them, without the PNG. */
+    public static RawImage raw(RgbImage img) {
+        BufferedImage b = img.toBufferedImage();
+        byte[] rgb = new byte[img.width() * img.height() * 3];
+        int i = 0;
+        for (int y = 0; y < img.height(); y++) {
+            for (int x = 0; x < img.width(); x++) {
+                int p = b.getRGB(x, y);
+                rgb[i++] = (byte) (p >> 16);
+                rgb[i++] = (byte) (p >> 8);
+                rgb[i++] = (byte) p;
+            }
+        }
+        return RawImage.newBuilder().setWidth(img.width()).setHeight(img.height())
+                .setRgb(com.google.protobuf.ByteString.copyFrom(rgb)).build();
+    }
+
+    /**
+     * A raw image read and resampled to {@code size} pixels square if it has another size: exactly what
+     * {@link #read} gives for the PNG of the same pixels.
+     *
+     * @throws FieldException naming {@code field} when the size is outside 1..4096 or the bytes are not
+     *     width × height × 3
+     */
+    public static RgbImage read(String field, RawImage image, int size) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        if (w < 1 || h < 1 || (long) w * h > MAX_PIXELS) {
+            throw new FieldException(field, w + "x" + h + " pixels is outside 1x1.." + "4096x4096");
+        }
+        if (image.getRgb().size() != w * h * 3) {
+            throw new FieldException(field + ".rgb", image.getRgb().size() + " bytes, but " + w + "x" + h
+                    + " pixels take " + (w * h * 3));
+        }
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        byte[] rgb = image.getRgb().toByteArray();
+        int i = 0;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, (rgb[i] & 0xff) << 16 | (rgb[i + 1] & 0xff) << 8 | (rgb[i + 2] & 0xff));
+                i += 3;
+            }
         }
         return RgbImage.from(resize(img, size));
     }

@@ -27,6 +27,9 @@ public interface DecoderConfig {
     /** The Kafka stage. */
     Kafka kafka();
 
+    /** The decoder's channel to the reranker, for DecodeAndScore (the gateway's synchronous path). */
+    Reranker reranker();
+
     /** The gRPC server. */
     Grpc grpc();
 
@@ -39,6 +42,42 @@ public interface DecoderConfig {
         @WithName("max-connection-age")
         @WithDefault("5m")
         Duration maxConnectionAge();
+    }
+
+    /** {@code dalle.reranker.*} */
+    interface Reranker {
+        /**
+         * The reranker's gRPC target: {@code host:port}, or {@code dns:///name:port} for a headless Service (every
+         * address behind the name gets calls, round robin). Absent = DecodeAndScore is FAILED_PRECONDITION.
+         */
+        Optional<String> address();
+
+        /** How the channel is secured. */
+        Tls tls();
+
+        /**
+         * {@code dalle.reranker.tls.*}: TLS on the channel to the reranker (certificates from files, e.g. a
+         * cert-manager Secret's {@code ca.crt}, {@code tls.crt}, {@code tls.key} mounted in the pod). Plaintext
+         * unless enabled.
+         */
+        interface Tls {
+            /** Whether the channel uses TLS. */
+            @WithDefault("false")
+            boolean enabled();
+
+            /** PEM CA certificates the reranker's certificate must chain to; absent = the JDK's trust store. */
+            @WithName("trust-certificates")
+            Optional<String> trustCertificates();
+
+            /** PEM certificate chain presented to the reranker (mutual TLS), with {@code key}. */
+            Optional<String> certificate();
+
+            /** PKCS#8 PEM private key of {@code certificate}. */
+            Optional<String> key();
+
+            /** The name the reranker's certificate must carry, when not the target's host name. */
+            Optional<String> authority();
+        }
     }
 
     /** {@code dalle.kafka.*} */

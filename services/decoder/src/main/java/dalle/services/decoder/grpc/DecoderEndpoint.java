@@ -10,7 +10,7 @@ import jakarta.inject.Singleton;
 @Singleton
 public class DecoderEndpoint extends ValidatedService {
 
-    public DecoderEndpoint(DecoderStage stage) {
-        super(new DecoderService(stage));
+    public DecoderEndpoint(DecoderStage stage, RerankerChannel reranker) {
+        super(new DecoderService(stage, reranker::stub));
     }
 }

@@ -109,6 +109,16 @@ public interface GatewayConfig {
         /** How the gateway's channels to the stages are secured. */
         StageTls tls();
 
+        /**
+         * How a synchronous Generate reaches the decoder and the reranker: {@code thin} sends the grids to the
+         * decoder's DecodeAndScore, which scores through the reranker itself and returns the scores and only the
+         * top_k images; {@code relay} calls the decoder's Decode and then the reranker's Score (every image through
+         * the gateway). A call's {@code dalle-sync-path} header overrides it (for comparing the two).
+         */
+        @WithName("sync-path")
+        @WithDefault("thin")
+        dalle.services.gateway.GatewayCore.SyncPath syncPath();
+
         /** Deadline of a Generate call that brings none, and of every HTTP generation. */
         @WithName("default-timeout")
         @WithDefault("5m")

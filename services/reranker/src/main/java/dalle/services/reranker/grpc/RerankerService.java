@@ -20,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * gRPC {@code dalle.v1.Reranker}: images (resampled to the reranker's size when needed) scored against the
+ * gRPC {@code dalle.v1.Reranker}: images, PNG or raw 8-bit RGB (resampled to the reranker's size when needed) scored against the
  * caption's padded tokens (sent, or tokenized here) by core's contrastive scorer.
  */
 public class RerankerService extends RerankerGrpc.RerankerImplBase {
@@ -33,18 +33,25 @@ public class RerankerService extends RerankerGrpc.RerankerImplBase {
 
     @Override
     public void score(ScoreRequest request, StreamObserver<ScoreResponse> response) {
+        long arrived = System.nanoTime();
         try {
             RerankerModel model = stage.model();
             String caption = Requests.caption("caption", request.getCaption());
-            int n = request.getImagesCount();
+            boolean raw = request.getRawImagesCount() > 0;
+            if (raw && request.getImagesCount() > 0) {
+                throw new FieldException("raw_images", "set together with images; send one or the other");
+            }
+            String field = raw ? "raw_images" : "images";
+            int n = raw ? request.getRawImagesCount() : request.getImagesCount();
             if (n < 1 || n > Requests.MAX_BATCH) {
-                throw new FieldException("images", n + " images is outside 1.." + Requests.MAX_BATCH);
+                throw new FieldException(field, n + " images is outside 1.." + Requests.MAX_BATCH);
             }
             int[] text = request.getTextTokensCount() == 0 ? null
                     : Requests.textTokens("text_tokens", request.getTextTokensList(), model.info());
             List<RgbImage> images = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                images.add(Pngs.read("images[" + i + "]", request.getImages(i), model.imageSize()));
+                images.add(raw ? Pngs.read("raw_images[" + i + "]", request.getRawImages(i), model.imageSize())
+                        : Pngs.read("images[" + i + "]", request.getImages(i), model.imageSize()));
             }
             BundleVersions.check(request.getBundleVersion(), model.info().getBundleVersion());
             stage.queue().submit(Context.current().getDeadline(), () -> {
@@ -53,7 +60,7 @@ public class RerankerService extends RerankerGrpc.RerankerImplBase {
                 for (float s : model.score(t, images)) {
                     b.addScores(s);
                 }
-                return b.build();
+                return b.setServerUs((System.nanoTime() - arrived) / 1_000L).build();
             }).whenComplete((r, e) -> Replies.unary(response, r, e));
         } catch (RuntimeException e) {
             response.onError(GrpcErrors.toStatus(e));

@@ -1,0 +1,68 @@
+package dalle.services.decoder.grpc;
+
+import dalle.services.common.grpc.ChannelTls;
+import dalle.services.common.stage.StageException;
+import dalle.services.decoder.config.DecoderConfig;
+import dalle.v1.ErrorCode;
+import dalle.v1.RerankerGrpc;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The decoder's channel to the reranker ({@code dalle.reranker.*}), for DecodeAndScore: balanced round robin over
+ * every address the target resolves to, retried on UNAVAILABLE before any response (as the gateway's channels),
+ * connecting lazily (a reranker that is down fails a call UNAVAILABLE, not the decoder's start).
+ */
+@Singleton
+public class RerankerChannel {
+
+    /** Calls are retried on UNAVAILABLE, up to 3 attempts with backoff (Score is idempotent). */
+    static final Map<String, Object> RETRY = Map.of("methodConfig", List.of(Map.of(
+            "name", List.of(Map.of()),
+            "retryPolicy", Map.of("maxAttempts", 3.0, "initialBackoff", "0.2s", "maxBackoff", "2s",
+                    "backoffMultiplier", 2.0, "retryableStatusCodes", List.of("UNAVAILABLE")))));
+
+    private final ManagedChannel channel; // null when no address is configured
+
+    public RerankerChannel(DecoderConfig config) {
+        DecoderConfig.Reranker r = config.reranker();
+        if (r.address().isEmpty()) {
+            channel = null;
+            return;
+        }
+        DecoderConfig.Reranker.Tls t = r.tls();
+        ChannelTls tls = new ChannelTls("dalle.reranker.tls", t.enabled(), t.trustCertificates().map(Path::of)
+                .orElse(null), t.certificate().map(Path::of).orElse(null), t.key().map(Path::of).orElse(null));
+        ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(r.address().get(), tls.credentials())
+                .defaultLoadBalancingPolicy("round_robin").defaultServiceConfig(RETRY).enableRetry();
+        t.authority().ifPresent(b::overrideAuthority);
+        channel = b.build();
+    }
+
+    /**
+     * An asynchronous stub on the channel.
+     *
+     * @throws StageException FAILED_PRECONDITION when {@code dalle.reranker.address} is not set
+     */
+    public RerankerGrpc.RerankerStub stub() {
+        if (channel == null) {
+            throw new StageException(ErrorCode.ERROR_CODE_FAILED_PRECONDITION, "this decoder has no reranker to "
+                    + "score with: dalle.reranker.address is not set");
+        }
+        return RerankerGrpc.newStub(channel);
+    }
+
+    @PreDestroy
+    void close() throws InterruptedException {
+        if (channel != null) {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+}
