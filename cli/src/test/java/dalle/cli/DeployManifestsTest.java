@@ -77,6 +77,7 @@ class DeployManifestsTest {
         Doc config = tree.find("ConfigMap", "base/", "dalle-config").orElseThrow();
         String httpPort = str(config.map(), "data", envName(Services.HTTP_PORT_PROPERTY));
         String grpcPort = str(config.map(), "data", envName(Services.GRPC_PORT_PROPERTY));
+        String managementPort = str(config.map(), "data", envName(Services.MANAGEMENT_PORT_PROPERTY));
         assertNotNull(str(config.map(), "data", envName(Services.KAFKA_PROPERTY)), "kafka bootstrap in " + config);
         // the bundle is in a ConfigMap of its own that only the stages reference: envFrom would hand it to the gateway
         Doc model = tree.find("ConfigMap", "base/", "dalle-model").orElseThrow();
@@ -97,11 +98,12 @@ class DeployManifestsTest {
             assertEquals(List.of(Map.of("configMapRef", Map.of("name", "dalle-config"))), list(c, "envFrom"), d.toString());
             Map<String, String> ports = list(c, "ports").stream()
                     .collect(Collectors.toMap(p -> (String) p.get("name"), p -> String.valueOf(p.get("containerPort"))));
-            assertEquals(Map.of("http", httpPort, "grpc", grpcPort), ports, d + ": container ports");
+            assertEquals(Map.of("http", httpPort, "grpc", grpcPort, "management", managementPort), ports,
+                    d + ": container ports");
             assertEquals("/q/metrics", str(d.map(), "spec", "template", "metadata", "annotations",
                     "prometheus.io/path"), d + ": Prometheus scrape path");
-            assertEquals(httpPort, str(d.map(), "spec", "template", "metadata", "annotations",
-                    "prometheus.io/port"), d + ": Prometheus scrape port");
+            assertEquals(managementPort, str(d.map(), "spec", "template", "metadata", "annotations",
+                    "prometheus.io/port"), d + ": Prometheus scrape port: the management interface");
             Doc svc = tree.find("Service", "base/", d.name()).orElseThrow(() -> new AssertionError(d + ": no Service"));
             assertEquals(at(d.map(), "spec", "selector", "matchLabels"), at(svc.map(), "spec", "selector"),
                     svc + " selects the Deployment's pods");

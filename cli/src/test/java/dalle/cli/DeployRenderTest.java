@@ -340,7 +340,8 @@ class DeployRenderTest {
             }
         }
         for (Rendered r : List.of(cpu(), gpu())) {
-            String httpPort = r.configMap("dalle-config").get(envName(Services.HTTP_PORT_PROPERTY));
+            String managementPort = r.configMap("dalle-config").get(envName(Services.MANAGEMENT_PORT_PROPERTY));
+            assertNotNull(managementPort, r + ": the management port in dalle-config");
             for (Workload d : r.deployments()) {
                 assertEquals(true, DeployTree.at(d.podSpec(), "securityContext", "runAsNonRoot"), r + ": " + d);
                 assertTrue((Integer) DeployTree.at(d.podSpec(), "securityContext", "runAsUser") > 0, r + ": " + d);
@@ -354,7 +355,8 @@ class DeployRenderTest {
                         && v.get("emptyDir") != null), r + ": " + d + ": /tmp is an emptyDir");
                 for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
                     Object port = DeployTree.at(c.raw(), probe, "httpGet", "port");
-                    assertEquals(httpPort, String.valueOf(c.port(port)), r + ": " + d + " " + probe + " port " + port);
+                    assertEquals(managementPort, String.valueOf(c.port(port)), r + ": " + d + " " + probe + " port "
+                            + port + ": health is on the management interface");
                 }
             }
         }
