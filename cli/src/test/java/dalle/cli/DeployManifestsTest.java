@@ -56,6 +56,9 @@ class DeployManifestsTest {
                 ((List<?>) resources).forEach(r -> refs.add(r.toString()));
             }
             list(k.map(), "patches").forEach(p -> refs.add(String.valueOf(p.get("path"))));
+            for (Map<String, Object> g : list(k.map(), "configMapGenerator")) {
+                ((List<?>) g.get("files")).forEach(f -> refs.add(f.toString().replaceFirst("^[^=]*=", "")));
+            }
             for (String ref : refs) {
                 if (!Files.exists(dir.resolve(ref))) {
                     problems.add(k.file() + " names " + ref + ", which does not exist");
@@ -67,7 +70,8 @@ class DeployManifestsTest {
                 .collect(Collectors.toCollection(TreeSet::new));
         assertEquals(new TreeSet<>(List.of("base/kustomization.yaml", "kafka/kustomization.yaml",
                 "keda/kustomization.yaml", "overlays/cpu/kustomization.yaml", "overlays/gpu/kustomization.yaml",
-                "overlays/tls/kustomization.yaml", "training/kustomization.yaml")), kustomizations);
+                "overlays/tls/kustomization.yaml", "training/kustomization.yaml", "monitoring/kustomization.yaml")),
+                kustomizations);
     }
 
     @Test

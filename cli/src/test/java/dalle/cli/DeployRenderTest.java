@@ -51,7 +51,7 @@ class DeployRenderTest {
     static final Set<String> GPU_STAGES = Set.of("sampler", "decoder", "reranker");
     /** Every kustomization under deploy/. */
     static final List<String> KUSTOMIZATIONS =
-            List.of("base", "overlays/cpu", "overlays/gpu", "overlays/tls", "kafka", "keda", "training");
+            List.of("base", "overlays/cpu", "overlays/gpu", "overlays/tls", "kafka", "keda", "training", "monitoring");
     static final String NAMESPACE = "dalle";
     private static final Pattern RELEASE_TAG = Pattern.compile("\\d+\\.\\d+\\.\\d+");
     private static final Pattern DNS_TARGET =

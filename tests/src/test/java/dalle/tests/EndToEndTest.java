@@ -567,6 +567,41 @@ class EndToEndTest {
         }
     }
 
+    /**
+     * The Grafana dashboard of deploy/monitoring queries only metrics the services really export: after a generation,
+     * a dead letter and an HTTP call, every non-Kafka metric name in its PromQL is in a scrape of the five services'
+     * management ports (the Kafka ones come from Strimzi's exporters: cli's DeployMonitoringTest checks them against
+     * the JMX exporter rules).
+     */
+    @Nested
+    class Monitoring {
+
+        @Test
+        void everyServiceMetricTheDashboardQueriesIsInTheServicesScrapes() throws Exception {
+            Topic.send(producer, Topics.GENERATION_REQUESTS.name(), "dash-bad", new byte[] {(byte) 0xff, 0x01});
+            Topic.send(producer, Topics.GENERATION_REQUESTS.name(), "dash-1", request("dash-1", "a red square", 2, 1, 7));
+            Topic.read(stack.bootstrap(), Topics.deadLetterTopic(Topics.GENERATION_REQUESTS.name()), Set.of("dash-bad"),
+                    RESULTS_TIMEOUT, Duration.ZERO);
+            awaitResults(Set.of("dash-1"), 1);
+            var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+            assertEquals(404, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:"
+                    + stack.httpPort("gateway") + "/v1/jobs/dash-no-such-job")).header("Authorization", "Bearer "
+                    + apiKey()).timeout(Duration.ofSeconds(30)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode());
+
+            Set<String> exported = new java.util.TreeSet<>();
+            for (String service : ServicesStack.SERVICES) {
+                exported.addAll(Dashboard.exported(Stack.scrape(stack.managementPort(service))));
+            }
+            Set<String> queried = Dashboard.metrics();
+            assertTrue(queried.size() > 15, "metrics the dashboard queries: " + queried);
+            List<String> missing = queried.stream().filter(m -> !m.startsWith("kafka_") && !exported.contains(m))
+                    .toList();
+            assertEquals(List.of(), missing, "the dashboard (" + Dashboard.file() + ") queries metrics no service "
+                    + "exports; exported: " + exported);
+        }
+    }
+
     @Nested
     class SeparateServices {
 
