@@ -24,7 +24,7 @@ COPY --from=build /src/services/gateway/target/quarkus-app/app/ /opt/dalle/app/a
 COPY --from=build /src/services/gateway/target/quarkus-app/quarkus/ /opt/dalle/app/quarkus/
 USER 10001:10001
 WORKDIR /opt/dalle
-# HTTP (the JSON API, web page, health, metrics), gRPC (dalle.v1.Gateway)
-EXPOSE 8080 9000
+# HTTP (the JSON API, web page), gRPC (dalle.v1.Gateway), management (health /q/health, metrics /q/metrics)
+EXPOSE 8080 9000 9100
 # JVM options come in JAVA_TOOL_OPTIONS.
 ENTRYPOINT ["java", "-jar", "/opt/dalle/app/quarkus-run.jar"]

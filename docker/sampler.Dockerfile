@@ -76,7 +76,7 @@ ENV DALLE_MODEL=/opt/dalle/models/tiny \
     PYTORCH_LIBRARY_PATH=/opt/dalle/libtorch
 USER 10001:10001
 WORKDIR /opt/dalle
-# HTTP (health, metrics), gRPC
-EXPOSE 8080 9000
+# HTTP (nothing public on a stage), gRPC, management (health /q/health, metrics /q/metrics)
+EXPOSE 8080 9000 9100
 # JVM options (heap, libtorch threads) come in JAVA_TOOL_OPTIONS.
 ENTRYPOINT ["java", "-Dai.djl.offline=true", "-jar", "/opt/dalle/app/quarkus-run.jar"]

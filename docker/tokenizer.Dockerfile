@@ -26,7 +26,7 @@ COPY models/tiny/tokenizer.json /opt/dalle/models/tiny/tokenizer.json
 ENV DALLE_MODEL=/opt/dalle/models/tiny
 USER 10001:10001
 WORKDIR /opt/dalle
-# HTTP (health, metrics), gRPC
-EXPOSE 8080 9000
+# HTTP (nothing public on a stage), gRPC, management (health /q/health, metrics /q/metrics)
+EXPOSE 8080 9000 9100
 # JVM options come in JAVA_TOOL_OPTIONS.
 ENTRYPOINT ["java", "-jar", "/opt/dalle/app/quarkus-run.jar"]

@@ -241,7 +241,7 @@ final class OverloadBench {
                 if (rss < 0) {
                     continue;
                 }
-                samples.get(s.name()).add(new double[] {rss, heapMiB(s.endpoints().get("http"))});
+                samples.get(s.name()).add(new double[] {rss, heapMiB(s.endpoints().getOrDefault("management", s.endpoints().get("http")))});
             }
         }
 
@@ -274,7 +274,10 @@ final class OverloadBench {
             return -1;
         }
 
-        /** The sum of {@code jvm_memory_used_bytes{area="heap",...}} at {@code http}/q/metrics, in MiB; -1 if none. */
+        /**
+         * The sum of {@code jvm_memory_used_bytes{area="heap",...}} at {@code <management>/q/metrics} (a stack
+         * started before the management port: its {@code http}), in MiB; -1 if none.
+         */
         static double heapMiB(String http) {
             if (http == null) {
                 return -1;

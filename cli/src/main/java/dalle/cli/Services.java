@@ -13,12 +13,15 @@ import java.util.Map;
  * gets. The property names live only here, so aligning them with the services is a change of this table.
  *
  * <p>Ports, from the base port B: service i (gateway 0, tokenizer 1, sampler 2, decoder 3, reranker 4) serves HTTP
- * (health, metrics; the gateway's JSON API) on B + i and gRPC on B + 10 + i.
+ * (the gateway's JSON API and web page) on B + i, its management interface (health, metrics) on B + 5 + i and gRPC
+ * on B + 10 + i.
  */
 final class Services {
 
     /** The HTTP port. */
     static final String HTTP_PORT_PROPERTY = "quarkus.http.port";
+    /** The management interface's port: health ({@link #READY_PATH}) and metrics ({@code /q/metrics}). */
+    static final String MANAGEMENT_PORT_PROPERTY = "quarkus.management.port";
     /** The gRPC port. */
     static final String GRPC_PORT_PROPERTY = "quarkus.grpc.server.port";
     /** Kafka bootstrap servers. */
@@ -72,6 +75,10 @@ final class Services {
         return basePort + SERVICES.get(service);
     }
 
+    static int managementPort(int basePort, String service) {
+        return basePort + 5 + SERVICES.get(service);
+    }
+
     static int grpcPort(int basePort, String service) {
         return basePort + 10 + SERVICES.get(service);
     }
@@ -108,12 +115,14 @@ final class Services {
         for (String service : SERVICES.keySet()) {
             int http = httpPort(basePort, service);
             int grpc = grpcPort(basePort, service);
+            int management = managementPort(basePort, service);
             List<String> cmd = new ArrayList<>();
             cmd.add(java.toString());
             cmd.addAll(jvmOptions);
             cmd.addAll(serviceOptions.getOrDefault(service, List.of()));
             cmd.add(property(HTTP_PORT_PROPERTY, Integer.toString(http)));
             cmd.add(property(GRPC_PORT_PROPERTY, Integer.toString(grpc)));
+            cmd.add(property(MANAGEMENT_PORT_PROPERTY, Integer.toString(management)));
             cmd.add(property(KAFKA_PROPERTY, bootstrap));
             if (service.equals("gateway")) {
                 // the local key of the stack's data folder (created on first use): authentication stays on
@@ -133,9 +142,9 @@ final class Services {
             }
             cmd.add("-jar");
             cmd.add(jar(servicesDir, service).toAbsolutePath().toString());
-            specs.add(new ServiceSpec(service, cmd, URI.create("http://localhost:" + http + READY_PATH),
+            specs.add(new ServiceSpec(service, cmd, URI.create("http://localhost:" + management + READY_PATH),
                     logDir.resolve(service + ".log"), Map.of("http", "http://localhost:" + http,
-                    "grpc", "localhost:" + grpc)));
+                    "grpc", "localhost:" + grpc, "management", "http://localhost:" + management)));
         }
         return specs;
     }

@@ -53,8 +53,8 @@ public final class ServicesStack implements AutoCloseable {
      * @param bundle the model bundle the services load
      * @param servicesDir the checkout's {@code services/}: each service's build under {@code <name>/target/}
      * @param kafkaPort the broker's port on 127.0.0.1
-     * @param basePort the first service port: HTTP on base+0..4, gRPC on base+10..14 (gateway, tokenizer,
-     *     sampler, decoder, reranker)
+     * @param basePort the first service port: HTTP on base+0..4, management (health, metrics) on base+5..9, gRPC on
+     *     base+10..14 (gateway, tokenizer, sampler, decoder, reranker)
      * @param jvmOptions options of each service JVM (heap size; {@code -Dai.djl.*})
      * @throws IOException when a port is taken or something does not start or get ready (everything started is
      *     stopped again; the message names the service and its log's last lines)
@@ -116,7 +116,7 @@ public final class ServicesStack implements AutoCloseable {
      * with its own ports, Streams state folder, instance id and advertised address, so that it shares the fan-in
      * and the status view with the first. Returns at once; the caller waits for its readiness and destroys it.
      */
-    public Process startGatewayReplica(int httpPort, int grpcPort) throws IOException {
+    public Process startGatewayReplica(int httpPort, int grpcPort, int managementPort) throws IOException {
         String name = "gateway-" + grpcPort;
         java.util.List<String> cmd = new java.util.ArrayList<>();
         for (String a : spec("gateway").command()) {
@@ -124,6 +124,8 @@ public final class ServicesStack implements AutoCloseable {
                 a = "-D" + Services.HTTP_PORT_PROPERTY + "=" + httpPort;
             } else if (a.startsWith("-D" + Services.GRPC_PORT_PROPERTY + "=")) {
                 a = "-D" + Services.GRPC_PORT_PROPERTY + "=" + grpcPort;
+            } else if (a.startsWith("-D" + Services.MANAGEMENT_PORT_PROPERTY + "=")) {
+                a = "-D" + Services.MANAGEMENT_PORT_PROPERTY + "=" + managementPort;
             } else if (a.startsWith("-D" + Services.GATEWAY_STATE_PROPERTY + "=")) {
                 a = "-D" + Services.GATEWAY_STATE_PROPERTY + "=" + stack.dataDir().resolve(name + "-state");
             } else if (a.startsWith("-D" + Services.GATEWAY_INSTANCE_PROPERTY + "=")) {
@@ -147,9 +149,14 @@ public final class ServicesStack implements AutoCloseable {
         return state.kafka().bootstrap();
     }
 
-    /** The service's HTTP port (health, metrics; the gateway's JSON API). */
+    /** The service's HTTP port (the gateway's JSON API and web page). */
     public int httpPort(String service) {
         return Services.httpPort(basePort, service);
+    }
+
+    /** The service's management port: health ({@code /q/health}) and metrics ({@code /q/metrics}). */
+    public int managementPort(String service) {
+        return Services.managementPort(basePort, service);
     }
 
     /** The service's gRPC port. */

@@ -56,6 +56,9 @@ class DeployManifestsTest {
                 ((List<?>) resources).forEach(r -> refs.add(r.toString()));
             }
             list(k.map(), "patches").forEach(p -> refs.add(String.valueOf(p.get("path"))));
+            for (Map<String, Object> g : list(k.map(), "configMapGenerator")) {
+                ((List<?>) g.get("files")).forEach(f -> refs.add(f.toString().replaceFirst("^[^=]*=", "")));
+            }
             for (String ref : refs) {
                 if (!Files.exists(dir.resolve(ref))) {
                     problems.add(k.file() + " names " + ref + ", which does not exist");
@@ -67,7 +70,8 @@ class DeployManifestsTest {
                 .collect(Collectors.toCollection(TreeSet::new));
         assertEquals(new TreeSet<>(List.of("base/kustomization.yaml", "kafka/kustomization.yaml",
                 "keda/kustomization.yaml", "overlays/cpu/kustomization.yaml", "overlays/gpu/kustomization.yaml",
-                "overlays/tls/kustomization.yaml", "training/kustomization.yaml")), kustomizations);
+                "overlays/tls/kustomization.yaml", "training/kustomization.yaml", "monitoring/kustomization.yaml")),
+                kustomizations);
     }
 
     @Test
@@ -77,6 +81,7 @@ class DeployManifestsTest {
         Doc config = tree.find("ConfigMap", "base/", "dalle-config").orElseThrow();
         String httpPort = str(config.map(), "data", envName(Services.HTTP_PORT_PROPERTY));
         String grpcPort = str(config.map(), "data", envName(Services.GRPC_PORT_PROPERTY));
+        String managementPort = str(config.map(), "data", envName(Services.MANAGEMENT_PORT_PROPERTY));
         assertNotNull(str(config.map(), "data", envName(Services.KAFKA_PROPERTY)), "kafka bootstrap in " + config);
         // the bundle is in a ConfigMap of its own that only the stages reference: envFrom would hand it to the gateway
         Doc model = tree.find("ConfigMap", "base/", "dalle-model").orElseThrow();
@@ -97,11 +102,12 @@ class DeployManifestsTest {
             assertEquals(List.of(Map.of("configMapRef", Map.of("name", "dalle-config"))), list(c, "envFrom"), d.toString());
             Map<String, String> ports = list(c, "ports").stream()
                     .collect(Collectors.toMap(p -> (String) p.get("name"), p -> String.valueOf(p.get("containerPort"))));
-            assertEquals(Map.of("http", httpPort, "grpc", grpcPort), ports, d + ": container ports");
+            assertEquals(Map.of("http", httpPort, "grpc", grpcPort, "management", managementPort), ports,
+                    d + ": container ports");
             assertEquals("/q/metrics", str(d.map(), "spec", "template", "metadata", "annotations",
                     "prometheus.io/path"), d + ": Prometheus scrape path");
-            assertEquals(httpPort, str(d.map(), "spec", "template", "metadata", "annotations",
-                    "prometheus.io/port"), d + ": Prometheus scrape port");
+            assertEquals(managementPort, str(d.map(), "spec", "template", "metadata", "annotations",
+                    "prometheus.io/port"), d + ": Prometheus scrape port: the management interface");
             Doc svc = tree.find("Service", "base/", d.name()).orElseThrow(() -> new AssertionError(d + ": no Service"));
             assertEquals(at(d.map(), "spec", "selector", "matchLabels"), at(svc.map(), "spec", "selector"),
                     svc + " selects the Deployment's pods");

@@ -51,7 +51,7 @@ class DeployRenderTest {
     static final Set<String> GPU_STAGES = Set.of("sampler", "decoder", "reranker");
     /** Every kustomization under deploy/. */
     static final List<String> KUSTOMIZATIONS =
-            List.of("base", "overlays/cpu", "overlays/gpu", "overlays/tls", "kafka", "keda", "training");
+            List.of("base", "overlays/cpu", "overlays/gpu", "overlays/tls", "kafka", "keda", "training", "monitoring");
     static final String NAMESPACE = "dalle";
     private static final Pattern RELEASE_TAG = Pattern.compile("\\d+\\.\\d+\\.\\d+");
     private static final Pattern DNS_TARGET =
@@ -357,7 +357,8 @@ class DeployRenderTest {
             }
         }
         for (Rendered r : List.of(cpu(), gpu())) {
-            String httpPort = r.configMap("dalle-config").get(envName(Services.HTTP_PORT_PROPERTY));
+            String managementPort = r.configMap("dalle-config").get(envName(Services.MANAGEMENT_PORT_PROPERTY));
+            assertNotNull(managementPort, r + ": the management port in dalle-config");
             for (Workload d : r.deployments()) {
                 assertEquals(true, DeployTree.at(d.podSpec(), "securityContext", "runAsNonRoot"), r + ": " + d);
                 assertTrue((Integer) DeployTree.at(d.podSpec(), "securityContext", "runAsUser") > 0, r + ": " + d);
@@ -371,7 +372,8 @@ class DeployRenderTest {
                         && v.get("emptyDir") != null), r + ": " + d + ": /tmp is an emptyDir");
                 for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
                     Object port = DeployTree.at(c.raw(), probe, "httpGet", "port");
-                    assertEquals(httpPort, String.valueOf(c.port(port)), r + ": " + d + " " + probe + " port " + port);
+                    assertEquals(managementPort, String.valueOf(c.port(port)), r + ": " + d + " " + probe + " port "
+                            + port + ": health is on the management interface");
                 }
             }
         }

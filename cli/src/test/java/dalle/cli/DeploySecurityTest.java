@@ -275,8 +275,8 @@ class DeploySecurityTest {
                             Object ns = peer.get("namespaceSelector");
                             if (ns != null) {
                                 assertFalse(Kustomize.map(ns).isEmpty(), r + ": " + np + " lets in every namespace");
-                                assertEquals(List.of("http"), ports, r + ": " + np + ": another namespace reaches only"
-                                        + " the HTTP port (metrics) of " + d);
+                                assertEquals(List.of("management"), ports, r + ": " + np + ": another namespace "
+                                        + "reaches only the management port (metrics) of " + d);
                             } else if (ports.contains("grpc")) {
                                 for (Workload w : r.deployments()) {
                                     if (selects(peer.get("podSelector"), w.podLabels())) {

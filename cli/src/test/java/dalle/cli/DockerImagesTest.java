@@ -161,7 +161,8 @@ class DockerImagesTest {
             assertTrue(new Pom(ROOT.resolve("services/pom.xml")).modules().contains(service),
                     "services/pom.xml lists the module " + service);
             Properties app = ServiceKeys.applicationProperties(service);
-            Set<String> ports = Set.of(app.getProperty(Services.HTTP_PORT_PROPERTY), app.getProperty(Services.GRPC_PORT_PROPERTY));
+            Set<String> ports = Set.of(app.getProperty(Services.HTTP_PORT_PROPERTY), app.getProperty(Services.GRPC_PORT_PROPERTY),
+                    app.getProperty(Services.MANAGEMENT_PORT_PROPERTY));
             Workload deployment = cpu.deployment(service);
             assertEquals(ports, deployment.container().ports().values().stream().map(String::valueOf)
                     .collect(Collectors.toSet()), deployment + ": container ports and the service's own");
@@ -196,7 +197,7 @@ class DockerImagesTest {
                 assertEquals(appDir + "quarkus-run.jar", entrypoint.get(entrypoint.indexOf("-jar") + 1),
                         where + ": runs the copied quarkus-run.jar");
                 assertEquals(ports, exposed(b, fin), where + ": EXPOSE and the service's quarkus.http.port, "
-                        + "quarkus.grpc.server.port");
+                        + "quarkus.grpc.server.port, quarkus.management.port");
                 assertUser(where, b, fin, deployment);
                 Map<String, String> env = b.env(fin);
                 Set<String> keys = ServiceKeys.envKeys(service);
@@ -476,7 +477,7 @@ class DockerImagesTest {
             Map<String, String> imageEnv = image.env(image.finalStage());
             assertEquals(imageEnv.get(envName(Services.MODEL_PROPERTY)), env.get(envName(Services.MODEL_PROPERTY)),
                     where + ": DALLE_MODEL is the bundle in the image (none for the gateway)");
-            String http = ServiceKeys.applicationProperties(service).getProperty(Services.HTTP_PORT_PROPERTY);
+            String http = ServiceKeys.applicationProperties(service).getProperty(Services.MANAGEMENT_PORT_PROPERTY);
             String check = String.join(" ", ((List<?>) DeployTree.at(s, "healthcheck", "test")).stream()
                     .map(String::valueOf).toList());
             assertTrue(check.contains("127.0.0.1/" + http) && check.contains(Services.READY_PATH),
@@ -498,7 +499,9 @@ class DockerImagesTest {
                 Set<String> published = ((List<?>) s.get("ports")).stream()
                         .map(p -> String.valueOf(p).substring(String.valueOf(p).lastIndexOf(':') + 1))
                         .collect(Collectors.toSet());
-                assertEquals(exposed(image, image.finalStage()), published, where + ": publishes HTTP and gRPC");
+                Set<String> api = new TreeSet<>(exposed(image, image.finalStage()));
+                api.remove(ServiceKeys.applicationProperties(service).getProperty(Services.MANAGEMENT_PORT_PROPERTY));
+                assertEquals(api, published, where + ": publishes HTTP and gRPC, not the management port");
             } else {
                 assertEquals("service_completed_successfully", DeployTree.str(dependsOn, "topics", "condition"),
                         where + ": starts after the topics exist");

@@ -242,15 +242,20 @@ class LocalStackTest {
                 specs.stream().map(ServiceSpec::name).toList());
         ServiceSpec sampler = specs.get(1);
         assertEquals(List.of("/j/bin/java", "-Xmx1g", "-Dx=1", "-Dquarkus.http.port=8082",
-                "-Dquarkus.grpc.server.port=8092", "-Dkafka.bootstrap.servers=127.0.0.1:9092",
+                "-Dquarkus.grpc.server.port=8092", "-Dquarkus.management.port=8087",
+                "-Dkafka.bootstrap.servers=127.0.0.1:9092",
                 "-Ddalle.model=/m/tiny", "-Ddalle.kafka.instance-id=dalle-up-sampler-8092", "-jar",
                 "/s/sampler/target/quarkus-app/quarkus-run.jar"), sampler.command());
-        assertEquals(URI.create("http://localhost:8082/q/health/ready"), sampler.readyUrl());
+        // ready when its management interface says so; the API on 8082, health and metrics on 8087
+        assertEquals(URI.create("http://localhost:8087/q/health/ready"), sampler.readyUrl());
+        assertEquals(Map.of("http", "http://localhost:8082", "grpc", "localhost:8092", "management",
+                "http://localhost:8087"), sampler.endpoints());
         assertTrue(specs.get(2).command().contains("-Ddalle.reranker.address=127.0.0.1:8094"),
                 "the decoder scores through the stack's reranker (DecodeAndScore): " + specs.get(2).command());
         ServiceSpec gateway = specs.get(4);
         assertTrue(gateway.command().containsAll(List.of("-Dquarkus.http.port=8080", "-Dquarkus.grpc.server.port=8090",
-                "-Ddalle.gateway.tokenizer-address=127.0.0.1:8091", "-Ddalle.gateway.reranker-address=127.0.0.1:8094",
+                "-Dquarkus.management.port=8085", "-Ddalle.gateway.tokenizer-address=127.0.0.1:8091",
+                "-Ddalle.gateway.reranker-address=127.0.0.1:8094",
                 "-Ddalle.gateway.state-dir=/state", "-Ddalle.gateway.instance-id=dalle-up-gateway-8090",
                 "/s/gateway/target/quarkus-app/quarkus-run.jar")), gateway.command().toString());
         assertTrue(gateway.command().stream().noneMatch(a -> a.startsWith("-Ddalle.model=")),

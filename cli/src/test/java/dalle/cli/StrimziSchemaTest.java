@@ -62,8 +62,9 @@ class StrimziSchemaTest {
                 checked++;
             }
         }
-        // Kafka, KafkaNodePool, 14 KafkaTopics, 6 KafkaUsers
-        assertEquals(22, checked, "Strimzi resources checked");
+        // Kafka, KafkaNodePool, 14 KafkaTopics, 6 KafkaUsers; again in deploy/monitoring (with metricsConfig and
+        // kafkaExporter on the Kafka)
+        assertEquals(44, checked, "Strimzi resources checked");
     }
 
     @Test

@@ -263,7 +263,8 @@ class EndToEndTest {
         void everyReplicaAnswersForEveryJob() throws Exception {
             int http2 = ServicesStack.freePort();
             int grpc2 = ServicesStack.freePort();
-            Process replica = stack.startGatewayReplica(http2, grpc2);
+            int management2 = ServicesStack.freePort();
+            Process replica = stack.startGatewayReplica(http2, grpc2, management2);
             ManagedChannel second = ManagedChannelBuilder.forAddress("localhost", grpc2).usePlaintext()
                     .maxInboundMessageSize(64 << 20).intercept(withKey(apiKey())).build();
             try (var admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
@@ -278,7 +279,7 @@ class EndToEndTest {
                     owners = (int) group.members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty())
                             .count();
                     if (owners == 2 && group.groupState() == org.apache.kafka.common.GroupState.STABLE
-                            && Stack.ready(http2)) {
+                            && Stack.ready(management2)) {
                         break;
                     }
                     Thread.sleep(500);
@@ -379,11 +380,13 @@ class EndToEndTest {
             int grpc = ServicesStack.freePort();
             int https = ServicesStack.freePort();
             int http = ServicesStack.freePort();
+            int management = ServicesStack.freePort();
             Path jar = Path.of(System.getProperty("dalle.services.dir", "../services"))
                     .resolve("tokenizer/target/quarkus-app/quarkus-run.jar").toAbsolutePath();
             List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                     "-Ddalle.model=" + bundle.toAbsolutePath(), "-Ddalle.kafka.enabled=false",
                     "-Dquarkus.grpc.server.port=" + grpc, "-Dquarkus.http.port=" + http,
+                    "-Dquarkus.management.port=" + management,
                     "-Dquarkus.grpc.server.ssl.certificate=" + server.certificate(),
                     "-Dquarkus.grpc.server.ssl.key=" + server.key(),
                     "-Dquarkus.grpc.server.ssl.trust-store=" + clientCas,
@@ -438,10 +441,16 @@ class EndToEndTest {
                 tmf.init(trust);
                 var ssl = javax.net.ssl.SSLContext.getInstance("TLS");
                 ssl.init(null, tmf.getTrustManagers(), null);
-                var health = java.net.http.HttpClient.newBuilder().sslContext(ssl).build().send(
+                // (health and metrics are on the management port, plain HTTP for the kubelet and Prometheus: the
+                // public port answers 404 there, over TLS with the server's certificate)
+                var overTls = java.net.http.HttpClient.newBuilder().sslContext(ssl).build().send(
                         java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://localhost:" + https
                                 + "/q/health/live")).timeout(Duration.ofSeconds(30)).GET().build(),
                         java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(404, overTls.statusCode(), overTls.body());
+                var health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://localhost:" + management + "/q/health/live"))
+                        .timeout(Duration.ofSeconds(30)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, health.statusCode(), health.body());
                 int plainHttp;
                 try {
@@ -675,8 +684,8 @@ class EndToEndTest {
 
         @Test
         void aOneMillisecondDeadlineIsDeadlineExceededAndTheSamplerDoesNotSpendTheWork() throws Exception {
-            int samplerHttp = stack.httpPort("sampler");
-            double before = Stack.metric(samplerHttp, "dalle_sampler_candidates_total");
+            int samplerMetrics = stack.managementPort("sampler");
+            double before = Stack.metric(samplerMetrics, "dalle_sampler_candidates_total");
             StatusRuntimeException viaGateway = assertThrows(StatusRuntimeException.class, () ->
                     GatewayGrpc.newBlockingStub(gateway).withDeadlineAfter(1, TimeUnit.MILLISECONDS)
                             .generate(GenerateRequest.newBuilder().setCaption("a red circle").setCandidates(64)
@@ -698,8 +707,43 @@ class EndToEndTest {
                 sampler.shutdownNow();
             }
             Thread.sleep(500); // anything still queued would be sampled by now
-            assertEquals(before, Stack.metric(samplerHttp, "dalle_sampler_candidates_total"),
+            assertEquals(before, Stack.metric(samplerMetrics, "dalle_sampler_candidates_total"),
                     "no candidate of the late requests was sampled");
+        }
+    }
+
+    /**
+     * The Grafana dashboard of deploy/monitoring queries only metrics the services really export: after a generation,
+     * a dead letter and an HTTP call, every non-Kafka metric name in its PromQL is in a scrape of the five services'
+     * management ports (the Kafka ones come from Strimzi's exporters: cli's DeployMonitoringTest checks them against
+     * the JMX exporter rules).
+     */
+    @Nested
+    class Monitoring {
+
+        @Test
+        void everyServiceMetricTheDashboardQueriesIsInTheServicesScrapes() throws Exception {
+            Topic.send(producer, Topics.GENERATION_REQUESTS.name(), "dash-bad", new byte[] {(byte) 0xff, 0x01});
+            Topic.send(producer, Topics.GENERATION_REQUESTS.name(), "dash-1", request("dash-1", "a red square", 2, 1, 7));
+            Topic.read(stack.bootstrap(), Topics.deadLetterTopic(Topics.GENERATION_REQUESTS.name()), Set.of("dash-bad"),
+                    RESULTS_TIMEOUT, Duration.ZERO);
+            awaitResults(Set.of("dash-1"), 1);
+            var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+            assertEquals(404, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:"
+                    + stack.httpPort("gateway") + "/v1/jobs/dash-no-such-job")).header("Authorization", "Bearer "
+                    + apiKey()).timeout(Duration.ofSeconds(30)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode());
+
+            Set<String> exported = new java.util.TreeSet<>();
+            for (String service : ServicesStack.SERVICES) {
+                exported.addAll(Dashboard.exported(Stack.scrape(stack.managementPort(service))));
+            }
+            Set<String> queried = Dashboard.metrics();
+            assertTrue(queried.size() > 15, "metrics the dashboard queries: " + queried);
+            List<String> missing = queried.stream().filter(m -> !m.startsWith("kafka_") && !exported.contains(m))
+                    .toList();
+            assertEquals(List.of(), missing, "the dashboard (" + Dashboard.file() + ") queries metrics no service "
+                    + "exports; exported: " + exported);
         }
     }
 
@@ -815,7 +859,7 @@ class EndToEndTest {
             assertEquals(401, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
                     + "/v1/jobs/e2e-http-job-1")).timeout(java.time.Duration.ofSeconds(30)).GET().build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode(), "no key, no job");
-            int sampler = stack.httpPort("sampler");
+            int sampler = stack.managementPort("sampler");
             assertTrue(Stack.metric(sampler, "dalle_sampler_image_tokens_total") > 0, "the sampler counts tokens");
             assertTrue(Stack.metric(sampler, "dalle_sampler_batch_size_count") > 0, "and its batches");
         }

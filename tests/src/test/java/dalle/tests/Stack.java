@@ -106,11 +106,11 @@ final class Stack {
         return true;
     }
 
-    /** Whether the service on this HTTP port answers /q/health/ready with 200. */
-    static boolean ready(int httpPort) {
+    /** Whether the service with this management port answers /q/health/ready with 200. */
+    static boolean ready(int managementPort) {
         try {
             return HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).build().send(HttpRequest
-                    .newBuilder(URI.create("http://localhost:" + httpPort + "/q/health/ready"))
+                    .newBuilder(URI.create("http://localhost:" + managementPort + "/q/health/ready"))
                     .timeout(java.time.Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.discarding())
                     .statusCode() == 200;
         } catch (IOException e) {
@@ -121,20 +121,28 @@ final class Stack {
         }
     }
 
-    /** A counter's value in a Prometheus scrape of {@code http://localhost:port/q/metrics}. */
-    static double metric(int httpPort, String line) throws IOException, InterruptedException {
-        // HTTP/1.1 and a timeout: the JDK client's default h2c upgrade attempt hung for minutes against a
-        // busy Quarkus server in CI, and a test must fail, not wait forever
-        HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(java.time.Duration.ofSeconds(10)).build().send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + httpPort + "/q/metrics")).timeout(java.time.Duration.ofSeconds(30))
-                .GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-        for (String l : r.body().split("\n")) {
+    /** A counter's value in a Prometheus scrape of {@code http://localhost:<management port>/q/metrics}. */
+    static double metric(int managementPort, String line) throws IOException, InterruptedException {
+        for (String l : scrape(managementPort).split("\n")) {
             if (l.startsWith(line + " ")) {
                 return Double.parseDouble(l.substring(line.length() + 1).strip());
             }
         }
-        throw new AssertionError("no metric '" + line + "' in the scrape of port " + httpPort);
+        throw new AssertionError("no metric '" + line + "' in the scrape of port " + managementPort);
+    }
+
+    /** The Prometheus text of {@code http://localhost:<management port>/q/metrics}. */
+    static String scrape(int managementPort) throws IOException, InterruptedException {
+        // HTTP/1.1 and a timeout: the JDK client's default h2c upgrade attempt hung for minutes against a
+        // busy Quarkus server in CI, and a test must fail, not wait forever
+        HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(java.time.Duration.ofSeconds(10)).build().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + managementPort + "/q/metrics")).timeout(java.time.Duration.ofSeconds(30))
+                .GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new AssertionError("the scrape of port " + managementPort + " answered " + r.statusCode());
+        }
+        return r.body();
     }
 }

@@ -68,10 +68,10 @@ class DecoderServiceTest {
         codes = whole.sample(whole.tokenize("a red circle"), 3, 0, 5L, SamplingParams.DEFAULT, Pipeline.Progress.NONE);
         images = whole.decode(codes, Pipeline.Progress.NONE);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (get("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
+        while (manage("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
             Thread.sleep(100);
         }
-        HttpResponse<String> ready = get("/q/health/ready");
+        HttpResponse<String> ready = manage("/q/health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
     }
 
@@ -83,6 +83,12 @@ class DecoderServiceTest {
 
     static HttpResponse<String> get(String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18473" + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET on the management interface (health, metrics: quarkus.management.test-port). */
+    static HttpResponse<String> manage(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18483" + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

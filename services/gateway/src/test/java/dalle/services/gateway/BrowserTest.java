@@ -90,7 +90,7 @@ class BrowserTest {
         }
         // the stages agree and the Streams apps run (their first start takes a while on a loaded machine)
         long ready = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (GatewayTest.get("/q/health/ready").statusCode() != 200 && System.nanoTime() < ready) {
+        while (GatewayTest.manage("/q/health/ready").statusCode() != 200 && System.nanoTime() < ready) {
             Thread.sleep(200);
         }
         GatewayTest.awaitReadiness(200);

@@ -58,6 +58,8 @@ import org.junit.jupiter.api.function.Executable;
 class GatewayTest {
 
     private static final String HTTP_BASE = "http://localhost:18470";
+    /** The management interface: health and metrics (quarkus.management.test-port). */
+    private static final String MANAGEMENT_BASE = "http://localhost:18480";
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static ManagedChannel raw;
@@ -78,10 +80,10 @@ class GatewayTest {
 
     static void awaitReadiness(int status) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (get("/q/health/ready").statusCode() != status && System.nanoTime() < end) {
+        while (manage("/q/health/ready").statusCode() != status && System.nanoTime() < end) {
             Thread.sleep(50);
         }
-        HttpResponse<String> ready = get("/q/health/ready");
+        HttpResponse<String> ready = manage("/q/health/ready");
         assertEquals(status, ready.statusCode(), ready.body());
     }
 
@@ -94,6 +96,12 @@ class GatewayTest {
     static HttpResponse<String> get(String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + path))
                 .header("Authorization", "Bearer " + GatewayFakes.ACME_KEY).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET on the management interface, without a key. */
+    static HttpResponse<String> manage(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(MANAGEMENT_BASE + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -128,9 +136,14 @@ class GatewayTest {
         HttpResponse<String> job = HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + "/v1/jobs/job-1")).GET()
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(401, job.statusCode(), "a job is not readable without a key: " + job.body());
-        HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + "/q/health/ready"))
-                .GET().build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, health.statusCode(), "health checks need no key");
+        assertEquals(200, manage("/q/health/ready").statusCode(), "health checks need no key");
+        assertTrue(manage("/q/metrics").body().contains("jvm_memory_used_bytes"), "nor does the metrics scrape");
+        HttpResponse<String> publicHealth = HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE
+                + "/q/health/ready")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, publicHealth.statusCode(), "health and metrics are on the management port only");
+        HttpResponse<String> openapi = HTTP.send(HttpRequest.newBuilder(URI.create(HTTP_BASE + "/q/openapi")).GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, openapi.statusCode(), "the OpenAPI document stays on the public port, open");
         assertEquals(200, post("/v1/images/generations", body).statusCode());
     }
 
@@ -419,7 +432,7 @@ class GatewayTest {
         GatewayFakes.first.version[2] = "fake-bundle-2";
         try {
             awaitReadiness(503);
-            assertTrue(get("/q/health/ready").body().contains("the stages serve different bundles"));
+            assertTrue(manage("/q/health/ready").body().contains("the stages serve different bundles"));
             assertEquals(ServingStatus.NOT_SERVING, HealthGrpc.newBlockingStub(channel)
                     .check(HealthCheckRequest.getDefaultInstance()).getStatus());
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> gateway().generate(

@@ -71,10 +71,10 @@ class RerankerServiceTest {
                 Pipeline.Progress.NONE);
         scores = whole.score(text, images, Pipeline.Progress.NONE);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (get("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
+        while (manage("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
             Thread.sleep(100);
         }
-        HttpResponse<String> ready = get("/q/health/ready");
+        HttpResponse<String> ready = manage("/q/health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
     }
 
@@ -86,6 +86,12 @@ class RerankerServiceTest {
 
     static HttpResponse<String> get(String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18474" + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET on the management interface (health, metrics: quarkus.management.test-port). */
+    static HttpResponse<String> manage(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18484" + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

@@ -77,6 +77,7 @@ public class SamplerStage {
         var s = config.sampler();
         batcher = new SamplerBatcher(model.sampler(), model.imageTokens(),
                 new SamplerBatcher.Settings(s.maxBatch(), s.maxDelay(), s.queueCapacity()), metrics);
+        metrics.queueDepth(Stage.STAGE_SAMPLER, batcher::queued);
         if (config.kafka().enabled()) {
             kafka = new KafkaStage<>(new SamplerHandler(model, batcher), metrics, KafkaStage.Settings.of(bootstrap,
                     config.kafka().maxPollRecords(), config.kafka().instanceId())

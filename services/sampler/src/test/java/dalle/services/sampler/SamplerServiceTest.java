@@ -61,10 +61,10 @@ class SamplerServiceTest {
         channel = ManagedChannelBuilder.forAddress("localhost", 19472).usePlaintext().build();
         whole = new Pipeline(ModelBundle.load(TestBundleParts.whole()));
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (get("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
+        while (manage("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
             Thread.sleep(100);
         }
-        HttpResponse<String> ready = get("/q/health/ready");
+        HttpResponse<String> ready = manage("/q/health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
     }
 
@@ -76,6 +76,12 @@ class SamplerServiceTest {
 
     static HttpResponse<String> get(String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18472" + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET on the management interface (health, metrics: quarkus.management.test-port). */
+    static HttpResponse<String> manage(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18482" + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -112,7 +118,7 @@ class SamplerServiceTest {
                     .toArray(), "candidate " + c.getCandidateIndex());
             assertEquals(info.getBundleVersion(), c.getBundleVersion());
         }
-        assertTrue(get("/q/metrics").body().contains("dalle_sampler_candidates_total"), "sampled candidates counted");
+        assertTrue(manage("/q/metrics").body().contains("dalle_sampler_candidates_total"), "sampled candidates counted");
     }
 
     @Test
@@ -177,7 +183,7 @@ class SamplerServiceTest {
     }
 
     private static double candidates() throws Exception {
-        for (String line : get("/q/metrics").body().split("\n")) {
+        for (String line : manage("/q/metrics").body().split("\n")) {
             if (line.startsWith("dalle_sampler_candidates_total ")) {
                 return Double.parseDouble(line.substring(line.indexOf(' ') + 1).strip());
             }

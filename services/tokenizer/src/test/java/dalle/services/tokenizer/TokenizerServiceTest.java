@@ -60,10 +60,10 @@ class TokenizerServiceTest {
     static void awaitReady() throws Exception {
         channel = ManagedChannelBuilder.forAddress("localhost", 19471).usePlaintext().build();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (get("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
+        while (manage("/q/health/ready").statusCode() != 200 && System.nanoTime() < end) {
             Thread.sleep(100);
         }
-        HttpResponse<String> ready = get("/q/health/ready");
+        HttpResponse<String> ready = manage("/q/health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
     }
 
@@ -77,10 +77,16 @@ class TokenizerServiceTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** GET on the management interface (health, metrics: quarkus.management.test-port). */
+    static HttpResponse<String> manage(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18481" + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     void readyFromABundleWithOnlyItsTokenizerAndNoLibtorchInTheProcess() throws Exception {
         assertFalse(Files.exists(TokenizerBundle.dir().resolve("prior")), "no weights in the bundle directory");
-        assertTrue(get("/q/health/ready").body().contains("ready: loaded and warmed up"));
+        assertTrue(manage("/q/health/ready").body().contains("ready: loaded and warmed up"));
         assertThrows(ClassNotFoundException.class, () -> Class.forName("ai.djl.pytorch.engine.PtEngine"),
                 "DJL's PyTorch engine is not even on the tokenizer's classpath");
         String maps = Files.readString(Path.of("/proc/self/maps"), StandardCharsets.UTF_8);

@@ -35,7 +35,7 @@ class WithoutBundleTest {
     @Test
     void readinessIsDownWithTheReasonAndGrpcSaysNotServingAndUnavailable() throws Exception {
         Thread.sleep(500); // let the loader fail
-        var ready = TokenizerServiceTest.get("/q/health/ready");
+        var ready = TokenizerServiceTest.manage("/q/health/ready");
         assertEquals(503, ready.statusCode(), ready.body());
         assertTrue(ready.body().contains("loading failed") && ready.body().contains("no-such-bundle"), ready.body());
         ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", 19471).usePlaintext().build();

@@ -39,6 +39,7 @@ public final class WorkQueue implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        metrics.queueDepth(stage, () -> executor.getQueue().size());
     }
 
     /**

@@ -9,8 +9,9 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 /**
  * HTTP authentication for the API under {@code /v1/}: {@code Authorization: Bearer <key>} (401 with OpenAI's
  * error body and {@code WWW-Authenticate: Bearer} otherwise). The key's tenant is kept on the request
- * ({@link #tenant}) for the resources. Health, metrics and the OpenAPI document under {@code /q/} stay open, as
- * do image URLs ({@code /v1/images/files/}: their unguessable, expiring ids are the credential, as OpenAI's are).
+ * ({@link #tenant}) for the resources. The OpenAPI document under {@code /q/} stays open, as do image URLs
+ * ({@code /v1/images/files/}: their unguessable, expiring ids are the credential, as OpenAI's are). Health and
+ * metrics are on the management interface's own port, which this filter never sees.
  */
 public class HttpAuth {
 
