@@ -73,6 +73,11 @@ public final class ImageSampler {
         FAST
     }
 
+    /** A new, empty {@link ContinuousBatch} over this sampler's prior (one thread uses it; close it). */
+    public ContinuousBatch newContinuousBatch() {
+        return new ContinuousBatch(prior);
+    }
+
     /** {@link #sample(List, boolean, IntConsumer)} without progress reports. */
     public List<int[]> sample(List<CandidateSpec> batch, boolean useKvCache) {
         return sample(batch, useKvCache, done -> { });

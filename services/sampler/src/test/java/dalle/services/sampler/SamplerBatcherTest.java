@@ -102,6 +102,41 @@ class SamplerBatcherTest {
     }
 
     @Test
+    void continuousBatchingDrawsTheCodesOfEachRequestAloneWhileOthersJoinAndLeave() throws Exception {
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        List<CandidateSpec> x = specs("a red circle", 7L, 3, SamplingParams.DEFAULT);
+        List<CandidateSpec> y = specs("a blue square on the left", 9L, 5, new SamplingParams(0.8f, 10, 0.9f, 1f));
+        List<CandidateSpec> z = specs("a green triangle", 3L, 4, new SamplingParams(1f, 0, 1f, 2f));
+        // maxBatch 6: y (5) and one of x join first, the rest of x and z join as y's group leaves
+        try (SamplerBatcher b = new SamplerBatcher(MODEL.sampler(), 16,
+                new SamplerBatcher.Settings(6, Duration.ZERO, 64, SamplerBatcher.Batching.CONTINUOUS), metrics)) {
+            Collect cy = new Collect(5);
+            Collect cx = new Collect(3);
+            Collect cz = new Collect(4);
+            b.submit(y, null, cy);
+            b.submit(x, null, cx);
+            b.submit(z, null, cz);
+            Map<Integer, int[]> gotX = cx.done.get(60, TimeUnit.SECONDS);
+            Map<Integer, int[]> gotY = cy.done.get(60, TimeUnit.SECONDS);
+            Map<Integer, int[]> gotZ = cz.done.get(60, TimeUnit.SECONDS);
+            assertSameAsInProcess("a red circle", 7L, SamplingParams.DEFAULT, gotX);
+            assertSameAsInProcess("a blue square on the left", 9L, new SamplingParams(0.8f, 10, 0.9f, 1f), gotY);
+            assertSameAsInProcess("a green triangle", 3L, new SamplingParams(1f, 0, 1f, 2f), gotZ);
+            var sizes = metrics.registry().find("dalle.sampler.batch.size").summary();
+            assertTrue(sizes.count() >= 2, "the 12 candidates joined in more than one group");
+            assertTrue(sizes.max() <= 6, "no group is larger than maxBatch");
+            assertEquals(12, metrics.sampledCandidates());
+        }
+    }
+
+    private static void assertSameAsInProcess(String caption, long seed, SamplingParams params, Map<Integer, int[]> got) {
+        List<int[]> inProcess = WHOLE.sample(WHOLE.tokenize(caption), got.size(), 0, seed, params, Pipeline.Progress.NONE);
+        for (int i = 0; i < got.size(); i++) {
+            assertArrayEquals(inProcess.get(i), got.get(i), caption + ": candidate " + i + " continuous vs. in-process Pipeline");
+        }
+    }
+
+    @Test
     void aRequestThatDoesNotFitTheQueueIsRefusedAsResourceExhausted() {
         StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
         try (SamplerBatcher b = batcher(4, Duration.ZERO, 4, metrics)) {

@@ -46,7 +46,14 @@ public interface SamplerConfig {
         @WithDefault("64")
         int maxBatch();
 
-        /** Longest a candidate waits for others to fill its batch. */
+        /**
+         * {@code static}: a batch starts when full or after max-delay and runs all image tokens; {@code continuous}:
+         * candidates join the running batch at the next token step and leave when their grid is complete.
+         */
+        @WithDefault("continuous")
+        String batching();
+
+        /** Longest a candidate waits for others to fill its batch (static batching only). */
         @WithName("max-delay")
         @WithDefault("5ms")
         Duration maxDelay();
