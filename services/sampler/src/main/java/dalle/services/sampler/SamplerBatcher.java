@@ -25,9 +25,10 @@ import java.util.function.Supplier;
  * Collects candidates of different requests (gRPC calls and Kafka records alike) into batched sampling, in one of
  * two {@link Batching} modes. {@link Batching#STATIC}: one {@link ImageSampler} loop at a time, which starts when
  * {@code maxBatch} candidates wait or the oldest has waited {@code maxDelay} and runs all Ti image tokens.
- * {@link Batching#CONTINUOUS}: one running {@link ContinuousBatch}; before every token step the waiting candidates
- * (up to {@code maxBatch} in the batch) join it, prefilled together, and each group leaves when its grid is
- * complete, so a candidate waits at most one step to start. Every candidate draws from its own RNG stream (seed,
+ * {@link Batching#CONTINUOUS}: one running {@link ContinuousBatch}; the waiting candidates (up to {@code maxBatch}
+ * in the batch) join it as one group, prefilled together, into an empty batch at once and otherwise every
+ * Ti / {@value #MAX_GROUPS} token steps, and each group leaves when its grid is complete, so a candidate waits at
+ * most Ti / {@value #MAX_GROUPS} steps to start instead of a whole batch. Every candidate draws from its own RNG stream (seed,
  * index), so its codes are the same whatever it shared a batch with (up to the float rounding that batch
  * composition already causes; {@code ContinuousBatchTest}, {@code SamplerBatcherTest}).
  *
@@ -326,19 +327,28 @@ public final class SamplerBatcher implements AutoCloseable {
     private record Joined(List<Job> jobs, long startNanos) {
     }
 
+    /** Continuous batching: about the most groups (each its own attention calls) that share a step. */
+    static final int MAX_GROUPS = 8;
+
     /**
-     * The continuous loop: before every step the waiting candidates join (up to maxBatch in the batch), then one
-     * step draws a token of every candidate; groups whose grid is complete are delivered.
+     * The continuous loop: before a step the waiting candidates join as one group (up to maxBatch in the batch; into
+     * an empty batch at once, else at most every Ti / {@link #MAX_GROUPS} steps), then one step draws a token of
+     * every candidate; groups whose grid is complete are delivered.
      */
     private void runContinuous() {
+        // a new group at most every Ti / MAX_GROUPS steps: at most about MAX_GROUPS groups share a step, since every
+        // group's attention is its own native calls (many one-candidate groups made steps dispatch-bound)
+        int joinEvery = Math.max(1, imageTokens / MAX_GROUPS);
+        int stepsSinceJoin = 0;
         Map<ContinuousBatch.Group, Joined> owners = new HashMap<>();
         ContinuousBatch batch = null;
         try {
             while (running) {
                 int inBatch = batch == null ? 0 : batch.candidates();
+                boolean mayJoin = inBatch == 0 || stepsSinceJoin >= joinEvery;
                 List<Job> joining;
                 try {
-                    joining = nextJoiners(inBatch == 0, settings.maxBatch() - inBatch);
+                    joining = nextJoiners(inBatch == 0, mayJoin ? settings.maxBatch() - inBatch : 0);
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -351,6 +361,7 @@ public final class SamplerBatcher implements AutoCloseable {
                         for (Job j : joining) {
                             metrics.queueTime(Stage.STAGE_SAMPLER, Duration.ofNanos(start - j.ticket().enqueuedNanos));
                         }
+                        stepsSinceJoin = 0;
                         Joined joined = new Joined(joining, start);
                         joining = List.of();
                         ContinuousBatch.Group g = batch.join(joined.jobs().stream().map(Job::spec).toList());
@@ -361,6 +372,7 @@ public final class SamplerBatcher implements AutoCloseable {
                         }
                     }
                     if (batch.candidates() > 0) {
+                        stepsSinceJoin++;
                         for (ContinuousBatch.Group g : batch.step()) {
                             deliver(owners.remove(g), g.codes());
                         }
@@ -402,8 +414,8 @@ public final class SamplerBatcher implements AutoCloseable {
     }
 
     /**
-     * The candidates that join before the next step, at most {@code room}, dropping dead jobs; waits for work only
-     * when {@code idle} (an empty batch), else takes what waits now.
+     * The candidates that join before the next step, at most {@code room} (0: none now), dropping dead jobs; waits
+     * for work only when {@code idle} (an empty batch), else takes what waits now.
      */
     private List<Job> nextJoiners(boolean idle, int room) throws InterruptedException {
         lock.lock();

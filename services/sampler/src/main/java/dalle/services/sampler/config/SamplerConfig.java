@@ -48,9 +48,11 @@ public interface SamplerConfig {
 
         /**
          * {@code static}: a batch starts when full or after max-delay and runs all image tokens; {@code continuous}:
-         * candidates join the running batch at the next token step and leave when their grid is complete.
+         * candidates join the running batch between token steps and leave when their grid is complete. Static is
+         * the default: on the 2-core CPU machine measured, continuous did not lower p99 ({@code dalle bench arrivals},
+         * services/sampler/README.md).
          */
-        @WithDefault("continuous")
+        @WithDefault("static")
         String batching();
 
         /** Longest a candidate waits for others to fill its batch (static batching only). */
