@@ -363,8 +363,8 @@ public final class SamplerBatcher implements AutoCloseable {
                         }
                         stepsSinceJoin = 0;
                         Joined joined = new Joined(joining, start);
-                        joining = List.of();
                         ContinuousBatch.Group g = batch.join(joined.jobs().stream().map(Job::spec).toList());
+                        joining = List.of();    // from here on the group's jobs are failed through owners
                         if (g.done()) {
                             deliver(joined, g.codes());
                         } else {

@@ -203,6 +203,33 @@ class SamplerBatcherTest {
     }
 
     @Test
+    void aContinuousBatchThatFailsFailsItsRequestsAndTheNextRequestStartsANewOne() throws Exception {
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.Supplier<dalle.core.sampling.ContinuousBatch> failingFirst = () -> {
+            if (batches.getAndIncrement() == 0) {
+                throw new IllegalStateException("no batch this time");
+            }
+            return MODEL.sampler().newContinuousBatch();
+        };
+        try (SamplerBatcher b = new SamplerBatcher(specs -> {
+            throw new AssertionError("static sampling in a continuous batcher");
+        }, failingFirst, 16, new SamplerBatcher.Settings(4, Duration.ZERO, 16, SamplerBatcher.Batching.CONTINUOUS),
+                metrics)) {
+            Collect first = new Collect(2);
+            b.submit(specs("a red circle", 1L, 2, SamplingParams.DEFAULT), null, first);
+            var e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> first.done.get(30, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.ERROR_CODE_INTERNAL, ((StageException) e.getCause()).code());
+            assertTrue(e.getCause().getMessage().contains("no batch this time"), e.getCause().getMessage());
+            Collect second = new Collect(2);
+            b.submit(specs("a blue square", 2L, 2, SamplingParams.DEFAULT), null, second);
+            assertSameAsInProcess("a blue square", 2L, SamplingParams.DEFAULT, second.done.get(60, TimeUnit.SECONDS));
+            assertTrue(b.alive());
+        }
+    }
+
+    @Test
     void aVirtualMachineErrorStopsTheBatcherWhichFailsWhatItOwesAndSaysSo() throws Exception {
         StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
         CompletableFuture<Void> release = new CompletableFuture<>();
