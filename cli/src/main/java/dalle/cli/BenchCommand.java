@@ -12,11 +12,12 @@ import picocli.CommandLine.Spec;
 /**
  * {@code dalle bench sampler}: image tokens per second with and without the KV cache, same run;
  * {@code collectives}: loopback all-reduce; {@code services}: the Kafka path of the services against the
- * in-process Pipeline, and gRPC Generate latency ({@link ServicesBench}); {@code powersgd} (a subcommand):
+ * in-process Pipeline, and gRPC Generate latency ({@link ServicesBench}); {@code arrivals}: the sampler service
+ * under Poisson arrivals, static vs continuous batching ({@link ArrivalsBench}); {@code powersgd} (a subcommand):
  * compressed vs exact gradient averaging.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchPowerSgdCommand.class},
-        description = {"Rerunnable benchmarks. Targets: sampler, stages, stage-batches, collectives, services, overload, train-sharded; subcommand: powersgd.",
+        description = {"Rerunnable benchmarks. Targets: sampler, stages, stage-batches, collectives, services, arrivals, overload, train-sharded; subcommand: powersgd.",
                 "sampler: image tokens/s and GFLOP/s of the prior's batched sampling loop per --paths (the first is the",
                 "baseline) at each batch size and preset, on a random-weight model, and the GFLOP/s as a fraction of an",
                 "fp32 matmul (512^3, and the sampler's own MLP shape) measured interleaved in the same run.",
@@ -33,6 +34,10 @@ import picocli.CommandLine.Spec;
                 "services: images/s of --requests requests x --candidates through Kafka and the five services on",
                 "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
                 "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own.",
+                "arrivals: two sampler services (own processes, gRPC, no Kafka), static batching (the baseline) and continuous,",
+                "under open-loop Poisson arrivals of --arrivals requests x --candidates at --rate requests/s; --rounds",
+                "rounds, each the same seeded schedule to both in alternating order: p50/p99 time to codes, throughput,",
+                "and their ratios.",
                 "overload: against the gateway's HTTP API (the `dalle up` stack of --data, else its own): unloaded",
                 "p50/p99 and the sustainable rate (--clients closed-loop clients, --probe seconds each), then --factor",
                 "times that rate for --duration seconds: admitted vs shed (429), admitted p50/p99 vs unloaded p99,",
@@ -46,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "TARGET",
-            description = "What to benchmark: sampler, stages, stage-batches, collectives, services, overload or train-sharded (or the powersgd subcommand).")
+            description = "What to benchmark: sampler, stages, stage-batches, collectives, services, arrivals, overload or train-sharded (or the powersgd subcommand).")
     String target;
 
     @Option(names = "--preset", split = ",", defaultValue = "tiny",
@@ -82,6 +87,21 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--candidates", defaultValue = "8", description = "services: candidates per request (default ${DEFAULT-VALUE}).")
     int candidates;
+
+    @Option(names = "--arrivals", defaultValue = "100", description = "arrivals: requests per batching mode (default ${DEFAULT-VALUE}).")
+    int arrivals;
+
+    @Option(names = "--rounds", defaultValue = "2", description = "arrivals: rounds, each one schedule per mode, alternating (default ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--rate", defaultValue = "2", description = "arrivals: mean requests per second, Poisson (default ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--max-batch", defaultValue = "64", description = "arrivals: the sampler's dalle.sampler.max-batch (default ${DEFAULT-VALUE}).")
+    int maxBatch;
+
+    @Option(names = "--seed", defaultValue = "1", description = "arrivals: seed of the arrival schedule and of the requests (default ${DEFAULT-VALUE}).")
+    long seed;
 
     @Option(names = "--top-k", defaultValue = "2", description = "services: images returned per request (default ${DEFAULT-VALUE}).")
     int topK;
@@ -137,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (target == null) {
-            throw new IllegalArgumentException("name a benchmark: sampler, stages, stage-batches, collectives, services, overload, train-sharded or powersgd");
+            throw new IllegalArgumentException("name a benchmark: sampler, stages, stage-batches, collectives, services, arrivals, overload, train-sharded or powersgd");
         }
         if (repeat < 1) {
             throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
@@ -150,10 +170,14 @@ final class BenchCommand implements Callable<Integer> {
             case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
                     .run(data, model, UpCommand.SERVICES_DIR, List.of("-Xmx2g", "-Dai.djl.offline=true",
                             "-Dai.djl.pytorch.num_threads=1"));
+            case "arrivals" -> new ArrivalsBench(spec.commandLine().getOut(), rounds, arrivals, candidates, rate, maxBatch, seed)
+                    .run(UpCommand.bundle(model, data.toAbsolutePath().normalize(), spec.commandLine().getOut()),
+                            UpCommand.SERVICES_DIR, data.toAbsolutePath().normalize(), List.of("-Xmx2g",
+                                    "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1"));
             case "overload" -> overload();
             case "train-sharded" -> trainSharded();
             default -> throw new IllegalArgumentException("unknown benchmark target '" + target
-                    + "' (known: sampler, stages, stage-batches, collectives, services, overload, train-sharded)");
+                    + "' (known: sampler, stages, stage-batches, collectives, services, arrivals, overload, train-sharded)");
         };
     }
 

@@ -8,11 +8,8 @@ import dalle.core.transformer.DallePrior;
 import dalle.core.transformer.FastDecoder;
 import dalle.core.transformer.KvCache;
 import dalle.core.transformer.PriorConfig;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
 /**
@@ -76,6 +73,11 @@ public final class ImageSampler {
         FAST
     }
 
+    /** A new, empty {@link ContinuousBatch} over this sampler's prior (one thread uses it; close it). */
+    public ContinuousBatch newContinuousBatch() {
+        return new ContinuousBatch(prior);
+    }
+
     /** {@link #sample(List, boolean, IntConsumer)} without progress reports. */
     public List<int[]> sample(List<CandidateSpec> batch, boolean useKvCache) {
         return sample(batch, useKvCache, done -> { });
@@ -102,7 +104,7 @@ public final class ImageSampler {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("no candidates to sample");
         }
-        Rows rows = new Rows(batch);
+        CandidateRows rows = new CandidateRows(config, batch);
         int ti = config.imageTokens();
         int[][] codes = new int[batch.size()][ti];
         try (NDManager run = prior.manager().newSubManager()) {
@@ -114,7 +116,7 @@ public final class ImageSampler {
                             logits = toFloats(decoder.prefill(rows.text(step)));
                         }
                         for (int k = 0; k < ti; k++) {
-                            rows.sampleInto(codes, k, logits);
+                            rows.sampleInto(codes, k, logits, 0);
                             progress.accept(k + 1);
                             if (k + 1 < ti) {
                                 try (NDManager step = run.newSubManager()) {
@@ -132,7 +134,7 @@ public final class ImageSampler {
                             logits = toFloats(prior.prefill(rows.text(step), cache));
                         }
                         for (int k = 0; k < ti; k++) {
-                            rows.sampleInto(codes, k, logits);
+                            rows.sampleInto(codes, k, logits, 0);
                             progress.accept(k + 1);
                             if (k + 1 < ti) {
                                 try (NDManager step = run.newSubManager()) {
@@ -150,7 +152,7 @@ public final class ImageSampler {
                             NDArray prefix = step.create(rows.prefix(codes, k), new Shape(rows.count(), k)); // (R, k)
                             logits = toFloats(prior.imageLogitsAfter(rows.text(step), prefix));
                         }
-                        rows.sampleInto(codes, k, logits);
+                        rows.sampleInto(codes, k, logits, 0);
                         progress.accept(k + 1);
                     }
                 }
@@ -161,112 +163,5 @@ public final class ImageSampler {
 
     private static float[] toFloats(NDArray logits) {
         return logits.toType(DataType.FLOAT32, false).toFloatArray();
-    }
-
-    /** The batch's rows: one conditional row per spec, then one unconditional row per guided spec. */
-    private final class Rows {
-        private final List<CandidateSpec> specs;
-        private final int[] uncondRow;          // per spec: its unconditional row, or -1
-        private final int count;
-        private final int[] text;               // (R, Tt) flattened
-        private final Sampler[] samplers;
-        private final SplittableRandom[] rngs;
-
-        Rows(List<CandidateSpec> specs) {
-            this.specs = specs;
-            int n = specs.size();
-            int tt = config.textLength();
-            uncondRow = new int[n];
-            samplers = new Sampler[n];
-            rngs = new SplittableRandom[n];
-            List<int[]> texts = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                CandidateSpec s = specs.get(i);
-                texts.add(checkedText(s, i));
-                samplers[i] = s.params().sampler();
-                rngs[i] = CandidateRng.of(s.seed(), s.candidateIndex());
-            }
-            int next = n;
-            for (int i = 0; i < n; i++) {
-                if (specs.get(i).params().guided()) {
-                    uncondRow[i] = next++;
-                    int[] pads = new int[tt];
-                    Arrays.fill(pads, config.padTokenId());
-                    texts.add(pads);
-                } else {
-                    uncondRow[i] = -1;
-                }
-            }
-            count = next;
-            text = new int[count * tt];
-            for (int r = 0; r < count; r++) {
-                System.arraycopy(texts.get(r), 0, text, r * tt, tt);
-            }
-        }
-
-        int count() {
-            return count;
-        }
-
-        /** Text slots of every row on {@code manager}: (R, Tt). */
-        NDArray text(NDManager manager) {
-            return manager.create(text, new Shape(count, config.textLength()));
-        }
-
-        /** Image token k of every row (an unconditional row repeats its spec's token): (R). */
-        int[] tokensAt(int[][] codes, int k) {
-            int[] out = new int[count];
-            for (int i = 0; i < specs.size(); i++) {
-                out[i] = codes[i][k];
-                if (uncondRow[i] >= 0) {
-                    out[uncondRow[i]] = codes[i][k];
-                }
-            }
-            return out;
-        }
-
-        /** Image tokens 0..k−1 of every row, (R, k) flattened. */
-        int[] prefix(int[][] codes, int k) {
-            int[] out = new int[count * k];
-            for (int i = 0; i < specs.size(); i++) {
-                System.arraycopy(codes[i], 0, out, i * k, k);
-                if (uncondRow[i] >= 0) {
-                    System.arraycopy(codes[i], 0, out, uncondRow[i] * k, k);
-                }
-            }
-            return out;
-        }
-
-        /** Samples image token k of every spec from {@code logits} (R, imageVocab) flattened. */
-        void sampleInto(int[][] codes, int k, float[] logits) {
-            int v = config.imageVocab();
-            float[] row = new float[v];
-            for (int i = 0; i < specs.size(); i++) {
-                System.arraycopy(logits, i * v, row, 0, v);
-                if (uncondRow[i] >= 0) {
-                    float s = specs.get(i).params().guidanceScale();
-                    int u = uncondRow[i] * v;
-                    for (int j = 0; j < v; j++) {
-                        row[j] = logits[u + j] + s * (row[j] - logits[u + j]);
-                    }
-                }
-                codes[i][k] = samplers[i].sample(row, rngs[i]);
-            }
-        }
-
-        private int[] checkedText(CandidateSpec s, int index) {
-            int[] t = s.text();
-            if (t.length != config.textLength()) {
-                throw new IllegalArgumentException("candidate " + index + ": text has " + t.length
-                        + " slots, the prior expects " + config.textLength());
-            }
-            for (int id : t) {
-                if (id < 0 || id >= config.textVocab()) {
-                    throw new IllegalArgumentException("candidate " + index + ": text id " + id
-                            + " is outside [0, " + config.textVocab() + ")");
-                }
-            }
-            return t;
-        }
     }
 }

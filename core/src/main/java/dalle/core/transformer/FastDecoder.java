@@ -91,53 +91,100 @@ public final class FastDecoder implements AutoCloseable {
 
     /** The blocks over x (B, n, C) at positions length..length+n−1, extending the buffers; (B, n, C). */
     private NDArray forward(NDArray x) {
-        Shape s = x.getShape();
-        long b = s.get(0);
-        int n = Math.toIntExact(s.get(1));
+        Positions at = positions(Math.toIntExact(x.getShape().get(1)), x.getDataType(), x.getManager());
+        for (int i = 0; i < blocks.size(); i++) {
+            TransformerBlock block = blocks.get(i);
+            NDArray fused = block.attention().qkv().forward(block.ln1().forward(x)); // (B, n, C) -> (B, n, 3C)
+            x = x.addi(block.attention().proj().forward(attend(i, fused, at)));
+            x = x.addi(block.mlp().forward(block.ln2().forward(x)));
+        }
+        advance(at);
+        return x;
+    }
+
+    /**
+     * The next n positions of this decoder's rows, length..length+n−1: the index objects and mask rows their
+     * {@link #attend} calls share. Checks that they fit.
+     */
+    Positions positions(int n, DataType dataType, NDManager scratch) {
         int start = length;
         int end = start + n;
         if (end > capacity) {
             throw new IllegalStateException("decoder holds " + start + " of " + capacity + " positions; cannot add " + n);
         }
-        DataType dataType = x.getDataType();
-        NDManager scratch = x.getManager();
-        NDArray scale = scale(dataType);
-        NDIndex keySlot = new NDIndex().addAllDim(3).addSliceDim(start, end);        // (B, H, D, start:end)
-        NDIndex valueSlot = new NDIndex().addAllDim(2).addSliceDim(start, end);      // (B, H, start:end, D)
-        NDIndex heldKeys = new NDIndex().addAllDim(3).addSliceDim(0, end);           // (B, H, D, :end)
-        NDIndex heldValues = new NDIndex().addAllDim(2).addSliceDim(0, end);         // (B, H, :end, D)
-        Map<AttentionMask.Type, NDArray> masks = new EnumMap<>(AttentionMask.Type.class);
-        for (int i = 0; i < blocks.size(); i++) {
-            TransformerBlock block = blocks.get(i);
-            SparseAttention attn = block.attention();
-            int h = attn.heads();
-            int d = attn.headWidth();
-            NDArray mask = masks.computeIfAbsent(block.maskType(),
-                    t -> prior.masks().rows(t, start, n, dataType, scratch));       // (n, S)
-            NDArray fused = attn.qkv().forward(block.ln1().forward(x));             // (B, n, C) -> (B, n, 3C)
-            fused = n == 1
-                    ? fused.reshape(b, 3L * h, 1, d)                                // (B, 1, 3C) -> (B, 3H, 1, D), same layout
-                    : fused.reshape(b, n, 3L * h, d).transpose(0, 2, 1, 3);         // (B, n, 3C) -> (B, 3H, n, D)
-            NDList parts = fused.split(3, 1);                                        // 3 × (B, H, n, D)
-            NDArray q = parts.get(0);
-            if (keys[i] == null) {
-                keys[i] = manager.create(new Shape(b, h, d, capacity), dataType);   // uninitialised: read only up to length
-                values[i] = manager.create(new Shape(b, h, capacity, d), dataType);
-            }
-            keys[i].set(keySlot, parts.get(1).transpose(0, 1, 3, 2));             // (B, H, n, D) -> (B, H, D, n) into the slot
-            values[i].set(valueSlot, parts.get(2));
-            NDArray kT = keys[i].get(scratch, heldKeys);                            // (B, H, D, S)
-            NDArray v = values[i].get(scratch, heldValues);                         // (B, H, S, D)
-            NDArray scores = q.matMul(kT).muli(scale).addi(mask);                   // (B, H, n, S)
-            NDArray y = scores.softmax(-1).matMul(v);                               // (B, H, n, D)
-            y = n == 1
-                    ? y.reshape(b, 1, (long) h * d)                                 // (B, H, 1, D) -> (B, 1, C), same layout
-                    : y.transpose(0, 2, 1, 3).reshape(b, n, (long) h * d);          // (B, H, n, D) -> (B, n, H, D) -> (B, n, C)
-            x = x.addi(attn.proj().forward(y));
-            x = x.addi(block.mlp().forward(block.ln2().forward(x)));
+        return new Positions(start, n, dataType, scratch);
+    }
+
+    /** Marks the positions of {@code at} as held, after the last layer's {@link #attend}. */
+    void advance(Positions at) {
+        if (at.start != length) {
+            throw new IllegalStateException("positions from " + at.start + " do not follow the " + length + " held");
         }
-        length = end;
-        return x;
+        length = at.start + at.n;
+    }
+
+    /** Positions start..start+n−1 of one forward pass: buffer slots, held ranges, and one mask per type. */
+    final class Positions {
+        private final int start;
+        private final int n;
+        private final DataType dataType;
+        private final NDManager scratch;
+        private final NDArray scale;
+        private final NDIndex keySlot;
+        private final NDIndex valueSlot;
+        private final NDIndex heldKeys;
+        private final NDIndex heldValues;
+        private final Map<AttentionMask.Type, NDArray> masks = new EnumMap<>(AttentionMask.Type.class);
+
+        private Positions(int start, int n, DataType dataType, NDManager scratch) {
+            int end = start + n;
+            this.start = start;
+            this.n = n;
+            this.dataType = dataType;
+            this.scratch = scratch;
+            this.scale = scale(dataType);
+            this.keySlot = new NDIndex().addAllDim(3).addSliceDim(start, end);        // (B, H, D, start:end)
+            this.valueSlot = new NDIndex().addAllDim(2).addSliceDim(start, end);      // (B, H, start:end, D)
+            this.heldKeys = new NDIndex().addAllDim(3).addSliceDim(0, end);           // (B, H, D, :end)
+            this.heldValues = new NDIndex().addAllDim(2).addSliceDim(0, end);         // (B, H, :end, D)
+        }
+
+        NDArray mask(AttentionMask.Type type) {
+            return masks.computeIfAbsent(type, t -> prior.masks().rows(t, start, n, dataType, scratch)); // (n, S)
+        }
+    }
+
+    /**
+     * Layer i's attention for this decoder's rows: the fused projection {@code fused} (B, n, 3C) of positions
+     * {@code at} is split into queries, keys and values, the keys and values written into the buffers, and the
+     * queries attend over every held position; returns (B, n, C), before the output projection.
+     */
+    NDArray attend(int i, NDArray fused, Positions at) {
+        TransformerBlock block = blocks.get(i);
+        SparseAttention attn = block.attention();
+        int h = attn.heads();
+        int d = attn.headWidth();
+        int n = at.n;
+        long b = fused.getShape().get(0);
+        NDArray mask = at.mask(block.maskType());                                    // (n, S)
+        fused = n == 1
+                ? fused.reshape(b, 3L * h, 1, d)                                    // (B, 1, 3C) -> (B, 3H, 1, D), same layout
+                : fused.reshape(b, n, 3L * h, d).transpose(0, 2, 1, 3);             // (B, n, 3C) -> (B, 3H, n, D)
+        NDList parts = fused.split(3, 1);                                            // 3 × (B, H, n, D)
+        NDArray q = parts.get(0);
+        if (keys[i] == null) {
+            keys[i] = manager.create(new Shape(b, h, d, capacity), at.dataType);    // uninitialised: read only up to length
+            values[i] = manager.create(new Shape(b, h, capacity, d), at.dataType);
+        }
+        keys[i].set(at.keySlot, parts.get(1).transpose(0, 1, 3, 2));              // (B, H, n, D) -> (B, H, D, n) into the slot
+        values[i].set(at.valueSlot, parts.get(2));
+        NDArray kT = keys[i].get(at.scratch, at.heldKeys);                          // (B, H, D, S)
+        NDArray v = values[i].get(at.scratch, at.heldValues);                       // (B, H, S, D)
+        NDArray scores = q.matMul(kT).muli(at.scale).addi(mask);                    // (B, H, n, S)
+        NDArray y = scores.softmax(-1).matMul(v);                                   // (B, H, n, D)
+        return n == 1
+                ? y.reshape(b, 1, (long) h * d)                                     // (B, H, 1, D) -> (B, 1, C), same layout
+                : y.transpose(0, 2, 1, 3).reshape(b, n, (long) h * d);              // (B, H, n, D) -> (B, n, H, D) -> (B, n, C)
     }
 
     /** Image logits of the last position: h (B, n, C) -> (B, imageVocab). */

@@ -51,7 +51,7 @@ class SamplingGoldenTest {
         return sb.toString();
     }
 
-    private static final int[][] SMALL_CODES = {
+    static final int[][] SMALL_CODES = {
         {4, 14, 15, 10, 11, 1, 15, 8, 10, 13, 10, 14, 12, 14, 14, 2},
         {7, 14, 14, 10, 4, 5, 5, 10, 10, 14, 3, 14, 7, 10, 14, 1},
         {1, 14, 3, 14, 11, 14, 3, 14, 12, 15, 9, 9, 9, 14, 3, 14},
@@ -62,7 +62,7 @@ class SamplingGoldenTest {
     };
 
     /** String.hashCode of {@link #codes} of the tiny-shaped model's 7 candidates (64 codes each). */
-    private static final int TINY_CODES_HASH = 2041026504;
+    static final int TINY_CODES_HASH = 2041026504;
     /** Its greedy candidate (index 2), for a readable failure. */
     private static final int[] TINY_GREEDY = {418, 20, 79, 52, 156, 156, 156, 156, 315, 311, 374, 383, 156, 383, 156, 354,
         374, 27, 507, 27, 156, 27, 156, 432, 374, 165, 399, 156, 156, 257, 177, 383, 233, 409, 409, 165, 177, 62, 396, 62,

@@ -1,5 +1,6 @@
 package dalle.services.sampler;
 
+import dalle.core.sampling.ContinuousBatch;
 import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.core.sampling.ImageSampler;
 import dalle.services.common.stage.Deadlines;
@@ -12,16 +13,24 @@ import io.grpc.Deadline;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
- * Collects candidates of different requests (gRPC calls and Kafka records alike) into one batched
- * {@link ImageSampler} loop: a batch starts when {@code maxBatch} candidates wait or the oldest has waited
- * {@code maxDelay}. Every candidate draws from its own RNG stream (seed, index), so its codes are the same
- * whatever it shared a batch with.
+ * Collects candidates of different requests (gRPC calls and Kafka records alike) into batched sampling, in one of
+ * two {@link Batching} modes. {@link Batching#STATIC}: one {@link ImageSampler} loop at a time, which starts when
+ * {@code maxBatch} candidates wait or the oldest has waited {@code maxDelay} and runs all Ti image tokens.
+ * {@link Batching#CONTINUOUS}: one running {@link ContinuousBatch}; the waiting candidates (up to {@code maxBatch}
+ * in the batch) join it as one group, prefilled together, into an empty batch at once and otherwise every
+ * Ti / {@value #MAX_GROUPS} token steps, and each group leaves when its grid is complete, so a candidate waits at
+ * most Ti / {@value #MAX_GROUPS} steps to start instead of a whole batch. Every candidate draws from its own RNG stream (seed,
+ * index), so its codes are the same whatever it shared a batch with (up to the float rounding that batch
+ * composition already causes; {@code ContinuousBatchTest}, {@code SamplerBatcherTest}).
  *
  * <p>The queue is bounded in candidates: {@link #submit} refuses a request that does not fit (gRPC answers
  * RESOURCE_EXHAUSTED), {@link #submitWaiting} waits for room (a Kafka stage's back-pressure). A request whose
@@ -30,13 +39,39 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class SamplerBatcher implements AutoCloseable {
 
+    /** How candidates share forward passes. */
+    public enum Batching {
+        /** A batch starts when full or after maxDelay and runs all image tokens; later arrivals wait for it. */
+        STATIC,
+        /** Candidates join the running batch at the next token step and leave when their grid is complete. */
+        CONTINUOUS;
+
+        /** {@code static} or {@code continuous}, as the configuration spells it. */
+        public static Batching parse(String value) {
+            return switch (value) {
+                case "static" -> STATIC;
+                case "continuous" -> CONTINUOUS;
+                default -> throw new IllegalArgumentException("dalle.sampler.batching must be static or continuous, got '"
+                        + value + "'");
+            };
+        }
+    }
+
     /**
-     * @param maxBatch most candidates per forward loop, 1..4096
-     * @param maxDelay longest a candidate waits for others before its batch starts, 0..10 s
+     * @param maxBatch most candidates per forward loop (static) or in the running batch (continuous), 1..4096
+     * @param maxDelay longest a candidate waits for others before its batch starts, 0..10 s (static only: a
+     *     continuous batch takes candidates at the next step)
      * @param queueCapacity most candidates waiting, at least maxBatch
+     * @param batching static or continuous
      */
-    public record Settings(int maxBatch, Duration maxDelay, int queueCapacity) {
+    public record Settings(int maxBatch, Duration maxDelay, int queueCapacity, Batching batching) {
+        /** Static batching. */
+        public Settings(int maxBatch, Duration maxDelay, int queueCapacity) {
+            this(maxBatch, maxDelay, queueCapacity, Batching.STATIC);
+        }
+
         public Settings {
+            java.util.Objects.requireNonNull(batching, "batching");
             if (maxBatch < 1 || maxBatch > 4096) {
                 throw new IllegalArgumentException("maxBatch " + maxBatch + " is outside 1..4096");
             }
@@ -96,6 +131,7 @@ public final class SamplerBatcher implements AutoCloseable {
     }
 
     private final BatchSampler sampler;
+    private final Supplier<ContinuousBatch> continuous;
     private final int imageTokens;
     private final Settings settings;
     private final StageMetrics metrics;
@@ -108,11 +144,19 @@ public final class SamplerBatcher implements AutoCloseable {
     private volatile boolean closed;
 
     public SamplerBatcher(ImageSampler sampler, int imageTokens, Settings settings, StageMetrics metrics) {
-        this(specs -> sampler.sample(specs, true), imageTokens, settings, metrics);
+        this(specs -> sampler.sample(specs, true), sampler::newContinuousBatch, imageTokens, settings, metrics);
     }
 
     SamplerBatcher(BatchSampler sampler, int imageTokens, Settings settings, StageMetrics metrics) {
+        this(sampler, () -> {
+            throw new IllegalStateException("this batcher has no continuous sampler");
+        }, imageTokens, settings, metrics);
+    }
+
+    SamplerBatcher(BatchSampler sampler, Supplier<ContinuousBatch> continuous, int imageTokens, Settings settings,
+            StageMetrics metrics) {
         this.sampler = sampler;
+        this.continuous = continuous;
         this.imageTokens = imageTokens;
         this.settings = settings;
         this.metrics = metrics;
@@ -206,6 +250,10 @@ public final class SamplerBatcher implements AutoCloseable {
     }
 
     private void run() {
+        if (settings.batching() == Batching.CONTINUOUS) {
+            runContinuous();
+            return;
+        }
         while (running) {
             List<Job> batch;
             try {
@@ -253,20 +301,9 @@ public final class SamplerBatcher implements AutoCloseable {
             List<Job> batch = new ArrayList<>();
             while (!queue.isEmpty() && batch.size() < settings.maxBatch()) {
                 Job job = queue.pollFirst();
-                Ticket t = job.ticket();
-                if (t.finished.get()) {
-                    continue;
+                if (alive(job)) {
+                    batch.add(job);
                 }
-                if (t.cancelled) {
-                    t.fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "cancelled by the caller"));
-                    continue;
-                }
-                if (Deadlines.expired(t.deadline)) {
-                    metrics.deadlineDropped(Stage.STAGE_SAMPLER);
-                    t.fail(StageException.deadline("while queued in the sampler"));
-                    continue;
-                }
-                batch.add(job);
             }
             changed.signalAll();
             return batch;
@@ -283,8 +320,152 @@ public final class SamplerBatcher implements AutoCloseable {
         List<int[]> codes = sampleBatch(batch.stream().map(Job::spec).toList());
         metrics.latency(Stage.STAGE_SAMPLER, Duration.ofNanos(System.nanoTime() - start));
         metrics.batch(batch.size(), imageTokens);
-        for (int i = 0; i < batch.size(); i++) {
-            Job j = batch.get(i);
+        deliver(batch, codes);
+    }
+
+    /** A group of jobs in the running batch, and when it joined. */
+    private record Joined(List<Job> jobs, long startNanos) {
+    }
+
+    /** Continuous batching: about the most groups (each its own attention calls) that share a step. */
+    static final int MAX_GROUPS = 8;
+
+    /**
+     * The continuous loop: before a step the waiting candidates join as one group (up to maxBatch in the batch; into
+     * an empty batch at once, else at most every Ti / {@link #MAX_GROUPS} steps), then one step draws a token of
+     * every candidate; groups whose grid is complete are delivered.
+     */
+    private void runContinuous() {
+        // a new group at most every Ti / MAX_GROUPS steps: at most about MAX_GROUPS groups share a step, since every
+        // group's attention is its own native calls (many one-candidate groups made steps dispatch-bound)
+        int joinEvery = Math.max(1, imageTokens / MAX_GROUPS);
+        int stepsSinceJoin = 0;
+        Map<ContinuousBatch.Group, Joined> owners = new HashMap<>();
+        ContinuousBatch batch = null;
+        try {
+            while (running) {
+                int inBatch = batch == null ? 0 : batch.candidates();
+                boolean mayJoin = inBatch == 0 || stepsSinceJoin >= joinEvery;
+                List<Job> joining;
+                try {
+                    joining = nextJoiners(inBatch == 0, mayJoin ? settings.maxBatch() - inBatch : 0);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                try {
+                    if (batch == null) {
+                        batch = continuous.get();
+                    }
+                    if (!joining.isEmpty()) {
+                        long start = System.nanoTime();
+                        for (Job j : joining) {
+                            metrics.queueTime(Stage.STAGE_SAMPLER, Duration.ofNanos(start - j.ticket().enqueuedNanos));
+                        }
+                        stepsSinceJoin = 0;
+                        Joined joined = new Joined(joining, start);
+                        ContinuousBatch.Group g = batch.join(joined.jobs().stream().map(Job::spec).toList());
+                        joining = List.of();    // from here on the group's jobs are failed through owners
+                        if (g.done()) {
+                            deliver(joined, g.codes());
+                        } else {
+                            owners.put(g, joined);
+                        }
+                    }
+                    if (batch.candidates() > 0) {
+                        stepsSinceJoin++;
+                        for (ContinuousBatch.Group g : batch.step()) {
+                            deliver(owners.remove(g), g.codes());
+                        }
+                    }
+                } catch (RuntimeException | Error e) {
+                    // a failed step fails every request in the batch; the next candidates start a new batch
+                    StageException error = new StageException(ErrorCode.ERROR_CODE_INTERNAL,
+                            "sampler batch failed: " + e, e);
+                    for (Job j : joining) {
+                        j.ticket().fail(error);
+                    }
+                    for (Joined joined : owners.values()) {
+                        for (Job j : joined.jobs()) {
+                            j.ticket().fail(error);
+                        }
+                    }
+                    owners.clear();
+                    if (batch != null) {
+                        batch.close();
+                        batch = null;
+                    }
+                    if (e instanceof VirtualMachineError v && !(e instanceof StackOverflowError)) {
+                        failure = v;
+                        failQueued("the sampler stopped: " + v);
+                        throw v;
+                    }
+                }
+            }
+        } finally {
+            for (Joined joined : owners.values()) {
+                for (Job j : joined.jobs()) {
+                    j.ticket().fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "sampler is shutting down"));
+                }
+            }
+            if (batch != null) {
+                batch.close();
+            }
+        }
+    }
+
+    /**
+     * The candidates that join before the next step, at most {@code room} (0: none now), dropping dead jobs; waits
+     * for work only when {@code idle} (an empty batch), else takes what waits now.
+     */
+    private List<Job> nextJoiners(boolean idle, int room) throws InterruptedException {
+        lock.lock();
+        try {
+            while (idle && queue.isEmpty() && running) {
+                changed.await();
+            }
+            List<Job> out = new ArrayList<>();
+            while (!queue.isEmpty() && out.size() < room) {
+                Job job = queue.pollFirst();
+                if (alive(job)) {
+                    out.add(job);
+                }
+            }
+            if (!out.isEmpty()) {
+                changed.signalAll();
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether a job taken from the queue is still wanted; fails its ticket (once) when not. */
+    private boolean alive(Job job) {
+        Ticket t = job.ticket();
+        if (t.finished.get()) {
+            return false;
+        }
+        if (t.cancelled) {
+            t.fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "cancelled by the caller"));
+            return false;
+        }
+        if (Deadlines.expired(t.deadline)) {
+            metrics.deadlineDropped(Stage.STAGE_SAMPLER);
+            t.fail(StageException.deadline("while queued in the sampler"));
+            return false;
+        }
+        return true;
+    }
+
+    private void deliver(Joined joined, List<int[]> codes) {
+        metrics.latency(Stage.STAGE_SAMPLER, Duration.ofNanos(System.nanoTime() - joined.startNanos()));
+        metrics.batch(joined.jobs().size(), imageTokens);
+        deliver(joined.jobs(), codes);
+    }
+
+    private void deliver(List<Job> jobs, List<int[]> codes) {
+        for (int i = 0; i < jobs.size(); i++) {
+            Job j = jobs.get(i);
             if (!j.ticket().finished.get()) {
                 try {
                     j.ticket().listener.sampled(j.spec().candidateIndex(), codes.get(i));

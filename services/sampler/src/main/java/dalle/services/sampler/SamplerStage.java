@@ -41,6 +41,7 @@ public class SamplerStage {
     private final StageMetrics metrics;
     private final SamplerHealth health;
     private final StageLoader<SamplerModel> loader;
+    private final SamplerBatcher.Batching batching;
     private volatile SamplerBatcher batcher;
     private volatile KafkaStage<?, ?> kafka;
 
@@ -48,6 +49,7 @@ public class SamplerStage {
             @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092") String bootstrap,
             Config kafkaConfig, OpenTelemetry telemetry) {
         this.config = config;
+        this.batching = SamplerBatcher.Batching.parse(config.sampler().batching()); // a bad value fails the start
         this.bootstrap = bootstrap;
         this.tracing = new KafkaTracing(telemetry);
         // kafka.security.protocol, kafka.sasl.*, kafka.ssl.*: checked now, so a wrong key fails the start
@@ -76,7 +78,8 @@ public class SamplerStage {
     private void ready(SamplerModel model) {
         var s = config.sampler();
         batcher = new SamplerBatcher(model.sampler(), model.imageTokens(),
-                new SamplerBatcher.Settings(s.maxBatch(), s.maxDelay(), s.queueCapacity()), metrics);
+                new SamplerBatcher.Settings(s.maxBatch(), s.maxDelay(), s.queueCapacity(),
+                        batching), metrics);
         metrics.queueDepth(Stage.STAGE_SAMPLER, batcher::queued);
         if (config.kafka().enabled()) {
             kafka = new KafkaStage<>(new SamplerHandler(model, batcher), metrics, KafkaStage.Settings.of(bootstrap,

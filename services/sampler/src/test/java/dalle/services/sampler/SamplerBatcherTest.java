@@ -102,6 +102,41 @@ class SamplerBatcherTest {
     }
 
     @Test
+    void continuousBatchingDrawsTheCodesOfEachRequestAloneWhileOthersJoinAndLeave() throws Exception {
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        List<CandidateSpec> x = specs("a red circle", 7L, 3, SamplingParams.DEFAULT);
+        List<CandidateSpec> y = specs("a blue square on the left", 9L, 5, new SamplingParams(0.8f, 10, 0.9f, 1f));
+        List<CandidateSpec> z = specs("a green triangle", 3L, 4, new SamplingParams(1f, 0, 1f, 2f));
+        // maxBatch 6: y (5) and one of x join first, the rest of x and z join as y's group leaves
+        try (SamplerBatcher b = new SamplerBatcher(MODEL.sampler(), 16,
+                new SamplerBatcher.Settings(6, Duration.ZERO, 64, SamplerBatcher.Batching.CONTINUOUS), metrics)) {
+            Collect cy = new Collect(5);
+            Collect cx = new Collect(3);
+            Collect cz = new Collect(4);
+            b.submit(y, null, cy);
+            b.submit(x, null, cx);
+            b.submit(z, null, cz);
+            Map<Integer, int[]> gotX = cx.done.get(60, TimeUnit.SECONDS);
+            Map<Integer, int[]> gotY = cy.done.get(60, TimeUnit.SECONDS);
+            Map<Integer, int[]> gotZ = cz.done.get(60, TimeUnit.SECONDS);
+            assertSameAsInProcess("a red circle", 7L, SamplingParams.DEFAULT, gotX);
+            assertSameAsInProcess("a blue square on the left", 9L, new SamplingParams(0.8f, 10, 0.9f, 1f), gotY);
+            assertSameAsInProcess("a green triangle", 3L, new SamplingParams(1f, 0, 1f, 2f), gotZ);
+            var sizes = metrics.registry().find("dalle.sampler.batch.size").summary();
+            assertTrue(sizes.count() >= 2, "the 12 candidates joined in more than one group");
+            assertTrue(sizes.max() <= 6, "no group is larger than maxBatch");
+            assertEquals(12, metrics.sampledCandidates());
+        }
+    }
+
+    private static void assertSameAsInProcess(String caption, long seed, SamplingParams params, Map<Integer, int[]> got) {
+        List<int[]> inProcess = WHOLE.sample(WHOLE.tokenize(caption), got.size(), 0, seed, params, Pipeline.Progress.NONE);
+        for (int i = 0; i < got.size(); i++) {
+            assertArrayEquals(inProcess.get(i), got.get(i), caption + ": candidate " + i + " continuous vs. in-process Pipeline");
+        }
+    }
+
+    @Test
     void aRequestThatDoesNotFitTheQueueIsRefusedAsResourceExhausted() {
         StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
         try (SamplerBatcher b = batcher(4, Duration.ZERO, 4, metrics)) {
@@ -163,6 +198,33 @@ class SamplerBatcherTest {
             Collect second = new Collect(2);
             b.submit(specs("a blue square", 2L, 2, SamplingParams.DEFAULT), null, second);
             assertEquals(2, second.done.get(60, TimeUnit.SECONDS).size(), "the batcher served the next request");
+            assertTrue(b.alive());
+        }
+    }
+
+    @Test
+    void aContinuousBatchThatFailsFailsItsRequestsAndTheNextRequestStartsANewOne() throws Exception {
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.Supplier<dalle.core.sampling.ContinuousBatch> failingFirst = () -> {
+            if (batches.getAndIncrement() == 0) {
+                throw new IllegalStateException("no batch this time");
+            }
+            return MODEL.sampler().newContinuousBatch();
+        };
+        try (SamplerBatcher b = new SamplerBatcher(specs -> {
+            throw new AssertionError("static sampling in a continuous batcher");
+        }, failingFirst, 16, new SamplerBatcher.Settings(4, Duration.ZERO, 16, SamplerBatcher.Batching.CONTINUOUS),
+                metrics)) {
+            Collect first = new Collect(2);
+            b.submit(specs("a red circle", 1L, 2, SamplingParams.DEFAULT), null, first);
+            var e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> first.done.get(30, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.ERROR_CODE_INTERNAL, ((StageException) e.getCause()).code());
+            assertTrue(e.getCause().getMessage().contains("no batch this time"), e.getCause().getMessage());
+            Collect second = new Collect(2);
+            b.submit(specs("a blue square", 2L, 2, SamplingParams.DEFAULT), null, second);
+            assertSameAsInProcess("a blue square", 2L, SamplingParams.DEFAULT, second.done.get(60, TimeUnit.SECONDS));
             assertTrue(b.alive());
         }
     }
