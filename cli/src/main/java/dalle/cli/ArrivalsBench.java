@@ -182,7 +182,8 @@ final class ArrivalsBench {
                 "-Dquarkus.http.port=" + http, "-Dquarkus.grpc.server.port=" + grpc,
                 "-D" + Services.MANAGEMENT_PORT_PROPERTY + "=" + management,
                 "-Ddalle.model=" + bundle.toAbsolutePath(), "-jar", jar.toAbsolutePath().toString()));
-        return new ServiceSpec("sampler-" + mode, cmd, URI.create("http://localhost:" + management + Services.READY_PATH),
+        return new ServiceSpec("sampler-" + mode, cmd,
+                URI.create("http://localhost:" + management + Services.READY_PATH),
                 logs.resolve("sampler-" + mode + ".log"), Map.of("grpc", "localhost:" + grpc));
     }
 
