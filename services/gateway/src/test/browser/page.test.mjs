@@ -18,6 +18,17 @@ try {
   page.setDefaultTimeout(30_000);
   const requests = [];
   page.on('request', (r) => requests.push({ url: r.url(), auth: r.headers()['authorization'] }));
+  // the job calls and their answers, printed when the script fails
+  const jobCalls = [];
+  page.on('response', async (r) => {
+    if (!r.url().includes('/v1/jobs')) return;
+    const body = await r.text().catch((e) => String(e));
+    jobCalls.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${r.request().method()} ${r.url()} ${r.status()} `
+      + body.slice(0, 300));
+  });
+  page.on('console', (m) => jobCalls.push(`console ${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => jobCalls.push(`page error: ${e}`));
+  seen.jobCalls = jobCalls;
   await page.goto(base + '/');
   assert.equal(await page.title(), 'dalle-jvm');
 
@@ -95,9 +106,11 @@ try {
   seen.jobsListed = await page.$$eval('#jobs tbody tr', (rows) => rows.map((r) => r.dataset.job));
   assert.equal(seen.jobsListed[0], seen.jobId, 'newest first');
   seen.ms = Date.now() - t0;
+  delete seen.jobCalls;
   console.log(JSON.stringify(seen));
 } catch (e) {
   console.error('FAILED after ' + (Date.now() - t0) + ' ms: ' + (e.stack || e));
+  console.error('job calls and console:\n' + (seen.jobCalls || []).join('\n'));
   if (page) await page.screenshot({ path: out + '/page-failed.png', fullPage: true }).catch(() => {});
   process.exitCode = 1;
 } finally {

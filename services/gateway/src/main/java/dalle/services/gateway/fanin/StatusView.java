@@ -168,7 +168,8 @@ public final class StatusView implements AutoCloseable {
         try {
             ReadOnlyKeyValueStore<String, Job> store = streams.store(
                     StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.keyValueStore()));
-            try (var it = prefix.isEmpty() ? store.all() : store.prefixScan(prefix, Serdes.String().serializer())) {
+            // ids under a prefix: the range [prefix, prefix + U+FFFF] (ids are ASCII)
+            try (var it = prefix.isEmpty() ? store.all() : store.range(prefix, prefix + Character.MAX_VALUE)) {
                 while (it.hasNext()) {
                     Job job = it.next().value;
                     if (job != null && after.test(job)) {

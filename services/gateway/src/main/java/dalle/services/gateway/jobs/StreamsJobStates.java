@@ -5,6 +5,7 @@ import dalle.v1.ErrorCode;
 import dalle.v1.Job;
 import dalle.v1.JobState;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,14 +85,21 @@ public final class StreamsJobStates implements JobStates {
         List<Job> jobs;
         List<Job> queued;
         try {
-            jobs = new ArrayList<>(v.list(prefix, after, JobListing.ORDER, limit));
+            // the accepted ones first: one the store takes in meanwhile is then in the store's list
             synchronized (this) {
                 queued = accepted.values().stream().filter(j -> j.getJobId().startsWith(prefix) && after.test(j))
                         .toList();
             }
+            jobs = new ArrayList<>(v.list(prefix, after, JobListing.ORDER, limit));
+            Set<String> stored = new HashSet<>();
+            jobs.forEach(j -> stored.add(j.getJobId()));
             for (Job j : queued) {
-                if (v.get(j.getJobId()).isEmpty()) {                          // accepted, not in the store yet
-                    jobs.add(j);
+                if (!stored.contains(j.getJobId())) {
+                    jobs.add(j);                                              // accepted, not in the store's list
+                } else {
+                    synchronized (this) {
+                        accepted.remove(j.getJobId());                        // the store has it now
+                    }
                 }
             }
         } catch (IllegalStateException e) {
