@@ -264,6 +264,7 @@ class EndToEndTest {
             int http2 = ServicesStack.freePort();
             int grpc2 = ServicesStack.freePort();
             int management2 = ServicesStack.freePort();
+            Set<String> firstGateways = staticMembers();
             Process replica = stack.startGatewayReplica(http2, grpc2, management2);
             ManagedChannel second = ManagedChannelBuilder.forAddress("localhost", grpc2).usePlaintext()
                     .maxInboundMessageSize(64 << 20).intercept(withKey(apiKey())).build();
@@ -357,6 +358,69 @@ class EndToEndTest {
                 second.shutdownNow();
                 replica.destroy();
                 replica.onExit().get(60, TimeUnit.SECONDS);
+                removeStaticMembersBut(firstGateways);
+            }
+        }
+
+        private static final List<String> GATEWAY_GROUPS = List.of("dalle-status-view", "dalle-fan-in");
+
+        private org.apache.kafka.clients.admin.Admin admin() {
+            return org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
+                    org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap()));
+        }
+
+        /** The group.instance.ids of the gateway's Streams groups' members now. */
+        private Set<String> staticMembers() throws Exception {
+            try (var admin = admin()) {
+                Set<String> ids = new LinkedHashSet<>();
+                admin.describeConsumerGroups(GATEWAY_GROUPS).all().get().values().forEach(g -> g.members()
+                        .forEach(m -> m.groupInstanceId().ifPresent(ids::add)));
+                return ids;
+            }
+        }
+
+        /**
+         * Ends the stopped replica's static memberships now and waits for the groups to settle: a static member that
+         * stops stays in its group until its session times out, and the rebalance that follows hit whichever test
+         * ran then (its job calls answered UNAVAILABLE, "rebalancing").
+         */
+        private void removeStaticMembersBut(Set<String> keep) throws Exception {
+            try (var admin = admin()) {
+                for (var g : admin.describeConsumerGroups(GATEWAY_GROUPS).all().get().values()) {
+                    List<org.apache.kafka.clients.admin.MemberToRemove> gone = g.members().stream()
+                            .filter(m -> m.groupInstanceId().isPresent() && !keep.contains(m.groupInstanceId().get()))
+                            .map(m -> new org.apache.kafka.clients.admin.MemberToRemove(m.groupInstanceId().get()))
+                            .toList();
+                    if (!gone.isEmpty()) {
+                        admin.removeMembersFromConsumerGroup(g.groupId(),
+                                new org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions(gone))
+                                .all().get(30, TimeUnit.SECONDS);
+                    }
+                }
+                long end = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+                while (System.nanoTime() < end) {
+                    var groups = admin.describeConsumerGroups(GATEWAY_GROUPS).all().get().values();
+                    if (groups.stream().allMatch(g -> g.groupState() == org.apache.kafka.common.GroupState.STABLE
+                            && g.members().stream().allMatch(m -> m.groupInstanceId().map(keep::contains)
+                                    .orElse(true)))) {
+                        break;
+                    }
+                    Thread.sleep(250);
+                }
+            }
+            // and the first gateway's status view answers again
+            long end = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (System.nanoTime() < end) {
+                try {
+                    GatewayGrpc.newBlockingStub(gateway).withDeadlineAfter(10, TimeUnit.SECONDS).getJob(
+                            dalle.v1.GetJobRequest.newBuilder().setJobId("e2e-replica-job-0").build());
+                    return;
+                } catch (StatusRuntimeException e) {
+                    if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+                        return;
+                    }
+                    Thread.sleep(250);
+                }
             }
         }
     }

@@ -250,7 +250,9 @@ class GatewayTest {
         GenerateRequest req = GenerateRequest.newBuilder().setCaption("a red circle").setCandidates(70).setTopK(3)
                 .setSeed(11).build();
         int[] before = {f.decodeCalls.get(), f.decodeAndScoreCalls.get(), f.scoreCalls.get()};
-        GenerateResponse thin = gateway().generate(req);
+        GenerateResponse thin = GatewayGrpc.newBlockingStub(ClientInterceptors.intercept(channel,
+                MetadataUtils.newAttachHeadersInterceptor(header("dalle-sync-path", "thin"))))
+                .withDeadlineAfter(30, TimeUnit.SECONDS).generate(req);
         // 70 candidates: two DecodeAndScore calls (64 + 6), no image through the gateway to the reranker
         assertEquals(before[0], f.decodeCalls.get(), "no Decode call on the thin path");
         assertEquals(before[1] + 2, f.decodeAndScoreCalls.get());

@@ -12,6 +12,7 @@ import dalle.services.common.stage.Requests;
 import dalle.services.common.stage.StageException;
 import dalle.services.decoder.DecoderModel;
 import dalle.services.decoder.DecoderStage;
+import dalle.v1.CodeGrid;
 import dalle.v1.DecodeAndScoreRequest;
 import dalle.v1.DecodeAndScoreResponse;
 import dalle.v1.DecodeAndScoreTimings;
@@ -48,19 +49,25 @@ public class DecoderService extends DecoderGrpc.DecoderImplBase {
         this.reranker = reranker;
     }
 
+    /** The request's grids, checked: 1..MAX_BATCH of them, each the model's size with codes in its codebook. */
+    private static List<int[]> grids(List<CodeGrid> codes, DecoderModel model) {
+        int n = codes.size();
+        if (n < 1 || n > Requests.MAX_BATCH) {
+            throw new FieldException("grids", n + " grids is outside 1.." + Requests.MAX_BATCH);
+        }
+        List<int[]> grids = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            grids.add(Grids.codes("grids[" + i + "]", codes.get(i), model.info()));
+        }
+        return grids;
+    }
+
     @Override
     public void decode(DecodeRequest request, StreamObserver<DecodeResponse> response) {
         long arrived = System.nanoTime();
         try {
             DecoderModel model = stage.model();
-            int n = request.getGridsCount();
-            if (n < 1 || n > Requests.MAX_BATCH) {
-                throw new FieldException("grids", n + " grids is outside 1.." + Requests.MAX_BATCH);
-            }
-            List<int[]> grids = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                grids.add(Grids.codes("grids[" + i + "]", request.getGrids(i), model.info()));
-            }
+            List<int[]> grids = grids(request.getGridsList(), model);
             BundleVersions.check(request.getBundleVersion(), model.info().getBundleVersion());
             stage.queue().submit(Context.current().getDeadline(), () -> DecodeResponse.newBuilder()
                             .addAllImages(model.decode(grids)).setBundleVersion(model.info().getBundleVersion())
@@ -76,14 +83,8 @@ public class DecoderService extends DecoderGrpc.DecoderImplBase {
         long arrived = System.nanoTime();
         try {
             DecoderModel model = stage.model();
-            int n = request.getGridsCount();
-            if (n < 1 || n > Requests.MAX_BATCH) {
-                throw new FieldException("grids", n + " grids is outside 1.." + Requests.MAX_BATCH);
-            }
-            List<int[]> grids = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                grids.add(Grids.codes("grids[" + i + "]", request.getGrids(i), model.info()));
-            }
+            List<int[]> grids = grids(request.getGridsList(), model);
+            int n = grids.size();
             int topK = request.getTopK() == 0 ? n : request.getTopK();
             if (topK < 1 || topK > n) {
                 throw new FieldException("top_k", request.getTopK() + " is outside 0.." + n + " (the grids sent)");
