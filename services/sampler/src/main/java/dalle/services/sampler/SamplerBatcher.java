@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -202,10 +201,9 @@ public final class SamplerBatcher implements AutoCloseable {
         if (specs.isEmpty()) {
             throw new FieldException("candidates", "no candidates to sample");
         }
-        if (cannotFinish(deadline)) {
+        if (Deadlines.expired(deadline)) {
             metrics.deadlineDropped(Stage.STAGE_SAMPLER);
-            throw StageException.deadline("before the sampler queued the request (less time left than the fastest"
-                    + " batch took)");
+            throw StageException.deadline("before the sampler queued the request");
         }
         if (specs.size() > settings.queueCapacity()) {
             metrics.rejected(Stage.STAGE_SAMPLER);
@@ -320,7 +318,6 @@ public final class SamplerBatcher implements AutoCloseable {
             metrics.queueTime(Stage.STAGE_SAMPLER, Duration.ofNanos(start - j.ticket().enqueuedNanos));
         }
         List<int[]> codes = sampleBatch(batch.stream().map(Job::spec).toList());
-        sampled(System.nanoTime() - start);
         metrics.latency(Stage.STAGE_SAMPLER, Duration.ofNanos(System.nanoTime() - start));
         metrics.batch(batch.size(), imageTokens);
         deliver(batch, codes);
@@ -452,34 +449,12 @@ public final class SamplerBatcher implements AutoCloseable {
             t.fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "cancelled by the caller"));
             return false;
         }
-        if (cannotFinish(t.deadline)) {
+        if (Deadlines.expired(t.deadline)) {
             metrics.deadlineDropped(Stage.STAGE_SAMPLER);
             t.fail(StageException.deadline("while queued in the sampler"));
             return false;
         }
         return true;
-    }
-
-    /**
-     * Whether a request with this deadline is past it, or has less time left than the fastest batch so far took: it
-     * could not get its codes in time, so sampling it would only spend the work (a 1 ms deadline still a fraction of
-     * a millisecond away when its batch starts was sampled in full).
-     */
-    private boolean cannotFinish(Deadline deadline) {
-        if (deadline == null) {
-            return false;
-        }
-        long fastest = fastestBatchNanos;
-        return deadline.isExpired() || (fastest > 0 && deadline.timeRemaining(TimeUnit.NANOSECONDS) < fastest);
-    }
-
-    /** The shortest time a batch has taken so far (0 before the first); a lower bound on any request's wait. */
-    private volatile long fastestBatchNanos;
-
-    private void sampled(long nanos) {
-        if (nanos > 0 && (fastestBatchNanos == 0 || nanos < fastestBatchNanos)) {
-            fastestBatchNanos = nanos;
-        }
     }
 
     private void deliver(Joined joined, List<int[]> codes) {
