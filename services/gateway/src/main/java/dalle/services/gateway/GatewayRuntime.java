@@ -1,6 +1,7 @@
 package dalle.services.gateway;
 
 import dalle.services.common.Topics;
+import dalle.services.common.grpc.ChannelTls;
 import dalle.services.common.kafka.CloudEvents;
 import dalle.services.common.kafka.KafkaSecurity;
 import dalle.services.common.kafka.KafkaTracing;
@@ -103,8 +104,8 @@ public class GatewayRuntime implements GatewayService.Access {
     void start(@Observes StartupEvent event) {
         var g = config.gateway();
         var tc = g.tls();
-        StageClients.Tls tls = new StageClients.Tls(tc.enabled(), tc.trustCertificates().map(Path::of).orElse(null),
-                tc.certificate().map(Path::of).orElse(null), tc.key().map(Path::of).orElse(null),
+        ChannelTls ct = tc.channelTls("dalle.gateway.tls");
+        StageClients.Tls tls = new StageClients.Tls(ct.enabled(), ct.trustCertificates(), ct.certificate(), ct.key(),
                 tc.authority().orElse(null));
         clients = new StageClients(g.tokenizerAddress(), g.samplerAddress(), g.decoderAddress(), g.rerankerAddress(),
                 tls, telemetry);

@@ -1,5 +1,6 @@
 package dalle.services.decoder.config;
 
+import dalle.services.common.grpc.ClientTlsConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -52,32 +53,8 @@ public interface DecoderConfig {
          */
         Optional<String> address();
 
-        /** How the channel is secured. */
-        Tls tls();
-
-        /**
-         * {@code dalle.reranker.tls.*}: TLS on the channel to the reranker (certificates from files, e.g. a
-         * cert-manager Secret's {@code ca.crt}, {@code tls.crt}, {@code tls.key} mounted in the pod). Plaintext
-         * unless enabled.
-         */
-        interface Tls {
-            /** Whether the channel uses TLS. */
-            @WithDefault("false")
-            boolean enabled();
-
-            /** PEM CA certificates the reranker's certificate must chain to; absent = the JDK's trust store. */
-            @WithName("trust-certificates")
-            Optional<String> trustCertificates();
-
-            /** PEM certificate chain presented to the reranker (mutual TLS), with {@code key}. */
-            Optional<String> certificate();
-
-            /** PKCS#8 PEM private key of {@code certificate}. */
-            Optional<String> key();
-
-            /** The name the reranker's certificate must carry, when not the target's host name. */
-            Optional<String> authority();
-        }
+        /** {@code dalle.reranker.tls.*}: TLS on the channel to the reranker ({@link ClientTlsConfig}). */
+        ClientTlsConfig tls();
     }
 
     /** {@code dalle.kafka.*} */

@@ -1,6 +1,6 @@
 package dalle.services.decoder.grpc;
 
-import dalle.services.common.grpc.ChannelTls;
+import dalle.services.common.grpc.ClientTlsConfig;
 import dalle.services.common.stage.StageException;
 import dalle.services.decoder.config.DecoderConfig;
 import dalle.v1.ErrorCode;
@@ -10,7 +10,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,10 +36,9 @@ public class RerankerChannel {
             channel = null;
             return;
         }
-        DecoderConfig.Reranker.Tls t = r.tls();
-        ChannelTls tls = new ChannelTls("dalle.reranker.tls", t.enabled(), t.trustCertificates().map(Path::of)
-                .orElse(null), t.certificate().map(Path::of).orElse(null), t.key().map(Path::of).orElse(null));
-        ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(r.address().get(), tls.credentials())
+        ClientTlsConfig t = r.tls();
+        ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(r.address().get(),
+                        t.channelTls("dalle.reranker.tls").credentials())
                 .defaultLoadBalancingPolicy("round_robin").defaultServiceConfig(RETRY).enableRetry();
         t.authority().ifPresent(b::overrideAuthority);
         channel = b.build();

@@ -1,5 +1,6 @@
 package dalle.services.gateway.config;
 
+import dalle.services.common.grpc.ClientTlsConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -52,27 +53,10 @@ public interface GatewayConfig {
     }
 
     /**
-     * {@code dalle.gateway.tls.*}: TLS on the channels to the stages (certificates from files, e.g. a cert-manager
-     * Secret's {@code ca.crt}, {@code tls.crt}, {@code tls.key} mounted in the pod). Plaintext unless enabled.
+     * {@code dalle.gateway.tls.*}: TLS on the channels to the stages ({@link ClientTlsConfig}), and the name peer
+     * gateway replicas' certificates carry.
      */
-    interface StageTls {
-        /** Whether the stage channels use TLS; false = plaintext (a stage serving TLS then refuses the gateway). */
-        @WithDefault("false")
-        boolean enabled();
-
-        /** PEM file of the CA certificates that sign the stages' server certificates; absent = the JDK's trust store. */
-        @WithName("trust-certificates")
-        Optional<String> trustCertificates();
-
-        /** PEM certificate chain the gateway presents to stages that ask for one (mutual TLS); with {@code key}. */
-        Optional<String> certificate();
-
-        /** PEM private key (PKCS#8) of {@code certificate}. */
-        Optional<String> key();
-
-        /** The name the stages' certificates are checked against, when it is not the target's host name. */
-        Optional<String> authority();
-
+    interface StageTls extends ClientTlsConfig {
         /**
          * The name peer gateway replicas' certificates are checked against: they are reached by pod IP
          * ({@code advertised-address}), which a certificate does not name; e.g. {@code gateway}.
