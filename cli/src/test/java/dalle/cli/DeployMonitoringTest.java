@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dalle.cli.Kustomize.Obj;
 import dalle.cli.Kustomize.Rendered;
 import dalle.cli.Kustomize.Workload;
+import dalle.services.common.PromQl;
 import dalle.services.common.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -225,7 +223,7 @@ class DeployMonitoringTest {
 
     @Test
     void theMetricNameExtractorAndTheRuleEngineWorkOnKnownCases() {
-        assertEquals(Set.of("a_bucket", "b_total", "c"), names("histogram_quantile(0.9, sum by (le, stage) "
+        assertEquals(Set.of("a_bucket", "b_total", "c"), PromQl.metricNames("histogram_quantile(0.9, sum by (le, stage) "
                 + "(rate(a_bucket{namespace=\"$namespace\", x=~\"y(z)\"}[$__rate_interval]))) / on (stage) "
                 + "group_left sum without (pod) (rate(b_total[5m])) and c offset 5m"));
         String rules = """
@@ -254,55 +252,14 @@ class DeployMonitoringTest {
         return s;
     }
 
-    /** Every metric name the dashboard's PromQL uses: the panels' targets and the variables' label_values. */
+    /** Every metric name the dashboard's PromQL uses; each of its many queries names at least one. */
     static Set<String> dashboardMetrics(String json) {
-        JsonObject dashboard = JsonParser.parseString(json).getAsJsonObject();
-        Set<String> metrics = new TreeSet<>();
-        int targets = 0;
-        for (JsonElement p : dashboard.getAsJsonArray("panels")) {
-            JsonObject panel = p.getAsJsonObject();
-            if (!panel.has("targets")) {
-                continue;
-            }
-            for (JsonElement t : panel.getAsJsonArray("targets")) {
-                String expr = t.getAsJsonObject().get("expr").getAsString();
-                Set<String> n = names(expr);
-                assertFalse(n.isEmpty(), panel.get("title") + ": no metric in " + expr);
-                metrics.addAll(n);
-                targets++;
-            }
+        List<PromQl.Query> queries = PromQl.dashboardQueries(json);
+        assertTrue(queries.size() > 10, "queries: " + queries.size());
+        for (PromQl.Query q : queries) {
+            assertFalse(PromQl.metricNames(q.expr()).isEmpty(), q.panel() + ": no metric in " + q.expr());
         }
-        assertTrue(targets > 10, "targets: " + targets);
-        Matcher lv = Pattern.compile("label_values\\(([a-zA-Z_:][a-zA-Z0-9_:]*)").matcher(json);
-        while (lv.find()) {
-            metrics.add(lv.group(1));
-        }
-        return metrics;
-    }
-
-    private static final Pattern STRINGS = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"");
-    private static final Pattern BRACES = Pattern.compile("\\{[^}]*}|\\[[^]]*]");
-    private static final Pattern GROUPING =
-            Pattern.compile("\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)");
-    private static final Pattern IDENTIFIER = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*+(?!\\s*\\()");
-    private static final Set<String> KEYWORDS = Set.of("by", "without", "on", "ignoring", "group_left",
-            "group_right", "and", "or", "unless", "bool", "offset");
-
-    /** The metric names of one PromQL expression (label matchers, ranges, grouping labels and functions removed). */
-    static Set<String> names(String expr) {
-        String e = STRINGS.matcher(expr).replaceAll("\"\"");
-        e = BRACES.matcher(e).replaceAll(" ");
-        e = GROUPING.matcher(e).replaceAll(" ");
-        e = e.replaceAll("\\b\\d+[smhdwy]\\b", " "); // offset durations
-        Set<String> names = new TreeSet<>();
-        Matcher m = IDENTIFIER.matcher(e);
-        while (m.find()) {
-            boolean partOfWord = m.start() > 0 && Character.isLetterOrDigit(e.charAt(m.start() - 1));
-            if (!partOfWord && !KEYWORDS.contains(m.group())) {
-                names.add(m.group());
-            }
-        }
-        return names;
+        return PromQl.dashboardMetrics(json);
     }
 
     /**

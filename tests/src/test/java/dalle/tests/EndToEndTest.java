@@ -800,7 +800,7 @@ class EndToEndTest {
 
             Set<String> exported = new java.util.TreeSet<>();
             for (String service : ServicesStack.SERVICES) {
-                exported.addAll(Dashboard.exported(Stack.scrape(stack.managementPort(service))));
+                exported.addAll(dalle.services.common.PromQl.exported(Stack.scrape(stack.managementPort(service))));
             }
             Set<String> queried = Dashboard.metrics();
             assertTrue(queried.size() > 15, "metrics the dashboard queries: " + queried);
