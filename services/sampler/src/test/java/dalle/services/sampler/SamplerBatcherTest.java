@@ -129,6 +129,23 @@ class SamplerBatcherTest {
         }
     }
 
+    /**
+     * Submits two candidates of "a red circle" (seed 1), which must fail INTERNAL naming {@code reason}, then two of
+     * "a blue square" (seed 2); the batcher must be alive after both. The second request's codes.
+     */
+    private static Map<Integer, int[]> firstFailsThenTheNextIsServed(SamplerBatcher b, String reason) throws Exception {
+        Collect first = new Collect(2);
+        b.submit(specs("a red circle", 1L, 2, SamplingParams.DEFAULT), null, first);
+        var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> first.done.get(30, TimeUnit.SECONDS));
+        assertEquals(ErrorCode.ERROR_CODE_INTERNAL, ((StageException) e.getCause()).code());
+        assertTrue(e.getCause().getMessage().contains(reason), e.getCause().getMessage());
+        Collect second = new Collect(2);
+        b.submit(specs("a blue square", 2L, 2, SamplingParams.DEFAULT), null, second);
+        Map<Integer, int[]> next = second.done.get(60, TimeUnit.SECONDS);
+        assertTrue(b.alive());
+        return next;
+    }
+
     private static void assertSameAsInProcess(String caption, long seed, SamplingParams params, Map<Integer, int[]> got) {
         List<int[]> inProcess = WHOLE.sample(WHOLE.tokenize(caption), got.size(), 0, seed, params, Pipeline.Progress.NONE);
         for (int i = 0; i < got.size(); i++) {
@@ -189,16 +206,8 @@ class SamplerBatcherTest {
         };
         try (SamplerBatcher b = new SamplerBatcher(failingOnce, 16, new SamplerBatcher.Settings(4, Duration.ZERO, 16),
                 metrics)) {
-            Collect first = new Collect(2);
-            b.submit(specs("a red circle", 1L, 2, SamplingParams.DEFAULT), null, first);
-            var e = assertThrows(java.util.concurrent.ExecutionException.class,
-                    () -> first.done.get(30, TimeUnit.SECONDS));
-            assertEquals(ErrorCode.ERROR_CODE_INTERNAL, ((StageException) e.getCause()).code());
-            assertTrue(e.getCause().getMessage().contains("AssertionError"), e.getCause().getMessage());
-            Collect second = new Collect(2);
-            b.submit(specs("a blue square", 2L, 2, SamplingParams.DEFAULT), null, second);
-            assertEquals(2, second.done.get(60, TimeUnit.SECONDS).size(), "the batcher served the next request");
-            assertTrue(b.alive());
+            Map<Integer, int[]> next = firstFailsThenTheNextIsServed(b, "AssertionError");
+            assertEquals(2, next.size(), "the batcher served the next request");
         }
     }
 
@@ -216,16 +225,8 @@ class SamplerBatcherTest {
             throw new AssertionError("static sampling in a continuous batcher");
         }, failingFirst, 16, new SamplerBatcher.Settings(4, Duration.ZERO, 16, SamplerBatcher.Batching.CONTINUOUS),
                 metrics)) {
-            Collect first = new Collect(2);
-            b.submit(specs("a red circle", 1L, 2, SamplingParams.DEFAULT), null, first);
-            var e = assertThrows(java.util.concurrent.ExecutionException.class,
-                    () -> first.done.get(30, TimeUnit.SECONDS));
-            assertEquals(ErrorCode.ERROR_CODE_INTERNAL, ((StageException) e.getCause()).code());
-            assertTrue(e.getCause().getMessage().contains("no batch this time"), e.getCause().getMessage());
-            Collect second = new Collect(2);
-            b.submit(specs("a blue square", 2L, 2, SamplingParams.DEFAULT), null, second);
-            assertSameAsInProcess("a blue square", 2L, SamplingParams.DEFAULT, second.done.get(60, TimeUnit.SECONDS));
-            assertTrue(b.alive());
+            assertSameAsInProcess("a blue square", 2L, SamplingParams.DEFAULT,
+                    firstFailsThenTheNextIsServed(b, "no batch this time"));
         }
     }
 
