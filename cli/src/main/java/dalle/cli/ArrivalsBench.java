@@ -1,5 +1,7 @@
 package dalle.cli;
 
+import static dalle.cli.ServicesBench.percentile;
+
 import dalle.core.bundle.ModelBundle;
 import dalle.core.pipeline.Pipeline;
 import dalle.v1.SampleRequest;
@@ -127,18 +129,19 @@ final class ArrivalsBench {
                     seconds[mode] += seg.seconds();
                     done[mode] += seg.latenciesMs().size();
                     failed[mode] += seg.failed();
-                    roundP50[mode][round] = quantile(sorted(seg.latenciesMs()), 0.5);
-                    roundP99[mode][round] = quantile(sorted(seg.latenciesMs()), 0.99);
+                    double[] segment = sorted(seg.latenciesMs());
+                    roundP50[mode][round] = percentile(segment, 0.5);
+                    roundP99[mode][round] = percentile(segment, 0.99);
                     out.printf("bench arrivals: round %d %-10s p50 %8.1f ms, p99 %8.1f ms, %6.2f candidates/s%n",
-                            round + 1, modes.get(mode), quantile(sorted(seg.latenciesMs()), 0.5),
-                            quantile(sorted(seg.latenciesMs()), 0.99), seg.latenciesMs().size() * candidates / seg.seconds());
+                            round + 1, modes.get(mode), roundP50[mode][round], roundP99[mode][round],
+                            seg.latenciesMs().size() * candidates / seg.seconds());
                     out.flush();
                 }
             }
             List<Result> results = new ArrayList<>();
             for (int m = 0; m < modes.size(); m++) {
                 double[] lat = sorted(latencies.get(m));
-                results.add(new Result(modes.get(m), quantile(lat, 0.50), quantile(lat, 0.99),
+                results.add(new Result(modes.get(m), percentile(lat, 0.50), percentile(lat, 0.99),
                         Arrays.stream(lat).average().orElse(Double.NaN), done[m] * candidates / seconds[m], failed[m]));
             }
             out.println();
@@ -162,7 +165,7 @@ final class ArrivalsBench {
             Arrays.sort(p50Ratios);
             Arrays.sort(p99Ratios);
             out.printf("per round (static / continuous, the same schedule): median p50 ratio %.2fx, median p99 ratio "
-                    + "%.2fx (rounds: p99 ratios %s)%n", quantile(p50Ratios, 0.5), quantile(p99Ratios, 0.5),
+                    + "%.2fx (rounds: p99 ratios %s)%n", percentile(p50Ratios, 0.5), percentile(p99Ratios, 0.5),
                     Arrays.toString(Arrays.stream(p99Ratios).map(r -> Math.round(r * 100) / 100.0).toArray()));
             out.flush();
             return st.failed() + co.failed() == 0 ? 0 : 1;
@@ -275,13 +278,5 @@ final class ArrivalsBench {
             }
         });
         return done;
-    }
-
-    static double quantile(double[] sorted, double q) {
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        int i = (int) Math.ceil(q * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 }

@@ -190,7 +190,8 @@ final class SamplerBench {
         return specs;
     }
 
-    private static double median(double[] values) {
+    /** The median (the upper one of an even count) of {@code values}, which it leaves unsorted. */
+    static double median(double[] values) {
         double[] t = values.clone();
         Arrays.sort(t);
         return t[t.length / 2];

@@ -238,8 +238,11 @@ final class ServicesBench {
         return percentile(v, 0.50);
     }
 
-    /** Nearest-rank percentile of sorted values. */
+    /** Nearest-rank percentile of sorted values; NaN for none. */
     static double percentile(double[] sorted, double p) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
         int rank = (int) Math.ceil(p * sorted.length);
         return sorted[Math.max(0, Math.min(sorted.length, rank) - 1)];
     }

@@ -10,7 +10,6 @@ import dalle.core.dvae.DvaeConfig;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -100,8 +99,8 @@ final class StageBatchBench {
                 }
             }
         }
-        double decode = median(decodeSeconds);
-        double rerank = median(rerankSeconds);
+        double decode = SamplerBench.median(decodeSeconds);
+        double rerank = SamplerBench.median(rerankSeconds);
         out.printf("%-6s %5d %12.4f %12.4f %14.1f %14.1f%n", p.name(), batch, decode, rerank, batch / decode, batch / rerank);
         out.flush();
     }
@@ -114,9 +113,4 @@ final class StageBatchBench {
         return (gpu ? to[0] - from[0] : to[1] - from[1]) / 1e9;
     }
 
-    private static double median(double[] values) {
-        double[] t = values.clone();
-        Arrays.sort(t);
-        return t[t.length / 2];
-    }
 }

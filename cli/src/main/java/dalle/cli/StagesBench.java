@@ -70,14 +70,14 @@ final class StagesBench {
             out.printf("bench stages: decode and rerank of %d images, bundle %s, median of %d interleaved "
                     + "repetitions%n", images, bundleDir, repeat);
             out.printf("%-34s %9s %9s %9s%n", "path", "cpu s", "wall s", "speedup");
-            double base = median(cpu[0]);
+            double base = SamplerBench.median(cpu[0]);
             for (int j = 0; j < n; j++) {
-                out.printf("%-34s %9.3f %9.3f %8s%n", PATHS[j], median(cpu[j]), median(wall[j]),
-                        j < 3 ? String.format("%.2fx", base / median(cpu[j])) : "");
+                out.printf("%-34s %9.3f %9.3f %8s%n", PATHS[j], SamplerBench.median(cpu[j]), SamplerBench.median(wall[j]),
+                        j < 3 ? String.format("%.2fx", base / SamplerBench.median(cpu[j])) : "");
             }
             out.printf("rerank batched / one image per pass (cpu): %.2fx faster; decode + rerank of %d images: "
-                    + "%.3f s -> %.3f s cpu%n", base / median(cpu[2]), images, median(cpu[3]) + base,
-                    median(cpu[3]) + median(cpu[2]));
+                    + "%.3f s -> %.3f s cpu%n", base / SamplerBench.median(cpu[2]), images, SamplerBench.median(cpu[3]) + base,
+                    SamplerBench.median(cpu[3]) + SamplerBench.median(cpu[2]));
         }
         return 0;
     }
@@ -103,9 +103,4 @@ final class StagesBench {
         }
     }
 
-    private static double median(double[] values) {
-        double[] t = values.clone();
-        Arrays.sort(t);
-        return t[t.length / 2];
-    }
 }
