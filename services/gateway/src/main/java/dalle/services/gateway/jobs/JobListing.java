@@ -25,9 +25,10 @@ public final class JobListing {
     /** Where a page starts: after the job with this submission time and (pipeline) id, in {@link #ORDER}. */
     public record Cursor(long submittedAtMs, String jobId) {
 
-        /** Whether {@code job} comes after this cursor. */
+        /** Whether {@code job} comes after this cursor in {@link #ORDER}: earlier, or as early with a lower id. */
         public boolean precedes(Job job) {
-            return ORDER.compare(Job.newBuilder().setSubmittedAtMs(submittedAtMs).setJobId(jobId).build(), job) < 0;
+            return job.getSubmittedAtMs() < submittedAtMs
+                    || job.getSubmittedAtMs() == submittedAtMs && job.getJobId().compareTo(jobId) < 0;
         }
 
         public String token() {
