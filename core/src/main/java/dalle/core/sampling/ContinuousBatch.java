@@ -1,8 +1,6 @@
 package dalle.core.sampling;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dalle.core.sampling.ImageSampler.CandidateSpec;
 import dalle.core.transformer.ContinuousDecoder;
@@ -66,6 +64,7 @@ public final class ContinuousBatch implements AutoCloseable {
     private final NDManager manager;
     private final ContinuousDecoder decoder;
     private final List<Group> groups = new ArrayList<>();
+    private final LogitReader reader = new LogitReader();
 
     /** An empty batch over {@code prior}; its state lives on a sub-manager of the prior's manager. */
     public ContinuousBatch(DallePrior prior) {
@@ -104,7 +103,7 @@ public final class ContinuousBatch implements AutoCloseable {
             g = new Group(config, specs, cohort);
             float[] logits;
             try (NDManager step = manager.newSubManager()) {
-                logits = toFloats(cohort.prefill(g.rows.text(step)));
+                logits = reader.read(cohort.prefill(g.rows.text(step)));
             }
             g.rows.sampleInto(g.codes, 0, logits, 0);
         } catch (RuntimeException e) {
@@ -143,7 +142,7 @@ public final class ContinuousBatch implements AutoCloseable {
         }
         float[] logits;
         try (NDManager step = manager.newSubManager()) {
-            logits = toFloats(decoder.step(step.create(tokens, new Shape(r, 1))));   // (R, 1) -> (R, imageVocab)
+            logits = reader.read(decoder.step(step.create(tokens, new Shape(r, 1))));   // (R, 1) -> (R, imageVocab)
         }
         List<Group> finished = new ArrayList<>();
         row = 0;
@@ -158,10 +157,6 @@ public final class ContinuousBatch implements AutoCloseable {
             }
         }
         return finished;
-    }
-
-    private static float[] toFloats(NDArray logits) {
-        return logits.toType(DataType.FLOAT32, false).toFloatArray();
     }
 
     /** Frees every group's state; groups not done are abandoned. */

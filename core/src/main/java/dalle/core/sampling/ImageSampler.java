@@ -2,7 +2,6 @@ package dalle.core.sampling;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dalle.core.transformer.DallePrior;
 import dalle.core.transformer.FastDecoder;
@@ -107,13 +106,14 @@ public final class ImageSampler {
         CandidateRows rows = new CandidateRows(config, batch);
         int ti = config.imageTokens();
         int[][] codes = new int[batch.size()][ti];
+        LogitReader reader = new LogitReader();
         try (NDManager run = prior.manager().newSubManager()) {
             switch (path) {
                 case FAST -> {
                     try (FastDecoder decoder = prior.newDecoder(run)) {
                         float[] logits;
                         try (NDManager step = run.newSubManager()) {
-                            logits = toFloats(decoder.prefill(rows.text(step)));
+                            logits = reader.read(decoder.prefill(rows.text(step)));
                         }
                         for (int k = 0; k < ti; k++) {
                             rows.sampleInto(codes, k, logits, 0);
@@ -121,7 +121,7 @@ public final class ImageSampler {
                             if (k + 1 < ti) {
                                 try (NDManager step = run.newSubManager()) {
                                     NDArray tokens = step.create(rows.tokensAt(codes, k), new Shape(rows.count(), 1)); // (R, 1)
-                                    logits = toFloats(decoder.step(tokens));
+                                    logits = reader.read(decoder.step(tokens));
                                 }
                             }
                         }
@@ -131,7 +131,7 @@ public final class ImageSampler {
                     try (KvCache cache = prior.newCache(run)) {
                         float[] logits;
                         try (NDManager step = run.newSubManager()) {
-                            logits = toFloats(prior.prefill(rows.text(step), cache));
+                            logits = reader.read(prior.prefill(rows.text(step), cache));
                         }
                         for (int k = 0; k < ti; k++) {
                             rows.sampleInto(codes, k, logits, 0);
@@ -139,7 +139,7 @@ public final class ImageSampler {
                             if (k + 1 < ti) {
                                 try (NDManager step = run.newSubManager()) {
                                     NDArray tokens = step.create(rows.tokensAt(codes, k));          // (R)
-                                    logits = toFloats(prior.step(tokens, cache));
+                                    logits = reader.read(prior.step(tokens, cache));
                                 }
                             }
                         }
@@ -150,7 +150,7 @@ public final class ImageSampler {
                         float[] logits;
                         try (NDManager step = run.newSubManager()) {
                             NDArray prefix = step.create(rows.prefix(codes, k), new Shape(rows.count(), k)); // (R, k)
-                            logits = toFloats(prior.imageLogitsAfter(rows.text(step), prefix));
+                            logits = reader.read(prior.imageLogitsAfter(rows.text(step), prefix));
                         }
                         rows.sampleInto(codes, k, logits, 0);
                         progress.accept(k + 1);
@@ -159,9 +159,5 @@ public final class ImageSampler {
             }
         }
         return List.of(codes);
-    }
-
-    private static float[] toFloats(NDArray logits) {
-        return logits.toType(DataType.FLOAT32, false).toFloatArray();
     }
 }

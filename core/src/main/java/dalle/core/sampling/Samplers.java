@@ -23,6 +23,13 @@ public final class Samplers {
         return best;
     };
 
+    /**
+     * The cumulative sums of {@link #CATEGORICAL}, one array per thread and reused: a sampler draws a token per row
+     * and image position, and a fresh array each time (256 KiB per token step at batch 64) kept the JVM touching
+     * new heap pages, which cost more on this machine than the arithmetic they held.
+     */
+    private static final ThreadLocal<double[]> CUMULATIVE = ThreadLocal.withInitial(() -> new double[0]);
+
     /** A draw from softmax(logits) with one {@code rng.nextDouble()}; −∞ logits are never drawn. */
     public static final Sampler CATEGORICAL = (logits, rng) -> {
         float max = Float.NEGATIVE_INFINITY;
@@ -32,7 +39,11 @@ public final class Samplers {
         if (max == Float.NEGATIVE_INFINITY || Float.isNaN(max)) {
             throw new IllegalArgumentException("no token has a finite logit (max " + max + ")");
         }
-        double[] cumulative = new double[logits.length];
+        double[] cumulative = CUMULATIVE.get();
+        if (cumulative.length < logits.length) {
+            cumulative = new double[logits.length];
+            CUMULATIVE.set(cumulative);
+        }
         double sum = 0;
         for (int i = 0; i < logits.length; i++) {
             sum += Math.exp((double) logits[i] - max);
