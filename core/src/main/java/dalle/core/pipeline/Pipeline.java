@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * In-process generation: caption → BPE tokens → N image-token grids from the transformer prior
@@ -56,6 +57,7 @@ public final class Pipeline {
     private final ModelBundle bundle;
     private final ImageSampler sampler; // null when the bundle was loaded without the prior
     private volatile Boolean scoreBatched;  // StageBatches.invariant for the reranker, checked on first use
+    private final AtomicBoolean checkStarted = new AtomicBoolean(); // checkScoreBatchingAhead ran once
 
     /** Over a whole bundle, or over a stage's parts: each stage method needs only its own part. */
     public Pipeline(ModelBundle bundle) {
@@ -75,16 +77,21 @@ public final class Pipeline {
     public Generation generate(GenerationRequest request, Progress progress) {
         long t0 = System.nanoTime();
         int[] text = tokenize(request.caption());
-        long t1 = System.nanoTime();
-        List<int[]> codes = sample(text, request.candidates(), 0, request.seed(), request.sampling(), progress);
-        long t2 = System.nanoTime();
-        List<RgbImage> images = decode(codes, progress);
-        long t3 = System.nanoTime();
-        float[] scores = score(text, images, progress);
-        long t4 = System.nanoTime();
-        List<Candidate> ranked = rank(codes, images, scores, 0);
-        return new Generation(request.caption(), request.seed(), bundle.version(), ranked, request.topK(),
-                new Generation.Timings(ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4)));
+        Thread check = checkScoreBatchingAhead(text);
+        try {
+            long t1 = System.nanoTime();
+            List<int[]> codes = sample(text, request.candidates(), 0, request.seed(), request.sampling(), progress);
+            long t2 = System.nanoTime();
+            List<RgbImage> images = decode(codes, progress);
+            long t3 = System.nanoTime();
+            float[] scores = score(text, images, progress);
+            long t4 = System.nanoTime();
+            List<Candidate> ranked = rank(codes, images, scores, 0);
+            return new Generation(request.caption(), request.seed(), bundle.version(), ranked, request.topK(),
+                    new Generation.Timings(ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4)));
+        } finally {
+            awaitQuietly(check); // the check ends before the caller may close the bundle (it has, when score ran)
+        }
     }
 
     /** Stage 1: the caption as the prior's padded text slots (lower-cased BPE, pads after); needs the tokenizer. */
@@ -182,6 +189,47 @@ public final class Pipeline {
             Arrays.fill(clipText, text.length, clipLength, bundle.clip().config().padTokenId());
         }
         return clipText;
+    }
+
+    /**
+     * Starts the reranker's one-time batching check ({@link #scoreBatched}) on a thread of its own, with this
+     * caption's text, so that on a machine with a second core it runs while the candidates are sampled instead of
+     * inside the first generation's rerank (about 100 ms of 15-image forward passes). {@link #score} then finds it
+     * done, or waits for it on the check's lock; if the thread has not started yet, score runs the check itself.
+     */
+    private Thread checkScoreBatchingAhead(int[] text) {
+        if (scoreBatched != null || !bundle.has(BundlePart.CLIP) || Runtime.getRuntime().availableProcessors() < 2
+                || !checkStarted.compareAndSet(false, true)) {
+            return null;
+        }
+        int[] clipText = clipText(text);
+        Thread check = new Thread(() -> {
+            try {
+                scoreBatched(clipText);
+            } catch (RuntimeException e) {
+                // score() runs the check again on its own thread, where the failure reaches the caller
+            }
+        }, "rerank-batching-check");
+        check.setDaemon(true);
+        check.start();
+        return check;
+    }
+
+    private static void awaitQuietly(Thread thread) {
+        if (thread == null) {
+            return;
+        }
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
