@@ -1,6 +1,5 @@
 package dalle.core.pipeline;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dalle.core.bundle.BundlePart;
@@ -13,7 +12,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * In-process generation: caption → BPE tokens → N image-token grids from the transformer prior
@@ -125,31 +130,124 @@ public final class Pipeline {
         return out;
     }
 
-    /** Stage 3: image-token grids to images. */
+    /**
+     * Stage 3: image-token grids to images, one per forward pass; on a machine with spare cores (more cores than
+     * libtorch's intra-op threads) several passes run at once on {@link #STAGE_THREADS}, each image still alone in
+     * its pass, so the images are the same whichever thread decoded them.
+     */
     public List<RgbImage> decode(List<int[]> codes, Progress progress) {
-        int cells = bundle.dvae().config().gridSize() * bundle.dvae().config().gridSize();
-        List<RgbImage> out = new ArrayList<>(codes.size());
-        for (int from = 0; from < codes.size(); from += DECODE_BATCH) {
-            List<int[]> chunk = codes.subList(from, Math.min(codes.size(), from + DECODE_BATCH));
-            try (NDManager step = bundle.manager().newSubManager()) {
-                long[] flat = new long[chunk.size() * cells];
-                for (int i = 0; i < chunk.size(); i++) {
-                    int[] c = chunk.get(i);
-                    if (c.length != cells) {
-                        throw new IllegalArgumentException("codes: candidate " + (from + i) + " has " + c.length
-                                + " tokens, the dVAE expects " + cells);
-                    }
-                    for (int j = 0; j < cells; j++) {
-                        flat[i * cells + j] = c[j];
-                    }
-                }
-                NDArray images = bundle.dvae().decode(step.create(flat, new Shape(chunk.size(), cells)));
-                out.addAll(RgbImage.unstack(images));
-            }
-            progress.update("decode", out.size(), codes.size());
-        }
-        return out;
+        return decode(codes, progress, stageWorkers());
     }
+
+    /** {@link #decode(List, Progress)} on {@code workers} threads at most. */
+    List<RgbImage> decode(List<int[]> codes, Progress progress, int workers) {
+        int cells = bundle.dvae().config().gridSize() * bundle.dvae().config().gridSize();
+        for (int i = 0; i < codes.size(); i++) {
+            if (codes.get(i).length != cells) {
+                throw new IllegalArgumentException("codes: candidate " + i + " has " + codes.get(i).length
+                        + " tokens, the dVAE expects " + cells);
+            }
+        }
+        RgbImage[] out = new RgbImage[codes.size()];
+        AtomicInteger done = new AtomicInteger();
+        parallel(codes.size(), workers, i -> {
+            out[i] = decodeOne(codes.get(i));
+            int n = done.incrementAndGet();
+            synchronized (progress) {
+                progress.update("decode", n, codes.size());
+            }
+        });
+        return List.of(out);
+    }
+
+    private RgbImage decodeOne(int[] code) {
+        try (NDManager step = bundle.manager().newSubManager()) {
+            long[] flat = new long[code.length];
+            for (int j = 0; j < code.length; j++) {
+                flat[j] = code[j];
+            }
+            return RgbImage.unstack(bundle.dvae().decode(step.create(flat, new Shape(1, code.length)))).get(0);
+        }
+    }
+
+    /**
+     * Runs {@code task} for 0..n−1 on up to {@code maxWorkers} threads (this one included) taking the next index in
+     * turn; the first failure is rethrown here, after every started task has ended.
+     */
+    private static void parallel(int n, int maxWorkers, IntConsumer task) {
+        int workers = Math.min(n, maxWorkers);
+        if (workers <= 1) {
+            for (int i = 0; i < n; i++) {
+                task.accept(i);
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                task.accept(i);
+            }
+        };
+        List<Future<?>> running = new ArrayList<>();
+        for (int w = 1; w < workers; w++) {
+            running.add(STAGE_THREADS.submit(worker));
+        }
+        RuntimeException failure = null;
+        try {
+            worker.run();                                            // this thread is one of the workers
+        } catch (RuntimeException e) {
+            failure = e;
+            next.set(n);                                             // the others stop after their current item
+        }
+        for (Future<?> f : running) {
+            try {
+                awaitUninterruptibly(f);
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException re ? re
+                            : new IllegalStateException("a stage thread failed", e.getCause());
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static void awaitUninterruptibly(Future<?> f) throws ExecutionException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    f.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Forward passes of one stage run at once: the cores left over by libtorch's intra-op threads
+     * ({@code ai.djl.pytorch.num_threads}; unset means libtorch takes every core, so 1), at least 1.
+     */
+    static int stageWorkers() {
+        int threads = Integer.getInteger("ai.djl.pytorch.num_threads", 0);
+        int cores = Runtime.getRuntime().availableProcessors();
+        return threads <= 0 ? 1 : Math.max(1, cores / threads);
+    }
+
+    /** Daemon threads for {@link #parallel}; idle ones end after a minute. */
+    private static final ExecutorService STAGE_THREADS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pipeline-stage");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * Stage 4: the reranker's score of each image against the caption's text slots, in batches under

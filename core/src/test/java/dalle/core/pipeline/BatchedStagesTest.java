@@ -93,6 +93,34 @@ class BatchedStagesTest {
     }
 
     @Test
+    void decodingOnSeveralThreadsGivesTheImagesOfOneThreadInOrder() {
+        try (ModelBundle bundle = ModelBundle.load(SHIPPED)) {
+            Pipeline pipeline = new Pipeline(bundle);
+            SplittableRandom rng = new SplittableRandom(5);
+            int cells = bundle.dvae().config().gridSize() * bundle.dvae().config().gridSize();
+            List<int[]> grids = new ArrayList<>();
+            for (int i = 0; i < 13; i++) {
+                grids.add(rng.ints(cells, 0, bundle.dvae().config().codebookSize()).toArray());
+            }
+            List<Integer> reported = Collections.synchronizedList(new ArrayList<>());
+            List<RgbImage> one = pipeline.decode(grids, Pipeline.Progress.NONE, 1);
+            List<RgbImage> three = pipeline.decode(grids, (stage, done, total) -> reported.add(done), 3);
+            assertEquals(grids.size(), three.size());
+            for (int i = 0; i < grids.size(); i++) {
+                assertTrue(java.util.Arrays.equals(one.get(i).chw(), three.get(i).chw()), "image " + i);
+            }
+            assertEquals(grids.size(), reported.size(), "one progress report per image");
+            assertTrue(reported.contains(grids.size()), "the last report says all are done: " + reported);
+            int[] bad = new int[cells - 1];
+            List<int[]> withBad = new ArrayList<>(grids);
+            withBad.set(7, bad);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> pipeline.decode(withBad, Pipeline.Progress.NONE, 3));
+            assertTrue(e.getMessage().contains("candidate 7 has " + (cells - 1) + " tokens"), e.getMessage());
+        }
+    }
+
+    @Test
     void withoutTheCheckEveryImageRunsBesideACopyOfItselfAndWithItInChunksOfTwoOrMore() {
         List<Integer> items = new ArrayList<>();
         for (int i = 0; i < 33; i++) {
