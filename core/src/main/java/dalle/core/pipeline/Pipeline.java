@@ -87,7 +87,7 @@ public final class Pipeline {
             long t1 = System.nanoTime();
             List<int[]> codes = sample(text, request.candidates(), 0, request.seed(), request.sampling(), progress);
             long t2 = System.nanoTime();
-            List<RgbImage> images = decode(codes, progress);
+            List<RgbImage> images = decode(codes, progress, stageWorkers());
             long t3 = System.nanoTime();
             float[] scores = score(text, images, progress);
             long t4 = System.nanoTime();
@@ -131,16 +131,19 @@ public final class Pipeline {
     }
 
     /**
-     * Stage 3: image-token grids to images, one per forward pass; on a machine with spare cores (more cores than
-     * libtorch's intra-op threads) several passes run at once on {@link #STAGE_THREADS}, each image still alone in
-     * its pass, so the images are the same whichever thread decoded them.
+     * Stage 3: image-token grids to images, one per forward pass, on this thread. A stage service calls this: it
+     * runs beside the other stages and serves requests in parallel already.
      */
     public List<RgbImage> decode(List<int[]> codes, Progress progress) {
-        return decode(codes, progress, stageWorkers());
+        return decode(codes, progress, 1);
     }
 
-    /** {@link #decode(List, Progress)} on {@code workers} threads at most. */
-    List<RgbImage> decode(List<int[]> codes, Progress progress, int workers) {
+    /**
+     * {@link #decode(List, Progress)} with up to {@code workers} passes at once, each image still alone in its
+     * pass, so the images are the same whichever thread decoded them. {@link #generate} passes
+     * {@link #stageWorkers}: the cores libtorch's intra-op threads leave free.
+     */
+    public List<RgbImage> decode(List<int[]> codes, Progress progress, int workers) {
         int cells = bundle.dvae().config().gridSize() * bundle.dvae().config().gridSize();
         for (int i = 0; i < codes.size(); i++) {
             if (codes.get(i).length != cells) {
