@@ -6,6 +6,7 @@ import dalle.v1.ErrorCode;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
@@ -24,7 +25,9 @@ public final class GrpcErrors {
             t = t.getCause();
         }
         if (t instanceof StatusRuntimeException s) {
-            return s;
+            return connectionLost(s.getStatus()) ? Status.UNAVAILABLE.withDescription("the connection to a stage "
+                    + "closed during the call (" + s.getStatus().getDescription() + "); retry")
+                    .withCause(s).asRuntimeException(s.getTrailers()) : s;
         }
         if (t instanceof StatusException s) {
             return s.getStatus().withDescription(s.getMessage()).asRuntimeException(s.getTrailers());
@@ -37,6 +40,23 @@ public final class GrpcErrors {
         }
         return Status.INTERNAL.withDescription(t.getClass().getSimpleName() + ": " + t.getMessage()).withCause(t)
                 .asRuntimeException();
+    }
+
+    /**
+     * Whether a call's status is grpc-java's report of a connection that closed under it: UNKNOWN caused by a
+     * {@link ClosedChannelException} (a stage killed mid-call, while the request was being written). For the caller
+     * that is a stage gone away, UNAVAILABLE, like the "Network closed" and "io exception" forms of the same event.
+     */
+    static boolean connectionLost(Status status) {
+        if (status.getCode() != Status.Code.UNKNOWN) {
+            return false;
+        }
+        for (Throwable c = status.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof ClosedChannelException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The gRPC status of an error code. */
