@@ -82,7 +82,7 @@ public final class Pipeline {
     public Generation generate(GenerationRequest request, Progress progress) {
         long t0 = System.nanoTime();
         int[] text = tokenize(request.caption());
-        Thread check = checkScoreBatchingAhead(text);
+        Future<?> check = checkScoreBatchingAhead(text);
         try {
             long t1 = System.nanoTime();
             List<int[]> codes = sample(text, request.candidates(), 0, request.seed(), request.sampling(), progress);
@@ -95,7 +95,9 @@ public final class Pipeline {
             return new Generation(request.caption(), request.seed(), bundle.version(), ranked, request.topK(),
                     new Generation.Timings(ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4)));
         } finally {
-            awaitQuietly(check); // the check ends before the caller may close the bundle (it has, when score ran)
+            if (check != null) {
+                awaitUninterruptibly(check); // it ends before the caller may close the bundle (it has, if score ran)
+            }
         }
     }
 
@@ -203,13 +205,9 @@ public final class Pipeline {
             next.set(n);                                             // the others stop after their current item
         }
         for (Future<?> f : running) {
-            try {
-                awaitUninterruptibly(f);
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause() instanceof RuntimeException re ? re
-                            : new IllegalStateException("a stage thread failed", e.getCause());
-                }
+            Throwable e = awaitUninterruptibly(f);
+            if (e != null && failure == null) {
+                failure = e instanceof RuntimeException re ? re : new IllegalStateException("a stage thread failed", e);
             }
         }
         if (failure != null) {
@@ -217,13 +215,16 @@ public final class Pipeline {
         }
     }
 
-    private static void awaitUninterruptibly(Future<?> f) throws ExecutionException {
+    /** Waits for {@code f} to end, whatever interrupts come meanwhile (kept for after); returns its failure, or null. */
+    private static Throwable awaitUninterruptibly(Future<?> f) {
         boolean interrupted = false;
         try {
             while (true) {
                 try {
                     f.get();
-                    return;
+                    return null;
+                } catch (ExecutionException e) {
+                    return e.getCause();
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
@@ -293,44 +294,24 @@ public final class Pipeline {
     }
 
     /**
-     * Starts the reranker's one-time batching check ({@link #scoreBatched}) on a thread of its own, with this
+     * Starts the reranker's one-time batching check ({@link #scoreBatched}) on a {@link #STAGE_THREADS} thread, with this
      * caption's text, so that on a machine with a second core it runs while the candidates are sampled instead of
      * inside the first generation's rerank (about 100 ms of 15-image forward passes). {@link #score} then finds it
      * done, or waits for it on the check's lock; if the thread has not started yet, score runs the check itself.
      */
-    private Thread checkScoreBatchingAhead(int[] text) {
+    private Future<?> checkScoreBatchingAhead(int[] text) {
         if (scoreBatched != null || !bundle.has(BundlePart.CLIP) || Runtime.getRuntime().availableProcessors() < 2
                 || !checkStarted.compareAndSet(false, true)) {
             return null;
         }
         int[] clipText = clipText(text);
-        Thread check = new Thread(() -> {
+        return STAGE_THREADS.submit(() -> {
             try {
                 scoreBatched(clipText);
             } catch (RuntimeException e) {
                 // score() runs the check again on its own thread, where the failure reaches the caller
             }
-        }, "rerank-batching-check");
-        check.setDaemon(true);
-        check.start();
-        return check;
-    }
-
-    private static void awaitQuietly(Thread thread) {
-        if (thread == null) {
-            return;
-        }
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        });
     }
 
     /**
