@@ -37,8 +37,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class TestBroker {
 
-    /** How long a helper waits for the broker or for records. */
-    public static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * How long a helper waits for the broker or for records: long enough to outlast one stall of the shared test
+     * broker on a busy 2-core CI machine. In one CI check, its produce requests timed out after 30 s, which fenced
+     * the fan-in and made its first result arrive after the former 60 s. A wait that succeeds returns at once.
+     */
+    public static final Duration TIMEOUT = Duration.ofSeconds(120);
     private static LocalKafka kafka;
     private static boolean topics;
 
