@@ -240,7 +240,7 @@ public final class Pipeline {
      * Forward passes of one stage run at once: the cores left over by libtorch's intra-op threads
      * ({@code ai.djl.pytorch.num_threads}; unset means libtorch takes every core, so 1), at least 1.
      */
-    static int stageWorkers() {
+    public static int stageWorkers() {
         int threads = Integer.getInteger("ai.djl.pytorch.num_threads", 0);
         int cores = Runtime.getRuntime().availableProcessors();
         return threads <= 0 ? 1 : Math.max(1, cores / threads);

@@ -19,20 +19,27 @@ public final class DecoderModel implements AutoCloseable {
     private final ModelBundle bundle;
     private final Pipeline pipeline;
     private final ModelInfo info;
+    private final int workers;
 
-    private DecoderModel(ModelBundle bundle) {
+    private DecoderModel(ModelBundle bundle, int workers) {
         this.bundle = bundle;
         this.pipeline = new Pipeline(bundle);
         this.info = ModelInfos.of(bundle);
+        this.workers = workers;
     }
 
     /**
      * Loads and checks the dVAE of the bundle in {@code dir} (other parts need not be there).
      *
+     * @param workers one-image passes run at once per {@link #decode} ({@link Pipeline#decode(List, Pipeline.Progress,
+     *     int)}), at least 1
      * @throws dalle.core.io.CheckpointException naming the file when the manifest or the dVAE is unusable
      */
-    public static DecoderModel load(Path dir) {
-        return new DecoderModel(ModelBundle.load(dir, Set.of(BundlePart.DVAE)));
+    public static DecoderModel load(Path dir, int workers) {
+        if (workers < 1) {
+            throw new IllegalArgumentException("dalle.decode-workers is " + workers + "; it must be at least 1");
+        }
+        return new DecoderModel(ModelBundle.load(dir, Set.of(BundlePart.DVAE)), workers);
     }
 
     public ModelInfo info() {
@@ -50,7 +57,7 @@ public final class DecoderModel implements AutoCloseable {
 
     /** Decodes grids to images, in order, before any PNG is written ({@link Pngs#image} of each is {@link #decode}'s). */
     public List<RgbImage> decodePixels(List<int[]> grids) {
-        return pipeline.decode(grids, Pipeline.Progress.NONE);
+        return pipeline.decode(grids, Pipeline.Progress.NONE, workers);
     }
 
     @Override

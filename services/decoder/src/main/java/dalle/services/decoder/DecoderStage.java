@@ -1,6 +1,7 @@
 package dalle.services.decoder;
 
 
+import dalle.core.pipeline.Pipeline;
 import dalle.services.common.stage.BundleDirs;
 import dalle.services.common.stage.ModelStage;
 import dalle.services.common.stage.StageLoader;
@@ -51,7 +52,7 @@ public class DecoderStage {
     private DecoderModel load(java.util.function.Consumer<String> state) {
         Path dir = BundleDirs.resolve(config.model(), config.home());
         state.accept("loading the dVAE of bundle " + dir.toAbsolutePath());
-        DecoderModel model = DecoderModel.load(dir);
+        DecoderModel model = DecoderModel.load(dir, config.decodeWorkers().orElseGet(Pipeline::stageWorkers));
         state.accept("warming up bundle " + model.info().getBundleVersion());
         model.decode(List.of(new int[model.info().getGridSize() * model.info().getGridSize()]));
         return model;

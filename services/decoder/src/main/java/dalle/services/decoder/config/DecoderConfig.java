@@ -25,6 +25,14 @@ public interface DecoderConfig {
     @WithDefault("64")
     int queueCapacity();
 
+    /**
+     * One-image dVAE passes run at once for one call or poll (each image still alone in its pass, so the images
+     * do not depend on it). Absent = the cores libtorch's intra-op threads leave free: cores ÷
+     * {@code ai.djl.pytorch.num_threads}, 1 when that is unset.
+     */
+    @WithName("decode-workers")
+    Optional<Integer> decodeWorkers();
+
     /** The Kafka stage. */
     Kafka kafka();
 
