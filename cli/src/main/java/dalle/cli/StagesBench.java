@@ -22,12 +22,20 @@ import java.util.SplittableRandom;
  * batch of one: the path before batching), every image beside a copy of itself (the batching rule's reference
  * arithmetic, unbatched), and the Pipeline's {@link Pipeline#score} (up to {@link Pipeline#SCORE_BATCH} images a
  * pass); ratios against the first.
+ *
+ * <p>Each path's achieved GFLOP/s (its floating-point operations from the bundle's configs,
+ * {@link dalle.core.dvae.DvaeConfig#decoderFlopsPerImage}, {@link dalle.core.clip.ClipConfig#imageFlopsPerImage} and
+ * {@link dalle.core.clip.ClipConfig#textFlops}, per CPU second) is compared with an fp32 512³ matmul measured on this
+ * thread in the same run (the ceiling {@code dalle bench sampler} uses), and the last line gives the time decode +
+ * rerank would take if they ran at that rate.
  */
 final class StagesBench {
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final String[] PATHS = {"rerank, one image per pass", "rerank, image beside a copy",
             "rerank, pipeline (2.." + Pipeline.SCORE_BATCH + "/pass)", "decode, one image per pass"};
+
+    private static final int MATMUL_SIDE = 512;
 
     private final PrintWriter out;
     private final int repeat;
@@ -54,10 +62,18 @@ final class StagesBench {
                     () -> pipeline.score(text, decoded, Pipeline.Progress.NONE),
                     () -> pipeline.decode(codes, Pipeline.Progress.NONE));
             paths.forEach(Runnable::run); // warm-up (and the batched stage's one-off check)
+            double decodeFlops = bundle.dvae().config().decoderFlopsPerImage();
+            double imageFlops = bundle.clip().config().imageFlopsPerImage();
+            double textFlops = bundle.clip().config().textFlops(bundle.clip().config().textLength());
+            int passes = (images + Pipeline.SCORE_BATCH - 1) / Pipeline.SCORE_BATCH;
+            double[] work = {images * (imageFlops + textFlops), images * (2 * imageFlops + textFlops),
+                    images * imageFlops + passes * textFlops, images * decodeFlops};
             int n = paths.size();
+            double[] matmul = new double[repeat];
             double[][] cpu = new double[n][repeat];
             double[][] wall = new double[n][repeat];
             for (int r = 0; r < repeat; r++) {
+                matmul[r] = SamplerBench.matmulRate(bundle.manager(), MATMUL_SIDE, MATMUL_SIDE, MATMUL_SIDE);
                 for (int j = 0; j < n; j++) {
                     int which = (j + r) % n;
                     long w0 = System.nanoTime();
@@ -69,15 +85,23 @@ final class StagesBench {
             }
             out.printf("bench stages: decode and rerank of %d images, bundle %s, median of %d interleaved "
                     + "repetitions%n", images, bundleDir, repeat);
-            out.printf("%-34s %9s %9s %9s%n", "path", "cpu s", "wall s", "speedup");
+            double mm = SamplerBench.median(matmul); // GFLOP/s
+            out.printf("work from the bundle's configs: decode %.1f MFLOP an image; rerank %.1f MFLOP an image + %.1f "
+                    + "a caption; fp32 matmul %d^3 on this thread, same run: %.1f GFLOP/s%n", decodeFlops / 1e6,
+                    imageFlops / 1e6, textFlops / 1e6, MATMUL_SIDE, mm);
+            out.printf("%-34s %9s %9s %9s %9s %8s%n", "path", "cpu s", "wall s", "speedup", "GFLOP/s", "/ mm512");
             double base = SamplerBench.median(cpu[0]);
             for (int j = 0; j < n; j++) {
-                out.printf("%-34s %9.3f %9.3f %8s%n", PATHS[j], SamplerBench.median(cpu[j]), SamplerBench.median(wall[j]),
-                        j < 3 ? String.format("%.2fx", base / SamplerBench.median(cpu[j])) : "");
+                double gflops = work[j] / SamplerBench.median(cpu[j]) / 1e9;
+                out.printf("%-34s %9.3f %9.3f %8s %9.1f %8.2f%n", PATHS[j], SamplerBench.median(cpu[j]),
+                        SamplerBench.median(wall[j]), j < 3 ? String.format("%.2fx", base / SamplerBench.median(cpu[j])) : "",
+                        gflops, gflops / mm);
             }
             out.printf("rerank batched / one image per pass (cpu): %.2fx faster; decode + rerank of %d images: "
                     + "%.3f s -> %.3f s cpu%n", base / SamplerBench.median(cpu[2]), images, SamplerBench.median(cpu[3]) + base,
                     SamplerBench.median(cpu[3]) + SamplerBench.median(cpu[2]));
+            out.printf("decode + rerank of %d images at the matmul's rate would take %.3f s cpu (%.1f GFLOP)%n", images,
+                    (work[3] + work[2]) / 1e9 / mm, (work[3] + work[2]) / 1e9);
         }
         return 0;
     }

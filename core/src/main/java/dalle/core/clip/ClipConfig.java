@@ -98,6 +98,34 @@ public record ClipConfig(int textVocab, int textLength, int padTokenId, int imag
         return gridPooling ? imageFeatures() * imageGrid() * imageGrid() : imageFeatures();
     }
 
+    /**
+     * Floating-point operations of the image tower on one image: 2 per multiply-add of each 3×3 convolution at the
+     * resolution it runs at, and of the projection; normalisation, ReLUs and pooling are not counted.
+     */
+    public long imageFlopsPerImage() {
+        long flops = 0;
+        long in = 3;
+        for (int s = 0; s < IMAGE_STAGES; s++) {
+            long out = (long) imageWidth << s;
+            long side = imageSize >> s;
+            flops += 2 * in * out * 9 * side * side;
+            in = out;
+        }
+        return flops + 2L * imageFeaturesPooled() * embedDim;
+    }
+
+    /**
+     * Floating-point operations of the text tower on one caption of {@code tokens} positions: 2 per multiply-add of
+     * the projections, the MLP, the attention products and the final projection; normalisation and softmax are
+     * not counted.
+     */
+    public long textFlops(int tokens) {
+        long c = textWidth;
+        long t = tokens;
+        long perLayer = 2 * t * (3 * c * c + c * c + 2 * MLP_RATIO * c * c) + 2 * 2 * t * t * c;
+        return textLayers * perLayer + 2 * c * embedDim;
+    }
+
     /** Parameters of the text tower, computed without allocating anything. */
     public long textParameterCount() {
         long c = textWidth;

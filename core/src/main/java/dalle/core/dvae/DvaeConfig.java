@@ -142,6 +142,34 @@ public record DvaeConfig(int imageSize, int gridSize, int codebookSize, int widt
         return n + conv(in, 2 * CHANNELS, 1);
     }
 
+    /**
+     * Floating-point operations of one image's decoder forward pass: 2 per multiply-add of every convolution, at the
+     * resolution it runs at (the input 1×1 conv over the K one-hot channels included); biases, ReLUs and the
+     * upsamplings are not counted. Computed without allocating anything.
+     */
+    public long decoderFlopsPerImage() {
+        long positions = (long) gridSize * gridSize;
+        long flops = convFlops(codebookSize, decoderInitWidth, 1, positions);
+        int in = decoderInitWidth;
+        for (int g = 0; g < GROUPS; g++) {
+            int out = groupWidth(GROUPS - 1 - g);
+            int hid = out / 4;
+            for (int b = 0; b < blocksPerGroup; b++) {
+                flops += (in == out ? 0 : convFlops(in, out, 1, positions)) + convFlops(in, hid, 1, positions)
+                        + 2 * convFlops(hid, hid, 3, positions) + convFlops(hid, out, 3, positions);
+                in = out;
+            }
+            if (g < GROUPS - 1 && upsamplesAfter(g)) {
+                positions *= 4;
+            }
+        }
+        return flops + convFlops(in, 2 * CHANNELS, 1, positions);
+    }
+
+    private static long convFlops(long in, long out, long k, long positions) {
+        return 2 * in * out * k * k * positions;
+    }
+
     /** Encoder plus decoder parameters; equals {@code new Dvae(...).parameterCount()}. */
     public long parameterCount() {
         return encoderParameterCount() + decoderParameterCount();

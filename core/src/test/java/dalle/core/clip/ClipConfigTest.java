@@ -44,6 +44,19 @@ class ClipConfigTest {
     }
 
     @Test
+    void flopsCountTheConvolutionsAtTheirResolutionAndTheTextLayers() {
+        ClipConfig tiny = ClipConfig.tiny(300, 0);
+        // 3×3 convs 3→32 at 64², 32→64 at 32², 64→128 at 16², 128→256 at 8², then 256·4² → 128; 2 FLOPs a multiply-add
+        long image = 2L * (3 * 32 * 9 * 4096 + 32 * 64 * 9 * 1024 + 64 * 128 * 9 * 256 + 128 * 256 * 9 * 64
+                + 256 * 16 * 128);
+        assertEquals(image, tiny.imageFlopsPerImage());
+        assertEquals(121_372_672L, tiny.imageFlopsPerImage());
+        // per layer: q, k, v, output and the 4× MLP (12·C² a position) plus Q·Kᵀ and A·V (2·T²·C)
+        long text = 2L * (2 * (32L * 12 * 128 * 128 + 2L * 32 * 32 * 128) + 128 * 128);
+        assertEquals(text, tiny.textFlops(32));
+    }
+
+    @Test
     void paperSizesGiveAnAnalyticCountWithoutAllocating() {
         ClipConfig paper = ClipConfig.paper(16384, 0);
         // text tower of CLIP ViT-B/32 over 256 positions: 12 layers of 12·512² + 13·512, embeddings, projection

@@ -36,6 +36,25 @@ class DvaeConfigTest {
     }
 
     @Test
+    void decoderFlopsCountEveryConvolutionAtItsResolution() {
+        // tiny, by hand: input 1×1 512→16 at 8²; group 1 at 8² (16→256: id 1×1, 16→64 1×1, two 64→64 3×3,
+        // 64→256 3×3), then ×2 up: group 2 at 16² (256→128), group 3 at 32² (128→64), group 4 at 64² (64→32),
+        // output 1×1 32→6 at 64²; 2 FLOPs per multiply-add
+        long tiny = 2L * (512 * 16 * 64
+                + (16 * 256 + 16 * 64 + 2 * 64 * 64 * 9 + 64 * 256 * 9) * 64
+                + (256 * 128 + 256 * 32 + 2 * 32 * 32 * 9 + 32 * 128 * 9) * 256
+                + (128 * 64 + 128 * 16 + 2 * 16 * 16 * 9 + 16 * 64 * 9) * 1024
+                + (64 * 32 + 64 * 8 + 2 * 8 * 8 * 9 + 8 * 32 * 9) * 4096
+                + 32 * 6 * 4096);
+        assertEquals(tiny, DvaeConfig.tiny().decoderFlopsPerImage());
+        assertEquals(179_437_568L, DvaeConfig.tiny().decoderFlopsPerImage());
+        // a finer grid runs the wide first groups at more positions: more work for the same weights
+        assertTrue(new DvaeConfig(64, 16, 512, 32, 1, 16).decoderFlopsPerImage() > tiny);
+        // small: two blocks per group, the second of each without its 1×1 identity conv
+        assertEquals(4_821_352_448L, DvaeConfig.small().decoderFlopsPerImage());
+    }
+
+    @Test
     void refusesAWidthThatIsNotAMultipleOfFour() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new DvaeConfig(64, 8, 512, 30, 1, 16));
