@@ -33,8 +33,9 @@ import picocli.CommandLine.Spec;
                 "share the CPUs as the W streams do; measured right before each all-reduce, the median of the",
                 "paired ratios), all in the same run.",
                 "services: images/s of --requests requests x --candidates through Kafka and the five services on",
-                "this machine vs the in-process Pipeline on the same requests (ratio), and p50/p99 of gRPC Generate",
-                "at N = 8. Uses the `dalle up` stack of --data when it runs, else starts (and stops) its own.",
+                "this machine vs the in-process Pipeline on the same requests (ratio per round, --rounds, and the median),",
+                "and p50/p99 of gRPC Generate at N = 8. Uses the `dalle up` stack of --data when it runs, else starts",
+                "(and stops) its own.",
                 "arrivals: two sampler services (own processes, gRPC, no Kafka), static batching (the baseline) and continuous,",
                 "under open-loop Poisson arrivals of --arrivals requests x --candidates at --rate requests/s; --rounds",
                 "rounds, each the same seeded schedule to both in alternating order: p50/p99 time to codes, throughput,",
@@ -92,8 +93,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--arrivals", defaultValue = "100", description = "arrivals: requests per batching mode (default ${DEFAULT-VALUE}).")
     int arrivals;
 
-    @Option(names = "--rounds", defaultValue = "2", description = "arrivals: rounds, each one schedule per mode, alternating (default ${DEFAULT-VALUE}).")
-    int rounds;
+    @Option(names = "--rounds", description = "arrivals: rounds, each one schedule per mode, alternating (default 2); "
+            + "services: timed throughput rounds, each Kafka and in-process, which goes first alternating (default 3).")
+    Integer rounds;
 
     @Option(names = "--rate", defaultValue = "2", description = "arrivals: mean requests per second, Poisson (default ${DEFAULT-VALUE}).")
     double rate;
@@ -168,10 +170,11 @@ final class BenchCommand implements Callable<Integer> {
             case "stages" -> new StagesBench(spec.commandLine().getOut(), repeat).run(model.resolve(), images);
             case "stage-batches" -> new StageBatchBench(spec.commandLine().getOut(), repeat).run(presets, batches);
             case "collectives" -> CollectivesBenchReport.run(spec.commandLine().getOut(), workers, sizes, repeat);
-            case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK)
+            case "services" -> new ServicesBench(spec.commandLine().getOut(), requests, candidates, topK,
+                    rounds == null ? 3 : rounds)
                     .run(data, model, UpCommand.SERVICES_DIR, List.of("-Xmx2g", "-Dai.djl.offline=true",
                             "-Dai.djl.pytorch.num_threads=1"));
-            case "arrivals" -> new ArrivalsBench(spec.commandLine().getOut(), rounds, arrivals, candidates, rate, maxBatch, seed)
+            case "arrivals" -> new ArrivalsBench(spec.commandLine().getOut(), rounds == null ? 2 : rounds, arrivals, candidates, rate, maxBatch, seed)
                     .run(UpCommand.bundle(model, data.toAbsolutePath().normalize(), spec.commandLine().getOut()),
                             UpCommand.SERVICES_DIR, data.toAbsolutePath().normalize(), List.of("-Xmx2g",
                                     "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1"));

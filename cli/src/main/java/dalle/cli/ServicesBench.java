@@ -47,7 +47,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>Images/s counts candidate images (each sampled, decoded and scored): requests × candidates / seconds, from
  * the first request written to the last result read (Kafka), or around the sequential generations (in-process);
- * both after an untimed warm-up of the same work (one round of the requests through Kafka, one generation in-process).
+ * both after an untimed warm-up of the same work (one round of the requests through Kafka, one generation in-process),
+ * then in {@code rounds} timed rounds, each Kafka and in-process in turn, which goes first alternating: each round's
+ * ratio, and the median. The services' JIT keeps warming over the first rounds of a fresh stack (on a fresh stack
+ * here, Kafka / in-process went 0.97x, 1.23x, 1.46x over three runs), so the rounds show where it is.
+ * The synchronous paths are each warmed up with one untimed call before theirs are timed.
  */
 final class ServicesBench {
 
@@ -61,8 +65,9 @@ final class ServicesBench {
     private final int requests;
     private final int candidates;
     private final int topK;
+    private final int rounds;
 
-    ServicesBench(PrintWriter out, int requests, int candidates, int topK) {
+    ServicesBench(PrintWriter out, int requests, int candidates, int topK, int rounds) {
         if (requests < 1) {
             throw new IllegalArgumentException("--requests must be at least 1, got " + requests);
         }
@@ -76,6 +81,10 @@ final class ServicesBench {
         this.requests = requests;
         this.candidates = candidates;
         this.topK = topK;
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+        }
+        this.rounds = rounds;
     }
 
     /** Runs against the stack of {@code dataDir} if it runs, else a stack started (and stopped) here. */
@@ -132,24 +141,29 @@ final class ServicesBench {
                     .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(key));
             // warm-up of every path (first-call allocations, JIT), not timed
             pipeline.generate(GenerationRequest.of(caption, candidates, topK, 0));
-            String served = stub.withDeadlineAfter(5, TimeUnit.MINUTES).generate(GenerateRequest.newBuilder()
-                    .setCaption(caption).setCandidates(candidates).setTopK(topK).setSeed(0).build())
-                    .getModel().getBundleVersion();
-            if (!served.equals(b.version())) {
-                throw new DalleCommand.UserError("the services serve bundle " + served + " but the in-process side "
-                        + "loaded " + b.version() + " from " + bundle + ": pass the served bundle with --model");
+            for (String path : SYNC_PATHS) {
+                String served = generate(stub, path, caption, candidates, topK, 0).getModel().getBundleVersion();
+                if (!served.equals(b.version())) {
+                    throw new DalleCommand.UserError("the services serve bundle " + served + " but the in-process "
+                            + "side loaded " + b.version() + " from " + bundle + ": pass the served bundle with --model");
+                }
             }
             // the Kafka path's warm-up is one untimed round of the measured load: its batches (up to 64 candidates
             // in the sampler, a poll's records in the decoder and reranker) are shapes one request never runs, and
             // a fresh stack's first round ran at half its steady rate (0.47x and 0.59x in-process, then 0.99x warm)
             kafka(bootstrap, run + "-warm", requests, caption);
 
-            double kafkaSeconds = kafka(bootstrap, run, requests, caption);
-            long t0 = System.nanoTime();
-            for (int i = 0; i < requests; i++) {
-                pipeline.generate(GenerationRequest.of(caption, candidates, topK, i));
+            double[] kafkaSeconds = new double[rounds];
+            double[] localSeconds = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                if (r % 2 == 0) {
+                    kafkaSeconds[r] = kafka(bootstrap, run + "-" + r, requests, caption);
+                    localSeconds[r] = inProcess(pipeline, caption);
+                } else {
+                    localSeconds[r] = inProcess(pipeline, caption);
+                    kafkaSeconds[r] = kafka(bootstrap, run + "-" + r, requests, caption);
+                }
             }
-            double localSeconds = (System.nanoTime() - t0) / 1e9;
 
             // gRPC Generate of N=8 on the thin path (the gateway's default) and on the relay path (header
             // dalle-sync-path: relay), and the in-process Pipeline on the same requests, interleaved
@@ -173,12 +187,7 @@ final class ServicesBench {
                         stages.add(new long[] {(long) (t.tokenizeMs() * 1e3), (long) (t.sampleMs() * 1e3),
                                 (long) (t.decodeMs() * 1e3), (long) (t.rerankMs() * 1e3)});
                     } else {
-                        io.grpc.Metadata h = new io.grpc.Metadata();
-                        h.put(SYNC_PATH_HEADER, path);
-                        GenerateResponse r = stub.withInterceptors(io.grpc.stub.MetadataUtils
-                                .newAttachHeadersInterceptor(h)).withDeadlineAfter(5, TimeUnit.MINUTES)
-                                .generate(GenerateRequest.newBuilder().setCaption(caption).setCandidates(n).setTopK(k)
-                                        .setSeed(i).build());
+                        GenerateResponse r = generate(stub, path, caption, n, k, i);
                         for (Hop hop : r.getTimings().getHopsList()) {
                             hops.get(path).computeIfAbsent(hop.getName(), x -> new ArrayList<>())
                                     .add(new long[] {hop.getRoundTripUs(), hop.getServerUs()});
@@ -192,12 +201,23 @@ final class ServicesBench {
             int images = requests * candidates;
             out.printf("bundle %s; %d requests x %d candidates (top %d); %d cpus; services and client on this "
                     + "machine%n", b.version(), requests, candidates, topK, Runtime.getRuntime().availableProcessors());
-            out.printf("%-34s %8s %8s %9s %9s%n", "path", "requests", "images", "seconds", "images/s");
-            out.printf("%-34s %8d %8d %9.2f %9.1f%n", "in-process Pipeline (sequential)", requests, images,
-                    localSeconds, images / localSeconds);
-            out.printf("%-34s %8d %8d %9.2f %9.1f%n", "Kafka, 5 services (all at once)", requests, images,
-                    kafkaSeconds, images / kafkaSeconds);
-            out.printf("Kafka / in-process: %.2fx%n", localSeconds / kafkaSeconds);
+            out.printf("%-6s %-34s %8s %8s %9s %9s%n", "round", "path", "requests", "images", "seconds", "images/s");
+            double[] ratios = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                out.printf("%-6d %-34s %8d %8d %9.2f %9.1f%n", r + 1, "in-process Pipeline (sequential)", requests,
+                        images, localSeconds[r], images / localSeconds[r]);
+                out.printf("%-6d %-34s %8d %8d %9.2f %9.1f%n", r + 1, "Kafka, 5 services (all at once)", requests,
+                        images, kafkaSeconds[r], images / kafkaSeconds[r]);
+                ratios[r] = localSeconds[r] / kafkaSeconds[r];
+            }
+            StringBuilder each = new StringBuilder();
+            for (double ratio : ratios) {
+                each.append(each.length() == 0 ? "" : ", ").append(String.format("%.2fx", ratio));
+            }
+            double[] sortedRatios = ratios.clone();
+            Arrays.sort(sortedRatios);
+            out.printf("Kafka / in-process: %.2fx (median of %d rounds: %s)%n", percentile(sortedRatios, 0.50), rounds,
+                    each);
             double local = percentile(latency.get(IN_PROCESS), 0.50);
             out.printf("Generate, N=%d, %d sequential requests per path, interleaved: p50 (p99)%n", n, requests);
             out.printf("  %-28s %6.0f ms (%4.0f)%n", "in-process Pipeline", local,
@@ -234,6 +254,26 @@ final class ServicesBench {
         } finally {
             channel.shutdownNow();
         }
+    }
+
+    /** Seconds of {@code requests} sequential in-process generations (seeds 0..requests−1). */
+    private double inProcess(Pipeline pipeline, String caption) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < requests; i++) {
+            pipeline.generate(GenerationRequest.of(caption, candidates, topK, i));
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** One gRPC Generate on the gateway's synchronous {@code path} (the dalle-sync-path header). */
+    private static GenerateResponse generate(GatewayGrpc.GatewayBlockingStub stub, String path, String caption, int n,
+                                             int k, long seed) {
+        io.grpc.Metadata h = new io.grpc.Metadata();
+        h.put(SYNC_PATH_HEADER, path);
+        return stub.withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(h))
+                .withDeadlineAfter(5, TimeUnit.MINUTES)
+                .generate(GenerateRequest.newBuilder().setCaption(caption).setCandidates(n).setTopK(k).setSeed(seed)
+                        .build());
     }
 
     /** The median of column {@code c} of the rows. */
