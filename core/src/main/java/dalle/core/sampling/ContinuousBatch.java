@@ -159,6 +159,20 @@ public final class ContinuousBatch implements AutoCloseable {
         return finished;
     }
 
+    /**
+     * Takes a group that is not done out of the batch (nobody wants its codes any more: its requests were cancelled
+     * or ran out of time): its rows are not part of the next {@link #step} and its state is freed. The other groups
+     * keep drawing from their own generators.
+     *
+     * @throws IllegalArgumentException when the group is not in this batch (done, left already, or another batch's)
+     */
+    public void leave(Group g) {
+        if (!groups.remove(g)) {
+            throw new IllegalArgumentException("the group of " + g.specs.size() + " candidates is not in this batch");
+        }
+        g.cohort.close();
+    }
+
     /** Frees every group's state; groups not done are abandoned. */
     @Override
     public void close() {

@@ -49,6 +49,32 @@ class ContinuousBatchTest {
     }
 
     @Test
+    void aGroupThatLeavesEarlyStopsDrawingAndTheOthersDrawTheirGoldenCodes() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            DallePrior prior = SamplingGoldenTest.smallModel(manager);
+            List<CandidateSpec> specs = SamplingGoldenTest.mixedBatch(prior.config());
+            ContinuousBatch batch = new ContinuousBatch(prior);
+            ContinuousBatch.Group kept = batch.join(specs.subList(0, 2));
+            ContinuousBatch.Group left = batch.join(specs.subList(2, 3));
+            batch.step();
+            batch.step();
+            batch.leave(left);
+            assertEquals(2, batch.candidates());
+            assertEquals(List.of(kept), batch.groups());
+            assertEquals(3, left.drawn(), "a group that left draws no more");
+            assertThrows(IllegalArgumentException.class, () -> batch.leave(left));
+            while (!kept.done()) {
+                batch.step();
+            }
+            assertEquals(3, left.drawn());
+            assertThrows(IllegalStateException.class, left::codes);
+            List<int[]> golden = List.of(SamplingGoldenTest.SMALL_CODES);
+            assertEquals(SamplingGoldenTest.codes(golden.subList(0, 2)), SamplingGoldenTest.codes(kept.codes()));
+            batch.close();
+        }
+    }
+
+    @Test
     void anEmptyBatchRefusesAStepAndAJoinWithoutCandidates() {
         try (NDManager manager = NDManager.newBaseManager();
                 ContinuousBatch batch = new ContinuousBatch(SamplingGoldenTest.smallModel(manager))) {

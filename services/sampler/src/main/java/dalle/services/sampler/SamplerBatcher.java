@@ -35,7 +35,10 @@ import java.util.function.Supplier;
  * <p>The queue is bounded in candidates: {@link #submit} refuses a request that does not fit (gRPC answers
  * RESOURCE_EXHAUSTED), {@link #submitWaiting} waits for room (a Kafka stage's back-pressure). A request whose
  * deadline has passed, or that was cancelled, is not computed: it is checked on submission and again when its
- * candidates would join a batch. One daemon thread runs the batches.
+ * candidates would join a batch. With continuous batching it is also checked before every step: such a request
+ * fails then (DEADLINE_EXCEEDED, or UNAVAILABLE when cancelled), and a group left with no live request leaves the
+ * batch, so its rows stop costing the others' steps. A static batch, once started, runs to its end. One daemon
+ * thread runs the batches.
  */
 public final class SamplerBatcher implements AutoCloseable {
 
@@ -93,7 +96,10 @@ public final class SamplerBatcher implements AutoCloseable {
         void failed(StageException error);
     }
 
-    /** A submitted request; {@link #cancel()} drops its candidates that have not started. */
+    /**
+     * A submitted request; {@link #cancel()} drops its candidates that have not started, and with continuous batching
+     * stops those that are sampling at the next step.
+     */
     public static final class Ticket {
         private final Deadline deadline;
         private final Listener listener;
@@ -139,6 +145,7 @@ public final class SamplerBatcher implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final Thread thread;
+    private final java.util.function.IntConsumer beforeStep;
     private volatile boolean running = true;
     private volatile Throwable failure;
     private volatile boolean closed;
@@ -155,6 +162,13 @@ public final class SamplerBatcher implements AutoCloseable {
 
     SamplerBatcher(BatchSampler sampler, Supplier<ContinuousBatch> continuous, int imageTokens, Settings settings,
             StageMetrics metrics) {
+        this(sampler, continuous, imageTokens, settings, metrics, rows -> { });
+    }
+
+    /** @param beforeStep told the candidates in the running batch before each continuous step (a test's view) */
+    SamplerBatcher(BatchSampler sampler, Supplier<ContinuousBatch> continuous, int imageTokens, Settings settings,
+            StageMetrics metrics, java.util.function.IntConsumer beforeStep) {
+        this.beforeStep = beforeStep;
         this.sampler = sampler;
         this.continuous = continuous;
         this.imageTokens = imageTokens;
@@ -371,7 +385,9 @@ public final class SamplerBatcher implements AutoCloseable {
                             owners.put(g, joined);
                         }
                     }
+                    leaveAbandoned(batch, owners);
                     if (batch.candidates() > 0) {
+                        beforeStep.accept(batch.candidates());
                         stepsSinceJoin++;
                         for (ContinuousBatch.Group g : batch.step()) {
                             deliver(owners.remove(g), g.codes());
@@ -409,6 +425,32 @@ public final class SamplerBatcher implements AutoCloseable {
             }
             if (batch != null) {
                 batch.close();
+            }
+        }
+    }
+
+    /**
+     * Fails the requests in the running batch that were cancelled or whose deadline passed while they sampled, and
+     * takes every group left with no live request out of the batch, so that its rows stop costing each step (a group
+     * that shares its rows with a live request keeps drawing; the failed request's codes are not delivered).
+     */
+    private void leaveAbandoned(ContinuousBatch batch, Map<ContinuousBatch.Group, Joined> owners) {
+        for (var it = owners.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            boolean live = false;
+            for (Job j : e.getValue().jobs()) {
+                Ticket t = j.ticket();
+                if (!t.finished.get() && t.cancelled) {
+                    t.fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "cancelled by the caller while sampling"));
+                } else if (!t.finished.get() && Deadlines.expired(t.deadline)) {
+                    metrics.deadlineDropped(Stage.STAGE_SAMPLER);
+                    t.fail(StageException.deadline("while sampling"));
+                }
+                live |= !t.finished.get();
+            }
+            if (!live) {
+                batch.leave(e.getKey());
+                it.remove();
             }
         }
     }

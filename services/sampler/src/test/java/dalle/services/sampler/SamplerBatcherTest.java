@@ -231,6 +231,73 @@ class SamplerBatcherTest {
     }
 
     @Test
+    void aRequestCancelledWhileItSamplesLeavesTheContinuousBatchAtTheNextStep() throws Exception {
+        StageException e = abandonedWhileSampling(null, SamplerBatcher.Ticket::cancel);
+        assertEquals(ErrorCode.ERROR_CODE_UNAVAILABLE, e.code());
+        assertTrue(e.getMessage().contains("cancelled by the caller while sampling"), e.getMessage());
+    }
+
+    @Test
+    void aRequestWhoseDeadlinePassesWhileItSamplesLeavesTheContinuousBatchAtTheNextStep() throws Exception {
+        StageException e = abandonedWhileSampling(Deadline.after(2, TimeUnit.SECONDS), t -> {
+            try {
+                Thread.sleep(2_100); // the batcher thread waits here, before a step, until the deadline has passed
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertEquals(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, e.code());
+        assertTrue(e.getMessage().contains("while sampling"), e.getMessage());
+    }
+
+    /**
+     * Continuous batching, 16 image tokens, a new group every 2 steps: B (4 candidates, {@code deadline}) joins the
+     * empty batch alone, A (4), queued before B's first step, joins two steps later; right before the first step of 8 rows, {@code abandon} is applied to
+     * B's ticket. B's group must then leave: every later step has A's 4 rows only, B hears its failure (returned),
+     * A gets the codes it gets alone, and only A's candidates count as sampled.
+     */
+    private static StageException abandonedWhileSampling(Deadline deadline,
+            java.util.function.Consumer<SamplerBatcher.Ticket> abandon) throws Exception {
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        List<Integer> rows = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<SamplerBatcher.Ticket> ticketB = new CompletableFuture<>();
+        java.util.concurrent.CountDownLatch bJoined = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch bothQueued = new java.util.concurrent.CountDownLatch(1);
+        java.util.function.IntConsumer beforeStep = n -> {
+            bJoined.countDown();
+            try {
+                bothQueued.await(30, TimeUnit.SECONDS); // A is queued before B's first step, so it joins on step 2
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+            if (n == 8 && !rows.contains(8)) {
+                abandon.accept(ticketB.join());
+            }
+            rows.add(n);
+        };
+        try (SamplerBatcher b = new SamplerBatcher(specs -> {
+            throw new AssertionError("static sampling in a continuous batcher");
+        }, MODEL.sampler()::newContinuousBatch, 16, new SamplerBatcher.Settings(8, Duration.ZERO, 64,
+                SamplerBatcher.Batching.CONTINUOUS), metrics, beforeStep)) {
+            Collect cb = new Collect(4);
+            ticketB.complete(b.submit(specs("a blue square on the left", 5L, 4, SamplingParams.DEFAULT), deadline, cb));
+            assertTrue(bJoined.await(30, TimeUnit.SECONDS), "B joined the empty batch alone");
+            Collect ca = new Collect(4);
+            b.submit(specs("a red circle", 7L, 4, SamplingParams.DEFAULT), null, ca);
+            bothQueued.countDown();
+            assertSameAsInProcess("a red circle", 7L, SamplingParams.DEFAULT, ca.done.get(60, TimeUnit.SECONDS));
+            var failed = assertThrows(java.util.concurrent.ExecutionException.class, () -> cb.done.get(1, TimeUnit.SECONDS));
+            int first8 = rows.indexOf(8);
+            assertTrue(first8 > 0, "A joined B's running batch: " + rows);
+            assertEquals(List.of(4), rows.subList(first8 + 1, rows.size()).stream().distinct().toList(),
+                    "B's rows left at the step after: " + rows);
+            assertTrue(rows.size() - first8 - 1 >= 10, "A still had most of its grid to draw: " + rows);
+            assertEquals(4, metrics.sampledCandidates(), "only A's candidates were delivered");
+            return (StageException) failed.getCause();
+        }
+    }
+
+    @Test
     void aVirtualMachineErrorStopsTheBatcherWhichFailsWhatItOwesAndSaysSo() throws Exception {
         StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
         CompletableFuture<Void> release = new CompletableFuture<>();
