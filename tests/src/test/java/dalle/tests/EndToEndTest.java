@@ -165,6 +165,63 @@ class EndToEndTest {
         }
 
         @Test
+        void theThinPathsScoreCallJoinsTheCallersTraceThroughTheDecoder() throws Exception {
+            // the caller's own trace (W3C traceparent on the gRPC call), on the thin path: the gateway calls the
+            // decoder's DecodeAndScore, and the decoder calls the reranker's Score itself
+            java.util.SplittableRandom rng = new java.util.SplittableRandom();
+            String traceId = String.format("%016x%016x", rng.nextLong(), rng.nextLong());
+            io.grpc.Metadata h = new io.grpc.Metadata();
+            h.put(io.grpc.Metadata.Key.of("traceparent", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+                    "00-" + traceId + "-" + String.format("%016x", rng.nextLong() | 1) + "-01");
+            h.put(io.grpc.Metadata.Key.of("dalle-sync-path", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "thin");
+            GatewayGrpc.newBlockingStub(gateway).withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(h))
+                    .withDeadlineAfter(60, TimeUnit.SECONDS).generate(GenerateRequest.newBuilder()
+                            .setCaption("a red circle").setCandidates(2).setTopK(1).build());
+            // the services export in batches: wait until the reranker's span and three generations of its
+            // ancestors have arrived (or 30 s)
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            List<OtlpReceiver.Received> trace = traces.trace(traceId);
+            while (System.nanoTime() < end && ancestors(trace, "reranker") < 3) {
+                Thread.sleep(100);
+                trace = traces.trace(traceId);
+            }
+            List<OtlpReceiver.Received> spans = trace;
+            OtlpReceiver.Received score = spans.stream().filter(s -> s.service().endsWith("reranker")
+                    && s.kind() == io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER).findFirst()
+                    .orElseThrow(() -> new AssertionError("no server span of the reranker in trace " + traceId + ": "
+                            + spans));
+            java.util.function.Function<OtlpReceiver.Received, OtlpReceiver.Received> parent = s -> spans.stream()
+                    .filter(p -> p.spanId().equals(s.parentId())).findFirst()
+                    .orElseThrow(() -> new AssertionError(s + "'s parent is not in the trace: " + spans));
+            OtlpReceiver.Received call = parent.apply(score);
+            assertTrue(call.service().endsWith("decoder")
+                    && call.kind() == io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_CLIENT,
+                    score + "'s parent is the decoder's client call, not " + call);
+            OtlpReceiver.Received decodeAndScore = parent.apply(call);
+            assertTrue(decodeAndScore.service().endsWith("decoder")
+                    && decodeAndScore.kind() == io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER
+                    && decodeAndScore.name().endsWith("DecodeAndScore"), call + " is inside " + decodeAndScore);
+            OtlpReceiver.Received gatewayCall = parent.apply(decodeAndScore);
+            assertTrue(gatewayCall.service().endsWith("gateway")
+                    && gatewayCall.kind() == io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_CLIENT,
+                    decodeAndScore + "'s parent is the gateway's client call, not " + gatewayCall);
+        }
+
+        /** How many ancestors of {@code service}'s first server span in {@code trace} are in it, one after another. */
+        private static int ancestors(List<OtlpReceiver.Received> trace, String service) {
+            OtlpReceiver.Received s = trace.stream().filter(x -> x.service().endsWith(service)
+                    && x.kind() == io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER).findFirst()
+                    .orElse(null);
+            int n = -1;
+            while (s != null) {
+                n++;
+                String parentId = s.parentId();
+                s = trace.stream().filter(x -> x.spanId().equals(parentId)).findFirst().orElse(null);
+            }
+            return n;
+        }
+
+        @Test
         void aJobSubmittedOverGrpcIsOneTraceFromTheGatewaysGrpcSpanThroughKafka() throws Exception {
             GatewayGrpc.newBlockingStub(gateway).withDeadlineAfter(60, TimeUnit.SECONDS).submitJob(GenerateRequest
                     .newBuilder().setCaption("a green circle").setCandidates(1).setTopK(1)

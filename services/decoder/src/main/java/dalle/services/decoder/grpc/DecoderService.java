@@ -92,6 +92,9 @@ public class DecoderService extends DecoderGrpc.DecoderImplBase {
             BundleVersions.check(request.getBundleVersion(), model.info().getBundleVersion());
             RerankerGrpc.RerankerStub scorer = reranker.get();
             Deadline deadline = Context.current().getDeadline();
+            // the call's trace (its server span), made current again where the Score call is made: on the decoder's
+            // thread, so that the client span and traceparent of RerankerChannel's interceptor belong to this call
+            io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.current();
             // the pixels go to the reranker raw; PNGs are written only for the images the caller gets back
             stage.queue().submit(deadline, () -> model.decodePixels(grids)).thenCompose(images -> {
                 ScoreRequest.Builder score = ScoreRequest.newBuilder().setRequestId(request.getRequestId())
@@ -102,7 +105,7 @@ public class DecoderService extends DecoderGrpc.DecoderImplBase {
                 }
                 long decoded = System.nanoTime();
                 CompletableFuture<ScoreResponse> scored = new CompletableFuture<>();
-                (deadline != null ? scorer.withDeadline(deadline) : scorer).score(score.build(), new StreamObserver<>() {
+                StreamObserver<ScoreResponse> answer = new StreamObserver<>() {
                     @Override
                     public void onNext(ScoreResponse value) {
                         scored.complete(value);
@@ -118,7 +121,10 @@ public class DecoderService extends DecoderGrpc.DecoderImplBase {
                         scored.completeExceptionally(new IllegalStateException("the reranker's Score ended without a "
                                 + "response"));
                     }
-                });
+                };
+                try (io.opentelemetry.context.Scope ignored = trace.makeCurrent()) {
+                    (deadline != null ? scorer.withDeadline(deadline) : scorer).score(score.build(), answer);
+                }
                 return scored.thenApply(s -> reply(model, images, s, topK, arrived, decoded));
             }).whenComplete((r, e) -> Replies.unary(response, r, e));
         } catch (RuntimeException e) {

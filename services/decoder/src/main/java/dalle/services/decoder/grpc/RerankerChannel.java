@@ -8,6 +8,8 @@ import dalle.v1.RerankerGrpc;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.util.List;
@@ -17,7 +19,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The decoder's channel to the reranker ({@code dalle.reranker.*}), for DecodeAndScore: balanced round robin over
  * every address the target resolves to, retried on UNAVAILABLE before any response (as the gateway's channels),
- * connecting lazily (a reranker that is down fails a call UNAVAILABLE, not the decoder's start).
+ * connecting lazily (a reranker that is down fails a call UNAVAILABLE, not the decoder's start). Every call is a
+ * client span of the service's tracing whose trace reaches the reranker in the call's {@code traceparent} metadata
+ * (the channel is built here, so Quarkus' own gRPC client tracing does not reach it); with tracing off, no span and
+ * no header.
  */
 @Singleton
 public class RerankerChannel {
@@ -30,7 +35,7 @@ public class RerankerChannel {
 
     private final ManagedChannel channel; // null when no address is configured
 
-    public RerankerChannel(DecoderConfig config) {
+    public RerankerChannel(DecoderConfig config, OpenTelemetry telemetry) {
         DecoderConfig.Reranker r = config.reranker();
         if (r.address().isEmpty()) {
             channel = null;
@@ -39,7 +44,8 @@ public class RerankerChannel {
         ClientTlsConfig t = r.tls();
         ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(r.address().get(),
                         t.channelTls("dalle.reranker.tls").credentials())
-                .defaultLoadBalancingPolicy("round_robin").defaultServiceConfig(RETRY).enableRetry();
+                .defaultLoadBalancingPolicy("round_robin").defaultServiceConfig(RETRY).enableRetry()
+                .intercept(GrpcTelemetry.create(telemetry).newClientInterceptor());
         t.authority().ifPresent(b::overrideAuthority);
         channel = b.build();
     }
