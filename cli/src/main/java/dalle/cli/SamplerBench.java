@@ -35,7 +35,8 @@ import java.util.SplittableRandom;
  */
 final class SamplerBench {
 
-    private static final int MATMUL_SIDE = 512;
+    /** Side of the square fp32 matmul every bench compares with (also {@link StagesBench}'s). */
+    static final int MATMUL_SIDE = 512;
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private final PrintWriter out;

@@ -35,8 +35,6 @@ final class StagesBench {
     private static final String[] PATHS = {"rerank, one image per pass", "rerank, image beside a copy",
             "rerank, pipeline (2.." + Pipeline.SCORE_BATCH + "/pass)", "decode, one image per pass"};
 
-    private static final int MATMUL_SIDE = 512;
-
     private final PrintWriter out;
     private final int repeat;
 
@@ -73,7 +71,8 @@ final class StagesBench {
             double[][] cpu = new double[n][repeat];
             double[][] wall = new double[n][repeat];
             for (int r = 0; r < repeat; r++) {
-                matmul[r] = SamplerBench.matmulRate(bundle.manager(), MATMUL_SIDE, MATMUL_SIDE, MATMUL_SIDE);
+                matmul[r] = SamplerBench.matmulRate(bundle.manager(), SamplerBench.MATMUL_SIDE,
+                        SamplerBench.MATMUL_SIDE, SamplerBench.MATMUL_SIDE);
                 for (int j = 0; j < n; j++) {
                     int which = (j + r) % n;
                     long w0 = System.nanoTime();
@@ -88,18 +87,20 @@ final class StagesBench {
             double mm = SamplerBench.median(matmul); // GFLOP/s
             out.printf("work from the bundle's configs: decode %.1f MFLOP an image; rerank %.1f MFLOP an image + %.1f "
                     + "a caption; fp32 matmul %d^3 on this thread, same run: %.1f GFLOP/s%n", decodeFlops / 1e6,
-                    imageFlops / 1e6, textFlops / 1e6, MATMUL_SIDE, mm);
+                    imageFlops / 1e6, textFlops / 1e6, SamplerBench.MATMUL_SIDE, mm);
             out.printf("%-34s %9s %9s %9s %9s %8s%n", "path", "cpu s", "wall s", "speedup", "GFLOP/s", "/ mm512");
-            double base = SamplerBench.median(cpu[0]);
+            double[] seconds = new double[n];                                   // median CPU seconds per path
             for (int j = 0; j < n; j++) {
-                double gflops = work[j] / SamplerBench.median(cpu[j]) / 1e9;
-                out.printf("%-34s %9.3f %9.3f %8s %9.1f %8.2f%n", PATHS[j], SamplerBench.median(cpu[j]),
-                        SamplerBench.median(wall[j]), j < 3 ? String.format("%.2fx", base / SamplerBench.median(cpu[j])) : "",
-                        gflops, gflops / mm);
+                seconds[j] = SamplerBench.median(cpu[j]);
+            }
+            for (int j = 0; j < n; j++) {
+                double gflops = work[j] / seconds[j] / 1e9;
+                out.printf("%-34s %9.3f %9.3f %8s %9.1f %8.2f%n", PATHS[j], seconds[j], SamplerBench.median(wall[j]),
+                        j < 3 ? String.format("%.2fx", seconds[0] / seconds[j]) : "", gflops, gflops / mm);
             }
             out.printf("rerank batched / one image per pass (cpu): %.2fx faster; decode + rerank of %d images: "
-                    + "%.3f s -> %.3f s cpu%n", base / SamplerBench.median(cpu[2]), images, SamplerBench.median(cpu[3]) + base,
-                    SamplerBench.median(cpu[3]) + SamplerBench.median(cpu[2]));
+                    + "%.3f s -> %.3f s cpu%n", seconds[0] / seconds[2], images, seconds[3] + seconds[0],
+                    seconds[3] + seconds[2]);
             out.printf("decode + rerank of %d images at the matmul's rate would take %.3f s cpu (%.1f GFLOP)%n", images,
                     (work[3] + work[2]) / 1e9 / mm, (work[3] + work[2]) / 1e9);
         }

@@ -315,7 +315,7 @@ public final class SamplerBatcher implements AutoCloseable {
             List<Job> batch = new ArrayList<>();
             while (!queue.isEmpty() && batch.size() < settings.maxBatch()) {
                 Job job = queue.pollFirst();
-                if (alive(job)) {
+                if (alive(job, false)) {
                     batch.add(job);
                 }
             }
@@ -439,14 +439,7 @@ public final class SamplerBatcher implements AutoCloseable {
             var e = it.next();
             boolean live = false;
             for (Job j : e.getValue().jobs()) {
-                Ticket t = j.ticket();
-                if (!t.finished.get() && t.cancelled) {
-                    t.fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "cancelled by the caller while sampling"));
-                } else if (!t.finished.get() && Deadlines.expired(t.deadline)) {
-                    metrics.deadlineDropped(Stage.STAGE_SAMPLER);
-                    t.fail(StageException.deadline("while sampling"));
-                }
-                live |= !t.finished.get();
+                live |= alive(j, true);
             }
             if (!live) {
                 batch.leave(e.getKey());
@@ -468,7 +461,7 @@ public final class SamplerBatcher implements AutoCloseable {
             List<Job> out = new ArrayList<>();
             while (!queue.isEmpty() && out.size() < room) {
                 Job job = queue.pollFirst();
-                if (alive(job)) {
+                if (alive(job, false)) {
                     out.add(job);
                 }
             }
@@ -481,19 +474,23 @@ public final class SamplerBatcher implements AutoCloseable {
         }
     }
 
-    /** Whether a job taken from the queue is still wanted; fails its ticket (once) when not. */
-    private boolean alive(Job job) {
+    /**
+     * Whether a job is still wanted, taken from the queue ({@code sampling} false) or in the running batch (true);
+     * fails its ticket (once) when not, saying where it was.
+     */
+    private boolean alive(Job job, boolean sampling) {
         Ticket t = job.ticket();
         if (t.finished.get()) {
             return false;
         }
         if (t.cancelled) {
-            t.fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "cancelled by the caller"));
+            t.fail(new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "cancelled by the caller"
+                    + (sampling ? " while sampling" : "")));
             return false;
         }
         if (Deadlines.expired(t.deadline)) {
             metrics.deadlineDropped(Stage.STAGE_SAMPLER);
-            t.fail(StageException.deadline("while queued in the sampler"));
+            t.fail(StageException.deadline(sampling ? "while sampling" : "while queued in the sampler"));
             return false;
         }
         return true;
