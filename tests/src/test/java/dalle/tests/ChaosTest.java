@@ -305,13 +305,9 @@ class ChaosTest {
 
     /**
      * Freezes {@code processes} (SIGSTOP) at a moment when {@code target}'s group (every stage group and the fan-in
-     * when null) has input it has not committed, and returns how many records that is. While they are frozen none
-     * of them can commit, so the work counted is still uncommitted when the caller kills; a moment without such
-     * work lets them go on (SIGCONT) and looks again, as long as some gRPC call is still in flight.
-     */
-    /**
-     * Freezes {@code processes} (SIGSTOP) at a moment when the target group (every group, for the broker) has
-     * uncommitted input and a gRPC call is still in flight, both seen while they are frozen; returns the lag. When
+     * when null) has input it has not committed and a gRPC call is still in flight, both seen while they are frozen,
+     * and returns how many records that is. While they are frozen none of them can commit, so the work counted is
+     * still uncommitted when the caller kills; a moment without both lets them go on (SIGCONT) and looks again. When
      * every call has ended first (the calls can be past the stage by then: a faster pipeline made that happen in CI),
      * another round of {@link #GRPC_CALLS} calls is started, at most {@value #CALL_ROUNDS} rounds in all.
      */
