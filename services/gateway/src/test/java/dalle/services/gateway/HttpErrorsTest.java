@@ -78,6 +78,31 @@ class HttpErrorsTest {
         JsonNode wrongType = openAiError(send("POST", "/v1/images/generations", "application/json",
                 "{\"prompt\": \"a red circle\", \"n\": \"two\"}", false), 400);
         assertEquals("n", wrongType.get("param").asText(), wrongType.toString());
+        assertEquals("n: must be an integer, got the string \"two\"", wrongType.get("message").asText());
+    }
+
+    @Test
+    void aFractionalNumberForAnIntegerFieldIs400NamingTheFieldNotTruncated() throws Exception {
+        // Jackson's default read "n": 1.5 as 1 and answered 200 with one image
+        for (String[] c : new String[][] {{"\"n\": 1.5", "n", "1.5"}, {"\"n\": 2.0", "n", "2.0"},
+                {"\"seed\": 3.7", "seed", "3.7"}, {"\"sampling\": {\"top_k\": 2.5}", "sampling.top_k", "2.5"}}) {
+            JsonNode e = openAiError(send("POST", "/v1/images/generations", "application/json",
+                    "{\"prompt\": \"a red circle\", " + c[0] + "}", false), 400);
+            assertEquals(c[1], e.get("param").asText(), e.toString());
+            assertEquals(c[1] + ": must be an integer, got " + c[2], e.get("message").asText(), e.toString());
+        }
+    }
+
+    @Test
+    void tooManyImagesNameN() throws Exception {
+        // candidates follow n when the caller gives none, so the error is n's, a field the caller sent
+        JsonNode n = openAiError(send("POST", "/v1/images/generations", "application/json",
+                "{\"prompt\": \"a red circle\", \"n\": 513}", false), 400);
+        assertEquals("n", n.get("param").asText(), n.toString());
+        assertEquals("n: 513 is outside 1..512", n.get("message").asText(), n.toString());
+        JsonNode both = openAiError(send("POST", "/v1/images/generations", "application/json",
+                "{\"prompt\": \"a red circle\", \"n\": 4, \"candidates\": 600}", false), 400);
+        assertEquals("candidates", both.get("param").asText(), both.toString());
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dalle.services.gateway.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -9,6 +11,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
@@ -58,10 +61,20 @@ public class FrameworkErrors {
     /** Ours rather than quarkus-rest-jackson's built-in mapper of this type, which has another body. */
     @ServerExceptionMapper
     public Response mismatchedJson(MismatchedInputException e) {
-        String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
+        // the field's path in the body, "sampling.top_k" for a nested one (an array index has no field name)
+        String field = e.getPath().stream().map(JsonMappingException.Reference::getFieldName)
+                .filter(Objects::nonNull).reduce((a, b) -> a + "." + b).orElse(null);
         Response r = json(e);
-        return field == null ? r : HttpErrors.error(400, field + ": " + e.getOriginalMessage(), field,
-                "invalid_request_error");
+        if (field == null) {
+            return r;
+        }
+        Class<?> type = e.getTargetType();
+        boolean integral = type == Integer.class || type == Long.class || type == int.class || type == long.class;
+        String message = integral && e instanceof InvalidFormatException bad && bad.getValue() != null
+                ? "must be an integer, got " + (bad.getValue() instanceof String t ? "the string \"" + t + "\""
+                : bad.getValue())
+                : e.getOriginalMessage();
+        return HttpErrors.error(400, field + ": " + message, field, "invalid_request_error");
     }
 
     @ServerExceptionMapper

@@ -97,6 +97,10 @@ public class ImagesResource {
             throw new FieldException("n", n + " must be at least 1");
         }
         Requests.imageBudget("n", n, side != 0 ? side : model.getImageSize());
+        if (body.candidates() == null) {
+            // candidates follow n here, so a too large n is the caller's field to name, not candidates
+            Requests.candidates("n", n);
+        }
         int candidates = body.candidates() == null ? Math.max(16, n) : body.candidates();
         if (n > candidates) {
             throw new FieldException("n", n + " is more than candidates " + candidates);
