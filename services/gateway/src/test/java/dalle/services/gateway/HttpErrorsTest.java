@@ -94,6 +94,16 @@ class HttpErrorsTest {
     }
 
     @Test
+    void aJobListLimitThatIsNotAnIntegerIs400NotAnUnknownUrl() throws Exception {
+        // JAX-RS answers a query parameter that does not convert to its Integer with 404
+        for (String limit : new String[] {"abc", "1.5", "0", "101"}) {
+            JsonNode e = openAiError(send("GET", "/v1/jobs?limit=" + limit, null, null, false), 400);
+            assertEquals("limit", e.get("param").asText(), e.toString());
+            assertEquals("limit must be an integer 1..100, got '" + limit + "'", e.get("message").asText());
+        }
+    }
+
+    @Test
     void tooManyImagesNameN() throws Exception {
         // candidates follow n when the caller gives none, so the error is n's, a field the caller sent
         JsonNode n = openAiError(send("POST", "/v1/images/generations", "application/json",

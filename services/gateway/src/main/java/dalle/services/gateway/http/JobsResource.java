@@ -71,15 +71,22 @@ public class JobsResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "The caller's jobs, newest first, without image bytes; page with page_token")
-    public Response list(@QueryParam("limit") Integer limit, @QueryParam("page_token") String pageToken,
+    public Response list(@QueryParam("limit") String limit, @QueryParam("page_token") String pageToken,
             @Context ContainerRequestContext context) {
         ListJobsRequest.Builder request = ListJobsRequest.newBuilder();
         if (limit != null) {
-            if (limit < 1 || limit > JobListing.MAX_PAGE_SIZE) {
-                return HttpErrors.error(400, "limit must be 1.." + JobListing.MAX_PAGE_SIZE + ", got " + limit,
-                        "limit", "invalid_value");
+            // a String, parsed here: JAX-RS answers a query parameter that does not convert with 404
+            int size;
+            try {
+                size = Integer.parseInt(limit.strip());
+            } catch (NumberFormatException e) {
+                size = 0;
             }
-            request.setPageSize(limit);
+            if (size < 1 || size > JobListing.MAX_PAGE_SIZE) {
+                return HttpErrors.error(400, "limit must be an integer 1.." + JobListing.MAX_PAGE_SIZE + ", got '"
+                        + limit + "'", "limit", "invalid_request_error");
+            }
+            request.setPageSize(size);
         }
         if (pageToken != null) {
             request.setPageToken(pageToken);
