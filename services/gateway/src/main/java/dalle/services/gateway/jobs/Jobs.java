@@ -114,10 +114,10 @@ public final class Jobs {
         } catch (InterruptedException e) {
             failure = e;
             Thread.currentThread().interrupt();
-            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "interrupted while queueing job " + r.requestId(), e);
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "interrupted while queueing job " + r.clientId(), e);
         } catch (ExecutionException | TimeoutException e) {
             failure = e;
-            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "could not queue job " + r.requestId() + " on Kafka: " + e.getMessage(), e);
+            throw new StageException(ErrorCode.ERROR_CODE_UNAVAILABLE, "could not queue job " + r.clientId() + " on Kafka: " + e.getMessage(), e);
         } finally {
             KafkaTracing.end(span, failure);
         }
@@ -188,9 +188,24 @@ public final class Jobs {
     }
 
     private static Job unscoped(Job job) {
-        Job.Builder b = job.toBuilder().setJobId(Tenants.unscope(job.getJobId()));
+        String scoped = job.getJobId();
+        String own = Tenants.unscope(scoped);
+        Job.Builder b = job.toBuilder().setJobId(own);
         if (job.hasResult()) {
             b.getResultBuilder().setRequestId(Tenants.unscope(job.getResult().getRequestId()));
+        }
+        // the stages' messages name the request by its scoped id ("record of request 'acme:job-1'"); the caller
+        // knows it by its own
+        if (job.hasError()) {
+            b.getErrorBuilder().setMessage(job.getError().getMessage().replace(scoped, own));
+        }
+        if (job.hasProgress()) {
+            b.getProgressBuilder().setRequestId(Tenants.unscope(job.getProgress().getRequestId()))
+                    .setMessage(job.getProgress().getMessage().replace(scoped, own));
+            if (job.getProgress().hasError()) {
+                b.getProgressBuilder().getErrorBuilder()
+                        .setMessage(job.getProgress().getError().getMessage().replace(scoped, own));
+            }
         }
         return b.build();
     }

@@ -7,13 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import dalle.services.common.stage.FieldException;
 import dalle.services.gateway.auth.Tenants;
+import dalle.v1.ErrorCode;
+import dalle.v1.Failure;
 import dalle.v1.GenerateResponse;
+import dalle.v1.GenerationEvent;
 import dalle.v1.Image;
 import dalle.v1.Job;
 import dalle.v1.JobState;
 import dalle.v1.ListJobsRequest;
 import dalle.v1.ListJobsResponse;
 import dalle.v1.RankedImage;
+import dalle.v1.Stage;
+import dalle.v1.StageStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -160,6 +165,27 @@ class JobsListTest {
                     () -> replicas[0].list(ListJobsRequest.newBuilder().setPageToken(token).build())));
             assertEquals("page_token", e.field(), token);
         }
+    }
+
+    @Test
+    void aJobsMessagesNameItByTheCallersOwnIdNotTheTenantScopedOne() {
+        String reason = "candidate-images record of request 'acme:job-bad': candidate_index 9 is outside 0..3";
+        a.jobs.put("acme:job-bad", Job.newBuilder().setJobId("acme:job-bad").setSubmittedAtMs(1)
+                .setState(JobState.JOB_STATE_FAILED)
+                .setError(Failure.newBuilder().setCode(ErrorCode.ERROR_CODE_INVALID_ARGUMENT)
+                        .setMessage("a candidate was dropped: " + reason))
+                .setProgress(GenerationEvent.newBuilder().setRequestId("acme:job-bad").setStage(Stage.STAGE_FAN_IN)
+                        .setStatus(StageStatus.STAGE_STATUS_FAILED).setMessage(reason)
+                        .setError(Failure.newBuilder().setMessage(reason)))
+                .build());
+        Job job = Tenants.call(new Tenants.Caller("acme", null, false), () -> replicas[0].get("job-bad"))
+                .orElseThrow();
+        String own = "candidate-images record of request 'job-bad': candidate_index 9 is outside 0..3";
+        assertEquals("job-bad", job.getJobId());
+        assertEquals("a candidate was dropped: " + own, job.getError().getMessage());
+        assertEquals("job-bad", job.getProgress().getRequestId());
+        assertEquals(own, job.getProgress().getMessage());
+        assertEquals(own, job.getProgress().getError().getMessage());
     }
 
     @Test
