@@ -45,7 +45,7 @@ public class SamplerService extends SamplerGrpc.SamplerImplBase {
             throw new FieldException("candidates", count + " is outside 1.." + GenerationRequest.MAX_CANDIDATES);
         }
         int first = request.getFirstCandidateIndex();
-        if (first < 0 || first + count > GenerationRequest.MAX_CANDIDATES) {
+        if (first < 0 || (long) first + count > GenerationRequest.MAX_CANDIDATES) {   // long: 2^31 - 1 + 2 wraps
             throw new FieldException("first_candidate_index", first + " + candidates " + count + " is outside 0.."
                     + GenerationRequest.MAX_CANDIDATES);
         }
