@@ -227,6 +227,31 @@ class KafkaStageTest {
     }
 
     @Test
+    void aRecordKeyedOtherwiseThanItsRequestIdIsDeadLetteredAndFailsThatRequest() throws Exception {
+        Topics3 t = topics("ks-key", 1 << 20);
+        StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
+        try (KafkaStage<GenerationRequest, GenerationRequest> stage = new KafkaStage<>(new Echo(Stage.STAGE_TOKENIZER,
+                t) { }, metrics, KafkaStage.Settings.of(TestBroker.bootstrap(), 16, Optional.empty()))) {
+            TestBroker.send(t.in().name(), "my-key", GenerationRequest.newBuilder().setRequestId("k-other")
+                    .setCaption("a red circle").build().toByteArray());
+            // no key at all is fine: the request id inside decides
+            TestBroker.send(t.in().name(), null, GenerationRequest.newBuilder().setRequestId("k-2")
+                    .setCaption("fine").build().toByteArray());
+            assertEquals(List.of("k-2"), ids(t.out().name(), 1));
+            List<ConsumerRecord<byte[], byte[]>> dead = TestBroker.await(Topics.deadLetterTopic(t.in().name()), 1,
+                    r -> true);
+            assertEquals("my-key", new String(dead.get(0).key(), StandardCharsets.UTF_8));
+            assertEquals("request_id: record key 'my-key' differs from request_id 'k-other' (the key must be the "
+                    + "request id)", DeadLetters.header(dead.get(0).headers(), DeadLetters.REASON));
+            List<GenerationEvent> failed = failedEvents("k-other");
+            assertEquals(1, failed.size());
+            assertEquals("request_id", failed.get(0).getError().getField());
+            assertEquals(List.of(), failedEvents("my-key"), "no FAILED event under a key that is not the id");
+            assertNull(stage.failure());
+        }
+    }
+
+    @Test
     void aCommitRefusedAfterTheGroupMovedOnDoesNotStopTheStage() throws Exception {
         Topics3 t = topics("ks-rebalance", 1 << 20);
         StageMetrics metrics = new StageMetrics(new SimpleMeterRegistry());
