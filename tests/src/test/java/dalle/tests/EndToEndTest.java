@@ -704,10 +704,13 @@ class EndToEndTest {
             bad.put("bad-wire-type", wrongWireType("bad-wire-type"));
             bad.put("bad-other-message", ImageCodes.newBuilder().setRequestId("bad-other-message")
                     .setCandidateIndex(3).build().toByteArray());
+            // a client that keys its record otherwise than by the request id would wait on the wrong key
+            bad.put("bad-key", request("bad-key-request-id", "a red square", 2, 1, 1));
             Map<String, String> reasons = Map.of("bad-bytes", "InvalidProtocolBufferException",
                     "bad-empty-caption", "caption", "bad-n-zero", "candidates", "bad-n-negative", "candidates",
                     "bad-n-above-limit", "candidates", "bad-wire-type", "candidates",
-                    "bad-other-message", "wrong wire type");
+                    "bad-other-message", "wrong wire type",
+                    "bad-key", "record key 'bad-key' differs from request_id 'bad-key-request-id'");
             Set<String> valid = new LinkedHashSet<>();
             int i = 0;
             for (var e : bad.entrySet()) {
@@ -780,6 +783,96 @@ class EndToEndTest {
                 assertEquals(c.score(), r.getScore(), 0f, path + ": score at rank " + (i + 1) + " (bit for bit)");
                 assertArrayEquals(c.image().toPng(), r.getImage().getPng().toByteArray(),
                         path + ": PNG bytes at rank " + (i + 1));
+            }
+        }
+    }
+
+    /**
+     * Clients in another language that know only the README and the {@code .proto} files: the Python examples in
+     * {@code examples/python}, on Debian's python3 with its grpcio and confluent-kafka and messages from Debian's
+     * protoc. Each gives the in-process PNG bytes for the same caption and seed. {@code .ci/run} installs the three
+     * packages; elsewhere the test is skipped, loudly, when they are missing.
+     */
+    @Nested
+    class PythonClients {
+
+        private static final String PYTHON = "/usr/bin/python3";
+
+        private String run(List<String> command, Map<String, String> env) throws Exception {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS), String.join(" ", command));
+            assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
+            return out;
+        }
+
+        private static boolean works(String... command) throws InterruptedException {
+            try {
+                return new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }
+
+        private void needsPython() throws InterruptedException {
+            boolean ok = works(PYTHON, "-c", "import grpc, confluent_kafka, google.protobuf")
+                    && works("protoc", "--version");
+            if (!ok) {
+                String why = "PythonClients needs Debian's python3-grpcio, python3-confluent-kafka and "
+                        + "protobuf-compiler (apt-get install them)";
+                if (System.getenv("CI") != null) {
+                    org.junit.jupiter.api.Assertions.fail(why + " (CI is set: .ci/run installs them)");
+                }
+                System.err.println("\n*** SKIPPED: " + why + " ***\n");
+                org.junit.jupiter.api.Assumptions.abort(why);
+            }
+        }
+
+        @Test
+        void theGrpcAndKafkaExamplesGiveTheInProcessPngs() throws Exception {
+            needsPython();
+            Path root = Path.of("..").toAbsolutePath().normalize();
+            Path work = Files.createTempDirectory("python-clients");
+            Path stubs = work.resolve("gen");
+            Files.createDirectories(stubs);
+            List<String> protoc = new ArrayList<>(List.of("protoc", "-I", root.resolve("proto/src/main/proto")
+                    .toString(), "--python_out=" + stubs));
+            try (var protos = Files.list(root.resolve("proto/src/main/proto/dalle/v1"))) {
+                protos.map(Path::toString).filter(f -> f.endsWith(".proto")).sorted().forEach(protoc::add);
+            }
+            run(protoc, Map.of());
+
+            String caption = "a small blue triangle below a large green circle";
+            long seed = 4242L;
+            Generation local;
+            try (ModelBundle b = ModelBundle.load(bundle)) {
+                local = new Pipeline(b).generate(dalle.core.pipeline.GenerationRequest.of(caption, 6, 2, seed));
+            }
+            Path examples = root.resolve("examples/python");
+            Path out = work.resolve("out");
+            String grpc = run(List.of(PYTHON, examples.resolve("grpc_generate.py").toString(), "--stubs",
+                    stubs.toString(), "--target", "localhost:" + stack.grpcPort("gateway"), "--out", out.toString(),
+                    "--candidates", "6", "--top-k", "2", "--seed", Long.toString(seed), caption),
+                    Map.of("DALLE_API_KEY", apiKey()));
+            String kafka = run(List.of(PYTHON, examples.resolve("kafka_batch.py").toString(), "--stubs",
+                    stubs.toString(), "--bootstrap", stack.bootstrap(), "--out", out.toString(), "--candidates", "6",
+                    "--top-k", "2", "--seed", Long.toString(seed), caption), Map.of());
+            for (int rank = 1; rank <= 2; rank++) {
+                byte[] expected = local.top().get(rank - 1).image().toPng();
+                assertArrayEquals(expected, Files.readAllBytes(out.resolve("grpc-top-" + rank + ".png")),
+                        "grpc_generate.py, rank " + rank + ":\n" + grpc);
+                String suffix = "-top-" + rank + ".png";
+                List<Path> fromKafka;
+                try (var files = Files.list(out)) {
+                    fromKafka = files.filter(f -> f.getFileName().toString().startsWith("py-")
+                            && f.getFileName().toString().endsWith(suffix)).toList();
+                }
+                assertEquals(1, fromKafka.size(), kafka);
+                assertArrayEquals(expected, Files.readAllBytes(fromKafka.get(0)), "kafka_batch.py, rank " + rank
+                        + ":\n" + kafka);
             }
         }
     }
