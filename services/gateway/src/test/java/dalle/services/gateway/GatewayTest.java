@@ -316,6 +316,10 @@ class GatewayTest {
                 .setCandidates(16).setTopK(9).setSize(1024).build())); // 9 x 3 MiB: more than one response carries
         assertInvalid("params.top_p", () -> gateway().generate(GenerateRequest.newBuilder().setCaption("a circle")
                 .setParams(dalle.v1.SamplingParams.newBuilder().setTopP(1.5f)).build()));
+        // an empty or malformed job id is a bad request, not an unknown job
+        assertInvalid("job_id", () -> gateway().getJob(dalle.v1.GetJobRequest.getDefaultInstance()));
+        assertInvalid("job_id", () -> gateway().getJob(dalle.v1.GetJobRequest.newBuilder().setJobId("bad id!")
+                .build()));
         StatusRuntimeException late = assertThrows(StatusRuntimeException.class, () -> GatewayGrpc
                 .newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MILLISECONDS)
                 .generate(GenerateRequest.newBuilder().setCaption("a red circle").build()));

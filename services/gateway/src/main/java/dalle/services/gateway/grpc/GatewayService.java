@@ -2,6 +2,7 @@ package dalle.services.gateway.grpc;
 
 import dalle.services.common.grpc.GrpcErrors;
 import dalle.services.common.grpc.Replies;
+import dalle.services.common.stage.Requests;
 import dalle.services.common.stage.StageException;
 import dalle.services.gateway.AdmissionLimit;
 import dalle.services.gateway.GatewayCore;
@@ -89,8 +90,13 @@ public class GatewayService extends GatewayGrpc.GatewayImplBase {
 
     @Override
     public void getJob(GetJobRequest request, StreamObserver<Job> response) {
-        offload(response, () -> access.jobs().get(request.getJobId()).orElseThrow(() -> Status.NOT_FOUND
-                .withDescription("job_id: no job '" + request.getJobId() + "'").asRuntimeException()));
+        // an empty or malformed id is a bad request, not an unknown job (the tenant form stays: without
+        // authentication, jobs that Kafka clients queued as "tenant:id" are listed and looked up by that id)
+        offload(response, () -> {
+            String id = Requests.requestId("job_id", request.getJobId());
+            return access.jobs().get(id).orElseThrow(() -> Status.NOT_FOUND
+                    .withDescription("job_id: no job '" + id + "'").asRuntimeException());
+        });
     }
 
     @Override
