@@ -29,8 +29,7 @@ class SampleRequestChecksTest {
             FieldException e = assertThrows(FieldException.class, () -> SamplerService.specs(request(first, 2), INFO),
                     "first " + first);
             assertEquals("first_candidate_index", e.field());
-            assertEquals(first + " + candidates 2 is outside 0..512", e.getMessage().substring(e.getMessage()
-                    .indexOf(':') + 2));
+            assertEquals("first_candidate_index: " + first + " + candidates 2 is outside 0..512", e.getMessage());
         }
     }
 }

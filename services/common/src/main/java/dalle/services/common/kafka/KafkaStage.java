@@ -255,12 +255,12 @@ public final class KafkaStage<I extends Message, P> implements AutoCloseable {
             if (requestId != null) {
                 out.traces.put(requestId, trace); // its outputs and events, from whichever thread, carry its trace
             }
-            String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
-            if (requestId != null && key != null && !key.equals(requestId)) {
-                // every topic is keyed by the request id: a client that keys otherwise would wait on its key for
-                // a result keyed by the request id, and the request's records would not share a partition
-                deadLetter(out, r, requestId, "request_id: record key '" + key + "' differs from request_id '"
-                        + requestId + "' (the key must be the request id)", "request_id", trace);
+            // a record without a key is taken by its request id; one keyed otherwise is refused
+            Optional<String> mismatch = requestId == null || r.key() == null ? Optional.empty()
+                    : Requests.keyMismatch(new String(r.key(), StandardCharsets.UTF_8), requestId);
+            if (mismatch.isPresent()) {
+                deadLetter(out, r, requestId, "request_id: " + mismatch.get() + " (the key must be the request id)",
+                        "request_id", trace);
                 continue;
             }
             try {

@@ -4,6 +4,7 @@ import dalle.core.pipeline.GenerationRequest;
 import dalle.core.sampling.SamplingParams;
 import dalle.v1.ModelInfo;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -116,6 +117,15 @@ public final class Requests {
                     + "behind a tenant and ':')");
         }
         return id;
+    }
+
+    /**
+     * Why a record keyed {@code key} cannot carry request {@code requestId}: every topic is keyed by the request id,
+     * so that a request's records share a partition and clients find their results by key. Empty when they agree.
+     */
+    public static Optional<String> keyMismatch(String key, String requestId) {
+        return key.equals(requestId) ? Optional.empty()
+                : Optional.of("record key '" + key + "' differs from request_id '" + requestId + "'");
     }
 
     /** A request id as a gateway client chooses it: 1..64 characters of [A-Za-z0-9._-] (no tenant). */

@@ -3,6 +3,7 @@ package dalle.services.gateway.fanin;
 import dalle.services.common.DeadLetters;
 import dalle.services.common.Parsed;
 import dalle.services.common.TopicSpec;
+import dalle.services.common.stage.Requests;
 import dalle.v1.ErrorCode;
 import dalle.v1.Failure;
 import dalle.v1.GenerationEvent;
@@ -83,8 +84,7 @@ final class SourceParser<M> implements Processor<byte[], byte[], String, Item> {
         Optional<String> problem = id.isEmpty() ? Optional.of("request_id is empty")
                 : key == null ? Optional.of("the record has no key (it must be the request id, so that all records"
                         + " of a request share a partition)")
-                : !key.equals(id) ? Optional.of("record key '" + key + "' differs from request_id '" + id + "'")
-                : check.apply(message);
+                : Requests.keyMismatch(key, id).or(() -> check.apply(message));
         if (problem.isPresent()) {
             String reason = topic.name() + " record of request '" + id + "': " + problem.get();
             reject(source, key, reason);

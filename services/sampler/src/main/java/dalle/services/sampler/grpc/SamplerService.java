@@ -40,10 +40,7 @@ public class SamplerService extends SamplerGrpc.SamplerImplBase {
     /** The candidate specs of a request, checked against the model. */
     public static List<CandidateSpec> specs(SampleRequest request, ModelInfo info) {
         int[] text = Requests.textTokens("text_tokens", request.getTextTokensList(), info);
-        int count = request.getCandidates();
-        if (count < 1 || count > GenerationRequest.MAX_CANDIDATES) {
-            throw new FieldException("candidates", count + " is outside 1.." + GenerationRequest.MAX_CANDIDATES);
-        }
+        int count = Requests.candidates("candidates", request.getCandidates());
         int first = request.getFirstCandidateIndex();
         if (first < 0 || (long) first + count > GenerationRequest.MAX_CANDIDATES) {   // long: 2^31 - 1 + 2 wraps
             throw new FieldException("first_candidate_index", first + " + candidates " + count + " is outside 0.."
